@@ -1,0 +1,169 @@
+"""The ``letters`` command.
+
+    letters schema                      print the job contract's JSON Schema
+    letters render JOB.json -o OUT.pdf  render one letter as a preview (nothing is stored)
+    letters render DIR -o OUTDIR        render every *.json job in DIR
+    letters check LETTER.pdf            run the print-safety check on a PDF
+
+Exit status: 0 all well; 1 a letter failed the print-safety check or could not be
+rendered; 2 bad input (a job refused, a file unreadable), with one message per field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from letters.job import FieldError, JobRejected, json_schema
+from letters.renderers import RenderError
+from letters.renderers.safety import check
+
+OK, FAILED, BAD_INPUT = 0, 1, 2
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class Outcome:
+    source: Path
+    status: int
+    row: tuple[str, ...] | None = None
+
+
+def _read_job(path: Path) -> Any:
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise JobRejected([FieldError(field="(file)", reason=exc.strerror or str(exc))]) from None
+    except UnicodeDecodeError:
+        raise JobRejected([FieldError(field="(file)", reason="not UTF-8 text")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        reason = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise JobRejected([FieldError(field="(file)", reason=reason)]) from None
+
+
+def _safe_name(stem: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip(".") or "letter"
+
+
+def _render_one(source: Path, target: Path) -> Outcome:
+    from letters.produce import produce  # heavy imports only when rendering
+
+    try:
+        produced = produce(_read_job(source))
+    except JobRejected as exc:
+        err.print(f"[bold red]{source}[/]: refused")
+        for e in exc.errors:
+            err.print(f"  {e.field}: {e.reason}", markup=False)
+        return Outcome(source, BAD_INPUT)
+    except RenderError as exc:
+        err.print(f"[bold red]{source}[/]: could not be rendered: {exc}")
+        return Outcome(source, FAILED)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(produced.rendered.pdf)
+    letter = produced.composed.letter
+    status = OK
+    if not produced.safety.ok:
+        status = FAILED
+        err.print(f"[bold red]{source}[/]: print-safety check failed ({target})")
+        for failure in produced.safety.failures:
+            err.print(f"  {failure}", markup=False)
+    row = (
+        source.name, letter.kind, letter.language, str(produced.safety.pages), letter.kid,
+        letter.due_date.isoformat(), str(target),
+        "ok" if produced.safety.ok else "FAILED",
+    )
+    return Outcome(source, status, row)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    source: Path = args.source
+    if source.is_dir():
+        jobs = sorted(source.glob("*.json"))
+        if not jobs:
+            err.print(f"{source}: no *.json job files")
+            return BAD_INPUT
+        target_dir: Path = args.output or Path("out")
+        outcomes = [_render_one(j, target_dir / f"{_safe_name(j.stem)}.pdf") for j in jobs]
+    elif source.is_file():
+        target = args.output or Path(f"{_safe_name(source.stem)}.pdf")
+        if target.is_dir():
+            target = target / f"{_safe_name(source.stem)}.pdf"
+        outcomes = [_render_one(source, target)]
+    else:
+        err.print(f"{source}: no such file or folder")
+        return BAD_INPUT
+    table = Table(title="Rendered letters (previews: nothing was stored or sent)")
+    for heading in ("job file", "kind", "lang", "pages", "KID", "due", "PDF", "check"):
+        table.add_column(heading)
+    for outcome in outcomes:
+        if outcome.row:
+            table.add_row(*outcome.row)
+    if table.row_count:
+        out.print(table)
+    refused = sum(o.status == BAD_INPUT for o in outcomes)
+    failed = sum(o.status == FAILED for o in outcomes)
+    out.print(f"{len(outcomes) - refused - failed} rendered, {refused} refused, {failed} failed")
+    return BAD_INPUT if refused else FAILED if failed else OK
+
+
+def cmd_schema(_: argparse.Namespace) -> int:
+    out.print_json(json.dumps(json_schema()))
+    return OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        data = args.pdf.read_bytes()
+    except OSError as exc:
+        err.print(f"{args.pdf}: {exc.strerror}")
+        return BAD_INPUT
+    try:
+        report = check(data)
+    except Exception as exc:  # a file that is not a PDF at all
+        err.print(f"{args.pdf}: not a readable PDF ({type(exc).__name__})")
+        return BAD_INPUT
+    for failure in report.failures:
+        out.print(f"{args.pdf}: {failure}", markup=False)
+    out.print(f"{args.pdf}: {report.pages} pages, " + ("ok" if report.ok else "FAILED"))
+    return OK if report.ok else FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="letters", description="Norwegian debt-collection letters: validate, render, check."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("schema", help="print the job contract's JSON Schema")
+    p.set_defaults(func=cmd_schema)
+    p = sub.add_parser("render", help="render job files to PDF previews (nothing is stored)")
+    p.add_argument("source", type=Path, help="a job .json file, or a folder of them")
+    p.add_argument("-o", "--output", type=Path, help="output PDF (or folder; default out/)")
+    p.set_defaults(func=cmd_render)
+    p = sub.add_parser("check", help="run the print-safety check on a PDF")
+    p.add_argument("pdf", type=Path)
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Turn a validated :class:`~letters.job.Job` into the content of one letter.
+
+Everything a template prints is decided here or in :mod:`letters.rules`: amounts and
+totals, the deadline, the KID, the interest rate, the address lines in the window, the
+password and its expiry. The result is a plain frozen :class:`Letter` the sandboxed
+templates can read but not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel import Locale
+
+from letters import credentials, rules
+from letters.job import Job
+from letters.numbers import account, kid, reference
+from letters.numbers import password as pw
+from letters.settings import Sender, Settings, get_settings
+
+#: Kinds that must state the interest rate and the date it runs from (inkassoloven § 10 d);
+#: the enforcement notice repeats the claim as the payment request stated it.
+KINDS_STATING_INTEREST = frozenset({"payment_request", "enforcement_notice"})
+
+LETTER_ID_DIGITS = 20
+
+
+def letter_id(job_id: str) -> str:
+    """The letter's id: 20 digits derived from the job id, so a retried job gets the same
+    id. Digits keep the Code128 barcode short (two digits per symbol).
+
+    >>> letter_id("job-1") == letter_id("job-1"), len(letter_id("job-1"))
+    (True, 20)
+    """
+    digest = hashlib.sha256(f"letter:{job_id}".encode()).digest()
+    return str(int.from_bytes(digest, "big") % 10**LETTER_ID_DIGITS).zfill(LETTER_ID_DIGITS)
+
+
+def format_letter_id(value: str) -> str:
+    """Groups of four for people reading it off the page.
+
+    >>> format_letter_id("12345678901234567890")
+    '1234 5678 9012 3456 7890'
+    """
+    return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One amount line of the claims table."""
+
+    label: str
+    amount: Decimal
+    code: str  # principal | interest | a fee code
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    invoice_number: str
+    invoice_date: dt.date
+    due_date: dt.date
+    description: str | None
+    principal: Decimal
+    interest: Decimal | None
+    interest_from: dt.date
+    show_interest: bool
+    fees: tuple[Line, ...]
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    org_number: str | None
+
+
+@dataclass(frozen=True)
+class Letter:
+    """The content of one letter, ready for a template."""
+
+    id: str
+    id_formatted: str
+    job_id: str
+    kind: str
+    language: str
+    letter_date: dt.date
+    reference: str
+    creditor: Party
+    debtor: Party
+    debtor_is_company: bool
+    address_lines: tuple[str, ...]
+    claims: tuple[ClaimView, ...]
+    total_principal: Decimal
+    total_interest: Decimal
+    total_fees: Decimal
+    total: Decimal
+    interest_rate: Decimal
+    due_date: dt.date
+    account_number: str
+    kid: str
+    password: credentials.Secret
+    password_expires: dt.date
+    sender: Sender
+
+    def __repr__(self) -> str:
+        return f"Letter(id={self.id!r}, job_id={self.job_id!r}, kind={self.kind!r})"
+
+
+@dataclass(frozen=True)
+class Composed:
+    letter: Letter
+    credential: credentials.Credential
+
+
+def address_lines(job: Job) -> tuple[str, ...]:
+    """The recipient block for the envelope window: name, street lines, postal code and
+    city, and for addresses abroad the country in Norwegian capitals (SVERIGE).
+
+    National identity numbers are never part of it.
+    """
+    addr = job.debtor.address
+    lines = [job.debtor.name, *addr.lines]
+    if addr.country == "NO":
+        lines.append(f"{addr.postal_code} {addr.city.upper()}")
+    else:
+        lines.append(f"{addr.postal_code} {addr.city}")
+        lines.append(Locale("nb").territories[addr.country].upper())
+    return tuple(lines)
+
+
+def _fee_label(code: str, label: str | None, language: str) -> str:
+    if label:
+        return label
+    rule = rules.FEES[code]
+    return rule.label_nb if language == "nb" else rule.label_en
+
+
+def compose(job: Job, settings: Settings | None = None) -> Composed:
+    """Build the letter for a job that :func:`letters.job.parse` accepted."""
+    s = settings or get_settings()
+    rate = rules.in_force(rules.INTEREST_RATE, job.letter_date).value
+    claims = []
+    for c in job.claims:
+        fees = tuple(
+            Line(_fee_label(f.code, f.label, job.language), f.amount, f.code) for f in c.fees
+        )
+        interest = c.interest or Decimal("0")
+        claims.append(
+            ClaimView(
+                invoice_number=c.invoice_number,
+                invoice_date=c.invoice_date,
+                due_date=c.due_date,
+                description=c.description,
+                principal=c.principal,
+                interest=c.interest,
+                interest_from=c.interest_from or c.due_date,
+                show_interest=c.interest is not None or job.kind in KINDS_STATING_INTEREST,
+                fees=fees,
+                total=c.principal + interest + sum((f.amount for f in fees), Decimal("0")),
+            )
+        )
+    total_principal = sum((c.principal for c in claims), Decimal("0"))
+    total_interest = sum((c.interest or Decimal("0") for c in claims), Decimal("0"))
+    total_fees = sum((f.amount for c in claims for f in c.fees), Decimal("0"))
+    kid_value = job.payment.kid or kid.generate(
+        f"{job.creditor.org_number}:{job.id}", s.kid_length, job.payment.kid_scheme
+    )
+    secret, credential = credentials.issue(job.reference, job.letter_date, s)
+    lid = letter_id(job.id)
+    letter = Letter(
+        id=lid,
+        id_formatted=format_letter_id(lid),
+        job_id=job.id,
+        kind=job.kind,
+        language=job.language,
+        letter_date=job.letter_date,
+        reference=reference.format(job.reference),
+        creditor=Party(job.creditor.name, job.creditor.org_number),
+        debtor=Party(job.debtor.name, job.debtor.org_number),
+        debtor_is_company=job.debtor.type == "company",
+        address_lines=address_lines(job),
+        claims=tuple(claims),
+        total_principal=total_principal,
+        total_interest=total_interest,
+        total_fees=total_fees,
+        total=total_principal + total_interest + total_fees,
+        interest_rate=rate,
+        due_date=rules.due_date(job),
+        account_number=account.format(job.payment.account_number),
+        kid=kid.format(kid_value),
+        password=credentials.Secret(pw.format(secret)),
+        password_expires=rules.password_expiry_date(job.letter_date),
+        sender=s.sender,
+    )
+    return Composed(letter, credential)

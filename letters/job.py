@@ -1,0 +1,295 @@
+"""The job contract, version 1: one JSON document per letter, sent by upstream systems.
+
+:func:`parse` is the single door in. It checks the shape (pydantic) and then the legal rules
+(:mod:`letters.rules`) and either returns a :class:`Job` or raises :class:`JobRejected`
+with one :class:`FieldError` per problem, each naming the field path and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from stdnum.exceptions import ValidationError as NumberError
+from stdnum.no import fodselsnummer, orgnr
+
+from letters import rules
+from letters.numbers import account, reference
+from letters.numbers import kid as kid_number
+
+Kind = Literal["reminder", "collection_notice", "payment_request", "enforcement_notice"]
+Language = Literal["nb", "en"]
+Channel = Literal["digipost", "email", "print"]
+
+_AMOUNT = re.compile(r"\d{1,12}(\.\d{1,2})?")
+_COUNTRIES = frozenset(code for code in Locale("nb").territories if re.fullmatch("[A-Z]{2}", code))
+
+
+def _amount(value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise ValueError("amounts are decimal strings in NOK such as \"1250.00\", not numbers")
+    if not _AMOUNT.fullmatch(value):
+        raise ValueError(
+            "not an amount: use digits with at most two decimals and a '.' (e.g. \"1250.50\")"
+        )
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:  # pragma: no cover - the pattern rules this out
+        raise ValueError("not an amount") from exc
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+                    "description": "NOK amount as a decimal string"}),
+]
+
+
+def _number(validator: Any, what: str) -> Any:
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(validator(value))
+        except NumberError as exc:
+            raise ValueError(f"not a valid {what}: {exc.message}") from None
+
+    return check
+
+
+def today_oslo() -> dt.date:
+    """Today's date in Norway."""
+    return dt.datetime.now(ZoneInfo(rules.OSLO)).date()
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Creditor(_Model):
+    name: str = Field(min_length=1, max_length=100)
+    org_number: str
+
+    _org = field_validator("org_number")(_number(orgnr.validate, "organisation number"))
+
+
+class Address(_Model):
+    lines: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        min_length=1, max_length=3
+    )
+    postal_code: str = Field(min_length=1, max_length=10)
+    city: str = Field(min_length=1, max_length=40)
+    country: str = Field("NO", description="ISO 3166 alpha-2 country code")
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = value.upper()
+        if value not in _COUNTRIES:
+            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code")
+        return value
+
+    @field_validator("postal_code")
+    @classmethod
+    def _postal_chars(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 -]*", value):
+            raise ValueError("postal codes hold letters, digits, spaces and hyphens only")
+        return value
+
+    @model_validator(mode="after")
+    def _norwegian_postal_code(self) -> Address:
+        if self.country == "NO" and not re.fullmatch(r"\d{4}", self.postal_code):
+            raise ValueError("postal_code: a Norwegian postal code is exactly 4 digits")
+        return self
+
+
+class Consents(_Model):
+    digipost: bool = False
+    email: bool = False
+
+
+class Debtor(_Model):
+    type: Literal["person", "company"]
+    name: str = Field(min_length=1, max_length=70)
+    national_id: str | None = Field(
+        None, description="fødselsnummer or D-number; used only to identify the recipient "
+        "for digital delivery, never printed"
+    )
+    org_number: str | None = None
+    address: Address
+    email: EmailStr | None = None
+    consents: Consents = Consents()
+
+    _nid = field_validator("national_id")(_number(fodselsnummer.validate, "national id number"))
+    _org = field_validator("org_number")(_number(orgnr.validate, "organisation number"))
+
+    @model_validator(mode="after")
+    def _ids_match_type(self) -> Debtor:
+        if self.type == "company" and self.national_id:
+            raise ValueError("national_id: a company has no national id; give org_number")
+        if self.type == "person" and self.org_number:
+            raise ValueError("org_number: a person has no organisation number")
+        return self
+
+
+class Fee(_Model):
+    code: str = Field(description=f"one of: {', '.join(rules.FEES)}")
+    label: str | None = Field(None, max_length=60)
+    amount: Amount
+    charged_on: dt.date | None = Field(
+        None, description="the day the fee was charged, when an earlier letter charged it "
+        "(default: this letter's date)"
+    )
+
+
+class Claim(_Model):
+    invoice_number: str = Field(min_length=1, max_length=40)
+    invoice_date: dt.date
+    due_date: dt.date
+    principal: Amount
+    interest: Amount | None = None
+    interest_from: dt.date | None = Field(
+        None, description="the day interest runs from (default: due_date)"
+    )
+    description: str | None = Field(None, max_length=120, description="what the claim concerns")
+    fees: list[Fee] = []
+
+    @model_validator(mode="after")
+    def _dates(self) -> Claim:
+        if self.due_date < self.invoice_date:
+            raise ValueError("due_date: the due date is before the invoice date")
+        if self.principal <= 0:
+            raise ValueError("principal: must be more than 0")
+        return self
+
+
+class Payment(_Model):
+    account_number: str
+    kid: str | None = None
+    kid_scheme: kid_number.Scheme = "mod10"
+    due_date: dt.date | None = None
+
+    _acc = field_validator("account_number")(_number(account.validate, "account number"))
+
+    @model_validator(mode="after")
+    def _kid(self) -> Payment:
+        if self.kid is not None:
+            try:
+                object.__setattr__(self, "kid", kid_number.validate(self.kid, self.kid_scheme))
+            except NumberError as exc:
+                raise ValueError(f"kid: not a valid {self.kid_scheme} KID: {exc.message}") from None
+        return self
+
+
+class Job(_Model):
+    """One letter job as received (contract version 1)."""
+
+    version: Literal[1] = 1
+    id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="idempotency key")
+    kind: Kind
+    language: Language = "nb"
+    letter_date: dt.date = Field(default_factory=today_oslo)
+    reference: str
+    creditor: Creditor
+    debtor: Debtor
+    claims: list[Claim] = Field(min_length=1, max_length=200)
+    payment: Payment
+    channels: list[Channel] | None = Field(None, description="preference order")
+
+    _ref = field_validator("reference")(_number(reference.validate, "case reference"))
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("a channel is named twice")
+        return value
+
+
+class FieldError(BaseModel):
+    """One reason a job was refused."""
+
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+class JobRejected(Exception):
+    """The job was refused; ``errors`` names every field and reason."""
+
+    def __init__(self, errors: list[FieldError], job_id: str | None = None) -> None:
+        self.errors = errors
+        self.job_id = job_id
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(job)"
+
+
+def _from_pydantic(exc: ValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors(include_url=False, include_input=False):
+        field = _path(tuple(err["loc"]))
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        # A model validator names its field at the start of the message ("kid: ...").
+        head, sep, tail = reason.partition(": ")
+        if sep and re.fullmatch(r"[a-z_]+", head):
+            field, reason = (f"{field}.{head}" if field != "(job)" else head), tail
+        if err["type"] == "extra_forbidden":
+            reason = "unknown field (check the spelling against `letters schema`)"
+        errors.append(FieldError(field=field, reason=reason))
+    return errors
+
+
+def parse(data: Any) -> Job:
+    """Validate a job (a dict, JSON text or a :class:`Job`) against the contract and the rules.
+
+    Raises :class:`JobRejected` listing every problem found.
+    """
+    job_id = data.get("id") if isinstance(data, dict) else None
+    try:
+        if isinstance(data, Job):
+            job = data
+        elif isinstance(data, str | bytes):
+            job = Job.model_validate_json(data)
+        else:
+            job = Job.model_validate(data)
+    except ValidationError as exc:
+        raise JobRejected(_from_pydantic(exc), job_id if isinstance(job_id, str) else None) from None
+    violations = rules.check(job)
+    if violations:
+        raise JobRejected([FieldError(field=v.field, reason=v.reason) for v in violations], job.id)
+    return job
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the job contract (what `letters schema` prints)."""
+    schema = Job.model_json_schema()
+    schema["$id"] = "https://letters.example/schema/job-v1.json"
+    schema["title"] = "Letter job (contract version 1)"
+    return schema

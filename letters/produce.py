@@ -1,0 +1,51 @@
+"""One job in, one checked letter out: parse → compose → template → render → safety check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from letters import templating
+from letters.compose import Composed, compose
+from letters.credentials import Credential
+from letters.job import Job, parse
+from letters.renderers import Rendered, get_renderer
+from letters.renderers.safety import SafetyReport, check
+from letters.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Produced:
+    job: Job
+    composed: Composed
+    template: templating.TemplateInfo
+    html: str
+    rendered: Rendered
+    safety: SafetyReport
+
+    @property
+    def credential(self) -> Credential:
+        return self.composed.credential
+
+    def __repr__(self) -> str:
+        return f"Produced(job={self.job.id!r}, pages={self.safety.pages}, ok={self.safety.ok})"
+
+
+def window_text(composed: Composed) -> list[str]:
+    """What the envelope window must show: the return-address line and the address."""
+    letter = composed.letter
+    return [letter.sender.return_address, *letter.address_lines]
+
+
+def produce(data: Any, settings: Settings | None = None) -> Produced:
+    """Make one letter. Raises :class:`letters.job.JobRejected` for a bad job and
+    :class:`letters.renderers.RenderError` when it cannot be rendered; a letter that renders
+    but fails the print-safety check is returned with the failures in ``safety``."""
+    s = settings or get_settings()
+    job = parse(data)
+    composed = compose(job, s)
+    info = templating.template_info(job.kind, job.language)
+    html = templating.render_html(composed.letter)
+    rendered = get_renderer(info.renderer).render(html)
+    safety = check(rendered.pdf, window_text(composed), s)
+    return Produced(job, composed, info, html, rendered, safety)

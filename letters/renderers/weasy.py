@@ -1,0 +1,47 @@
+"""The reference renderer: WeasyPrint, with fonts and the parsed stylesheet reused."""
+
+from __future__ import annotations
+
+import logging
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError
+
+from letters.renderers.base import Rendered, Renderer, RenderError
+from letters.renderers.fetcher import AssetFetcher
+from letters.templating import STYLESHEET, TEMPLATE_DIR
+
+log = logging.getLogger(__name__)
+BASE_URL = TEMPLATE_DIR.as_uri() + "/"
+
+
+class WeasyPrintRenderer(Renderer):
+    """Renders letter HTML with the one stylesheet, bundled fonts embedded (subset)."""
+
+    name = "weasyprint"
+
+    def __init__(self) -> None:
+        self.fetcher = AssetFetcher()
+        self.font_config = FontConfiguration()
+        self.stylesheet = CSS(
+            string=STYLESHEET.read_text("utf-8"),
+            base_url=BASE_URL,
+            url_fetcher=self.fetcher,
+            font_config=self.font_config,
+        )
+        self._cache: dict[object, object] = {}
+
+    def render(self, html: str) -> Rendered:
+        try:
+            document = HTML(string=html, base_url=BASE_URL, url_fetcher=self.fetcher).render(
+                stylesheets=[self.stylesheet],
+                font_config=self.font_config,
+                cache=self._cache,
+            )
+            pdf = document.write_pdf()
+        except FatalURLFetchingError as exc:
+            raise RenderError(f"a resource was refused: {exc.__cause__ or exc}") from None
+        if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf() without target
+            raise RenderError("WeasyPrint returned no PDF")
+        return Rendered(pdf=pdf, renderer=self.name)

@@ -1,0 +1,100 @@
+"""Configuration: the agency's own details and the knobs operations may turn.
+
+Read from environment variables with the prefix ``LETTERS_`` (nested with ``__``, e.g.
+``LETTERS_SENDER__PHONE``) and, when ``LETTERS_CONFIG`` names one, a TOML file. Rules
+with legal weight are not here but in :mod:`letters.rules`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from stdnum.no import orgnr
+
+from letters.numbers.kid import Scheme
+
+
+class Sender(BaseModel):
+    """The agency as it appears on every letter."""
+
+    name: str = "Fjordinkasso AS"
+    address_lines: list[str] = ["Postboks 1234 Sentrum", "0106 OSLO"]
+    org_number: str = "923609016"
+    phone: str = "+47 22 00 00 00"
+    email: str = "kundeservice@fjordinkasso.example"
+    portal_url: str = "https://min.fjordinkasso.example"
+    quickpay_url: str = "https://fjordinkasso.example/quickpay"
+    #: Printed in small type above the debtor's address in the envelope window. It must
+    #: not reveal that the letter is about debt (inkassoloven § 8): no agency name here.
+    return_address: str = "Returadresse: Postboks 1234 Sentrum, 0106 OSLO"
+    #: The complaints board a debtor may bring a dispute before (inkassoloven § 10 (f)).
+    complaints_board: str = "Finansklagenemnda"
+    complaints_board_url: str = "finkn.no"
+
+    @field_validator("org_number")
+    @classmethod
+    def _orgnr(cls, value: str) -> str:
+        return str(orgnr.validate(value))
+
+
+class Window(BaseModel):
+    """The envelope window, in mm from the page's top-left corner (C5 window envelope)."""
+
+    left: float = 15
+    top: float = 44
+    width: float = 105
+    height: float = 35
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LETTERS_", env_nested_delimiter="__")
+
+    sender: Sender = Sender()
+    window: Window = Window()
+    kid_length: int = Field(15, ge=4, le=25)
+    kid_scheme: Scheme = "mod10"
+    password_length: int = Field(12, ge=10, le=40)
+    #: Digipost refuses more than 20 pages; print costs argue for fewer.
+    max_pages: int = Field(20, ge=1, le=20)
+    #: argon2id cost for stored password hashes. The password is random with ~70 bits of
+    #: entropy, so OWASP's minimum (19 MiB, 2 passes) is ample and keeps letters fast.
+    argon2_memory_kib: int = 19 * 1024
+    argon2_time_cost: int = 2
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = os.environ.get("LETTERS_CONFIG")
+        if path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file (used for template metadata)."""
+    with path.open("rb") as fh:
+        return tomllib.load(fh)

@@ -1,0 +1,140 @@
+"""The letter templates: a sandboxed, autoescaping jinja2 environment with strict undefined
+variables, locale-aware formatting filters, and the template metadata compliance approves.
+
+Templates live in ``letters/templates``: ``layout.html`` (the shared page), one
+``<kind>.<language>.html`` per letter kind and language (the wording), ``labels/<language>.html``
+(wording shared by all kinds), ``letter.css`` (the one stylesheet) and ``manifest.toml``
+(version and renderer of each template).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from stdnum.no import orgnr as stdnum_orgnr
+
+from letters.barcodes import barcode_html
+from letters.compose import Letter
+from letters.settings import load_toml
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+ASSET_DIR = TEMPLATE_DIR / "assets"
+STYLESHEET = TEMPLATE_DIR / "letter.css"
+SHARED_FILES = ("layout.html", "labels/nb.html", "labels/en.html", "letter.css")
+LOCALES = {"nb": "nb_NO", "en": "en_GB"}
+
+
+def _locale(ctx: Context) -> str:
+    return LOCALES[ctx["letter"].language]
+
+
+@pass_context
+def money(ctx: Context, value: Decimal) -> str:
+    """``1 250,00`` (nb) / ``1,250.00`` (en)."""
+    return str(format_decimal(value, "#,##0.00", locale=_locale(ctx)))
+
+
+@pass_context
+def currency(ctx: Context, value: Decimal) -> str:
+    """``1 250,00 kr`` (nb) / ``NOK 1,250.00`` (en)."""
+    return str(format_currency(value, "NOK", locale=_locale(ctx)))
+
+
+@pass_context
+def short_date(ctx: Context, value: dt.date) -> str:
+    """``15.02.2026`` (nb) / ``15 Feb 2026`` (en)."""
+    pattern = "dd.MM.yyyy" if ctx["letter"].language == "nb" else "d MMM yyyy"
+    return str(format_date(value, pattern, locale=_locale(ctx)))
+
+
+@pass_context
+def long_date(ctx: Context, value: dt.date) -> str:
+    """``15. februar 2026`` (nb) / ``15 February 2026`` (en)."""
+    pattern = "d. MMMM yyyy" if ctx["letter"].language == "nb" else "d MMMM yyyy"
+    return str(format_date(value, pattern, locale=_locale(ctx)))
+
+
+@pass_context
+def percent(ctx: Context, value: Decimal) -> str:
+    """``12,25 %`` (nb) / ``12.25%`` (en)."""
+    number = format_decimal(value, "0.00", locale=_locale(ctx))
+    return f"{number} %" if ctx["letter"].language == "nb" else f"{number}%"
+
+
+def orgnr(value: str) -> str:
+    """``923 609 016``."""
+    return str(stdnum_orgnr.format(value))
+
+
+def bare_url(value: str) -> str:
+    """A URL as people type it: ``https://min.example.no/`` → ``min.example.no``."""
+    return value.split("://", 1)[-1].rstrip("/")
+
+
+def make_environment(template_dir: Path = TEMPLATE_DIR) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(template_dir),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        money=money, currency=currency, short_date=short_date, long_date=long_date,
+        percent=percent, orgnr=orgnr, bare_url=bare_url,
+    )
+    env.globals["barcode"] = barcode_html
+    return env
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """What the ledger records about the template a letter was made from."""
+
+    name: str
+    version: str
+    renderer: str
+    sha256: str  # over the kind template and every shared file it uses
+
+
+@lru_cache(maxsize=1)
+def _environment() -> ImmutableSandboxedEnvironment:
+    return make_environment()
+
+
+@lru_cache(maxsize=None)
+def template_info(kind: str, language: str, template_dir: Path = TEMPLATE_DIR) -> TemplateInfo:
+    name = f"{kind}.{language}.html"
+    meta = load_toml(template_dir / "manifest.toml")
+    entry = meta.get("templates", {}).get(f"{kind}.{language}")
+    if entry is None:
+        raise LookupError(f"template {name} is not in manifest.toml")
+    digest = hashlib.sha256()
+    for rel in (name, *SHARED_FILES):
+        digest.update(rel.encode() + b"\0" + (template_dir / rel).read_bytes() + b"\0")
+    return TemplateInfo(
+        name=name,
+        version=str(entry["version"]),
+        renderer=str(entry.get("renderer", meta.get("default_renderer", "weasyprint"))),
+        sha256=digest.hexdigest(),
+    )
+
+
+def render_html(letter: Letter, env: ImmutableSandboxedEnvironment | None = None) -> str:
+    """The letter as HTML, from its kind and language template."""
+    env = env or _environment()
+    template = env.get_template(f"{letter.kind}.{letter.language}.html")
+    context: dict[str, Any] = {"letter": letter, "sender": letter.sender}
+    return template.render(context)
