@@ -80,8 +80,13 @@ def _render_one(source: Path, target: Path) -> Outcome:
         for failure in produced.safety.failures:
             err.print(f"  {failure}", markup=False)
     row = (
-        source.name, letter.kind, letter.language, str(produced.safety.pages), letter.kid,
-        letter.due_date.isoformat(), str(target),
+        source.name,
+        letter.kind,
+        letter.language,
+        str(produced.safety.pages),
+        letter.kid,
+        letter.due_date.isoformat(),
+        str(target),
         "ok" if produced.safety.ok else "FAILED",
     )
     return Outcome(source, status, row)

@@ -131,7 +131,7 @@ def verify(
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
     ph = hasher(settings)
-    candidates = store.for_reference(reference) or [None]
+    candidates: list[Credential | None] = [*store.for_reference(reference)] or [None]
     typed = pw.compact(password)
     verdict = Verdict.WRONG
     for cred in candidates:

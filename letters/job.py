@@ -29,20 +29,23 @@ from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import fodselsnummer, orgnr
 
 from letters import rules
-from letters.numbers import account, reference
+from letters.numbers import account
 from letters.numbers import kid as kid_number
+from letters.numbers import reference as case_reference
 
 Kind = Literal["reminder", "collection_notice", "payment_request", "enforcement_notice"]
 Language = Literal["nb", "en"]
 Channel = Literal["digipost", "email", "print"]
 
 _AMOUNT = re.compile(r"\d{1,12}(\.\d{1,2})?")
-_COUNTRIES = frozenset(code for code in Locale("nb").territories if re.fullmatch("[A-Z]{2}", code))
+_COUNTRIES = frozenset(
+    str(code) for code in Locale("nb").territories if re.fullmatch("[A-Z]{2}", str(code))
+)
 
 
 def _amount(value: Any) -> Decimal:
     if not isinstance(value, str):
-        raise ValueError("amounts are decimal strings in NOK such as \"1250.00\", not numbers")
+        raise ValueError('amounts are decimal strings in NOK such as "1250.00", not numbers')
     if not _AMOUNT.fullmatch(value):
         raise ValueError(
             "not an amount: use digits with at most two decimals and a '.' (e.g. \"1250.50\")"
@@ -56,8 +59,13 @@ def _amount(value: Any) -> Decimal:
 Amount = Annotated[
     Decimal,
     BeforeValidator(_amount),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$",
-                    "description": "NOK amount as a decimal string"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{1,12}(\.\d{1,2})?$",
+            "description": "NOK amount as a decimal string",
+        }
+    ),
 ]
 
 
@@ -68,7 +76,7 @@ def _number(validator: Any, what: str) -> Any:
         try:
             return str(validator(value))
         except NumberError as exc:
-            raise ValueError(f"not a valid {what}: {exc.message}") from None
+            raise ValueError(f"not a valid {what}: {exc}") from None
 
     return check
 
@@ -128,8 +136,9 @@ class Debtor(_Model):
     type: Literal["person", "company"]
     name: str = Field(min_length=1, max_length=70)
     national_id: str | None = Field(
-        None, description="fødselsnummer or D-number; used only to identify the recipient "
-        "for digital delivery, never printed"
+        None,
+        description="fødselsnummer or D-number; used only to identify the recipient "
+        "for digital delivery, never printed",
     )
     org_number: str | None = None
     address: Address
@@ -153,8 +162,9 @@ class Fee(_Model):
     label: str | None = Field(None, max_length=60)
     amount: Amount
     charged_on: dt.date | None = Field(
-        None, description="the day the fee was charged, when an earlier letter charged it "
-        "(default: this letter's date)"
+        None,
+        description="the day the fee was charged, when an earlier letter charged it "
+        "(default: this letter's date)",
     )
 
 
@@ -193,7 +203,7 @@ class Payment(_Model):
             try:
                 object.__setattr__(self, "kid", kid_number.validate(self.kid, self.kid_scheme))
             except NumberError as exc:
-                raise ValueError(f"kid: not a valid {self.kid_scheme} KID: {exc.message}") from None
+                raise ValueError(f"kid: not a valid {self.kid_scheme} KID: {exc}") from None
         return self
 
 
@@ -212,7 +222,7 @@ class Job(_Model):
     payment: Payment
     channels: list[Channel] | None = Field(None, description="preference order")
 
-    _ref = field_validator("reference")(_number(reference.validate, "case reference"))
+    _ref = field_validator("reference")(_number(case_reference.validate, "case reference"))
 
     @field_validator("channels")
     @classmethod
@@ -280,7 +290,9 @@ def parse(data: Any) -> Job:
         else:
             job = Job.model_validate(data)
     except ValidationError as exc:
-        raise JobRejected(_from_pydantic(exc), job_id if isinstance(job_id, str) else None) from None
+        raise JobRejected(
+            _from_pydantic(exc), job_id if isinstance(job_id, str) else None
+        ) from None
     violations = rules.check(job)
     if violations:
         raise JobRejected([FieldError(field=v.field, reason=v.reason) for v in violations], job.id)

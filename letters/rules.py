@@ -81,7 +81,7 @@ OSLO = "Europe/Oslo"
 
 @lru_cache(maxsize=64)
 def _norwegian_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Norway(years=year)
+    return holidays.country_holidays("NO", years=year)
 
 
 def is_business_day(day: dt.date) -> bool:
@@ -158,25 +158,46 @@ FEES: dict[str, FeeRule] = {
     rule.code: rule
     for rule in (
         FeeRule(
-            "reminder_fee", "Purregebyr", "Reminder fee", Fraction(1, 20), ("reminder",), 2, 14,
+            "reminder_fee",
+            "Purregebyr",
+            "Reminder fee",
+            Fraction(1, 20),
+            ("reminder",),
+            2,
+            14,
             "inkassoforskriften § 1-2 (1) and § 1-3: 1/20 of the inkassosats; only when sent "
             "at least 14 days after the due date; at most two reminders carry a fee",
         ),
         FeeRule(
-            "notice_fee", "Inkassovarselgebyr", "Debt collection notice fee", Fraction(1, 20),
-            ("collection_notice",), 1, 14,
+            "notice_fee",
+            "Inkassovarselgebyr",
+            "Debt collection notice fee",
+            Fraction(1, 20),
+            ("collection_notice",),
+            1,
+            14,
             "inkassoforskriften § 1-2 (1) and § 1-3: 1/20 of the inkassosats; only when sent "
             "at least 14 days after the due date; with a notice fee only one reminder fee",
         ),
         FeeRule(
-            "payment_request_fee", "Gebyr for betalingsoppfordring", "Payment request fee",
-            Fraction(3, 20), ("payment_request",), 1, 0,
+            "payment_request_fee",
+            "Gebyr for betalingsoppfordring",
+            "Payment request fee",
+            Fraction(3, 20),
+            ("payment_request",),
+            1,
+            0,
             "inkassoforskriften § 1-2 (2): the creditor's own payment request, 3/20 of the "
             "inkassosats",
         ),
         FeeRule(
-            "collection_fee", "Inkassosalær", "Debt collection fee", None,
-            ("payment_request", "enforcement_notice"), 1, 0,
+            "collection_fee",
+            "Inkassosalær",
+            "Debt collection fee",
+            None,
+            ("payment_request", "enforcement_notice"),
+            1,
+            0,
             "inkassoforskriften § 2-2: light collection fee, scaled by the principal",
         ),
     )
@@ -223,7 +244,8 @@ def fee_cap(code: str, on: dt.date, *, principal: Decimal, company: bool) -> Dec
         cap = sats * rule.cap_fraction.numerator / rule.cap_fraction.denominator
     else:
         factor = next(
-            f for limit, f in in_force(COLLECTION_FEE_SCALE, on).value
+            f
+            for limit, f in in_force(COLLECTION_FEE_SCALE, on).value
             if limit is None or principal <= limit
         )
         cap = sats * factor * (COMPANY_COLLECTION_FEE_FACTOR if company else 1)
@@ -246,68 +268,85 @@ def check(job: Job) -> list[Violation]:
     for i, claim in enumerate(job.claims):
         where = f"claims[{i}]"
         if claim.due_date >= letter_date:
-            found.append(Violation(
-                f"{where}.due_date",
-                f"the claim falls due on {claim.due_date.isoformat()}, not before the letter "
-                f"date {letter_date.isoformat()}: a {job.kind} may only be sent for an "
-                "overdue claim",
-            ))
+            found.append(
+                Violation(
+                    f"{where}.due_date",
+                    f"the claim falls due on {claim.due_date.isoformat()}, not before the letter "
+                    f"date {letter_date.isoformat()}: a {job.kind} may only be sent for an "
+                    "overdue claim",
+                )
+            )
         counts: dict[str, int] = {}
         for j, fee in enumerate(claim.fees):
             field = f"{where}.fees[{j}]"
             rule = FEES.get(fee.code)
             if rule is None:
-                found.append(Violation(
-                    f"{field}.code",
-                    f"unknown fee code {fee.code!r}; allowed: {', '.join(sorted(FEES))}",
-                ))
+                found.append(
+                    Violation(
+                        f"{field}.code",
+                        f"unknown fee code {fee.code!r}; allowed: {', '.join(sorted(FEES))}",
+                    )
+                )
                 continue
             counts[fee.code] = counts.get(fee.code, 0) + 1
             charged_on = fee.charged_on or letter_date
             if charged_on > letter_date:
-                found.append(Violation(
-                    f"{field}.charged_on", "a fee cannot be charged after the letter date"
-                ))
+                found.append(
+                    Violation(
+                        f"{field}.charged_on", "a fee cannot be charged after the letter date"
+                    )
+                )
                 continue
             if charged_on == letter_date and job.kind not in rule.charged_by:
-                found.append(Violation(
-                    f"{field}.code",
-                    f"a {job.kind} cannot charge a {fee.code} (charged by: "
-                    f"{', '.join(rule.charged_by)}); give charged_on for an earlier letter's fee",
-                ))
+                found.append(
+                    Violation(
+                        f"{field}.code",
+                        f"a {job.kind} cannot charge a {fee.code} (charged by: "
+                        f"{', '.join(rule.charged_by)}); "
+                        "give charged_on for an earlier letter's fee",
+                    )
+                )
             cap = fee_cap(fee.code, charged_on, principal=claim.principal, company=company)
             if fee.amount > cap:
-                found.append(Violation(
-                    f"{field}.amount",
-                    f"{fee.code} {fee.amount} exceeds the cap {cap} on "
-                    f"{charged_on.isoformat()} ({rule.source})",
-                ))
+                found.append(
+                    Violation(
+                        f"{field}.amount",
+                        f"{fee.code} {fee.amount} exceeds the cap {cap} on "
+                        f"{charged_on.isoformat()} ({rule.source})",
+                    )
+                )
             earliest = claim.due_date + dt.timedelta(days=rule.days_after_due)
             if charged_on < earliest:
-                found.append(Violation(
-                    f"{field}.charged_on" if fee.charged_on else f"{field}.code",
-                    f"{fee.code} charged on {charged_on.isoformat()}, less than "
-                    f"{rule.days_after_due} days after the due date "
-                    f"{claim.due_date.isoformat()} ({rule.source})",
-                ))
+                found.append(
+                    Violation(
+                        f"{field}.charged_on" if fee.charged_on else f"{field}.code",
+                        f"{fee.code} charged on {charged_on.isoformat()}, less than "
+                        f"{rule.days_after_due} days after the due date "
+                        f"{claim.due_date.isoformat()} ({rule.source})",
+                    )
+                )
         for code, n in counts.items():
             limit = FEES[code].max_per_claim
             if code == "reminder_fee" and counts.get("notice_fee"):
                 limit = 1
             if n > limit:
-                found.append(Violation(
-                    f"{where}.fees",
-                    f"{n} × {code} on one claim, at most {limit} allowed ({FEES[code].source})",
-                ))
+                found.append(
+                    Violation(
+                        f"{where}.fees",
+                        f"{n} × {code} on one claim, at most {limit} allowed ({FEES[code].source})",
+                    )
+                )
     if job.payment.due_date is not None:
         earliest = minimum_deadline(letter_date)
         if job.payment.due_date < earliest:
-            found.append(Violation(
-                "payment.due_date",
-                f"{job.payment.due_date.isoformat()} is less than {PAYMENT_DAYS.value} days "
-                f"after the letter date {letter_date.isoformat()}; the earliest lawful due "
-                f"date is {earliest.isoformat()} ({PAYMENT_DAYS.source})",
-            ))
+            found.append(
+                Violation(
+                    "payment.due_date",
+                    f"{job.payment.due_date.isoformat()} is less than {PAYMENT_DAYS.value} days "
+                    f"after the letter date {letter_date.isoformat()}; the earliest lawful due "
+                    f"date is {earliest.isoformat()} ({PAYMENT_DAYS.source})",
+                )
+            )
     return found
 
 

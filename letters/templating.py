@@ -13,12 +13,12 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from jinja2 import FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -48,7 +48,8 @@ def money(ctx: Context, value: Decimal) -> str:
 @pass_context
 def currency(ctx: Context, value: Decimal) -> str:
     """``1 250,00 kr`` (nb) / ``NOK 1,250.00`` (en)."""
-    return str(format_currency(value, "NOK", locale=_locale(ctx)))
+    number = money(ctx, value)
+    return f"{number} kr" if ctx["letter"].language == "nb" else f"NOK {number}"
 
 
 @pass_context
@@ -92,8 +93,13 @@ def make_environment(template_dir: Path = TEMPLATE_DIR) -> ImmutableSandboxedEnv
         auto_reload=False,
     )
     env.filters.update(
-        money=money, currency=currency, short_date=short_date, long_date=long_date,
-        percent=percent, orgnr=orgnr, bare_url=bare_url,
+        money=money,
+        currency=currency,
+        short_date=short_date,
+        long_date=long_date,
+        percent=percent,
+        orgnr=orgnr,
+        bare_url=bare_url,
     )
     env.globals["barcode"] = barcode_html
     return env
@@ -114,7 +120,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
     return make_environment()
 
 
-@lru_cache(maxsize=None)
+@cache
 def template_info(kind: str, language: str, template_dir: Path = TEMPLATE_DIR) -> TemplateInfo:
     name = f"{kind}.{language}.html"
     meta = load_toml(template_dir / "manifest.toml")

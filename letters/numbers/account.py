@@ -41,7 +41,7 @@ def is_valid(number: str) -> bool:
         return False
 
 
-def format(number: str) -> str:  # noqa: A001 - the stdnum verb
+def format(number: str) -> str:
     """Print form: ``4 + 2 + 5`` digits separated by spaces."""
     number = compact(number)
     return f"{number[:4]} {number[4:6]} {number[6:]}"

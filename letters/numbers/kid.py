@@ -91,7 +91,7 @@ def is_valid(number: str, scheme: Scheme = "mod10") -> bool:
         return False
 
 
-def format(number: str) -> str:  # noqa: A001 - the stdnum verb
+def format(number: str) -> str:
     """Return the KID as printed: digits without grouping, as banks expect it typed."""
     return compact(number)
 

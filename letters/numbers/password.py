@@ -27,7 +27,8 @@ from stdnum.exceptions import InvalidFormat, InvalidLength, ValidationError
 
 LOOK_ALIKES = frozenset("0Oo1lI")
 ALPHABET = "".join(
-    ch for ch in string.digits + string.ascii_uppercase + string.ascii_lowercase
+    ch
+    for ch in string.digits + string.ascii_uppercase + string.ascii_lowercase
     if ch not in LOOK_ALIKES
 )
 MIN_LENGTH = 10
@@ -64,7 +65,7 @@ def is_valid(password: str) -> bool:
         return False
 
 
-def format(password: str) -> str:  # noqa: A001 - the stdnum verb
+def format(password: str) -> str:
     """Print form: groups of four characters."""
     password = compact(password)
     return " ".join(password[i : i + 4] for i in range(0, len(password), 4))

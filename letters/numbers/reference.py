@@ -50,6 +50,6 @@ def is_valid(number: str) -> bool:
         return False
 
 
-def format(number: str) -> str:  # noqa: A001 - the stdnum verb
+def format(number: str) -> str:
     """Print form: the compact reference."""
     return compact(number)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 
 class RenderError(Exception):
@@ -33,7 +35,7 @@ class Renderer(ABC):
         """Render one letter's HTML."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_renderer(name: str = "weasyprint") -> Renderer:
     """The shared renderer instance called ``name``."""
     if name == "weasyprint":
@@ -41,3 +43,11 @@ def get_renderer(name: str = "weasyprint") -> Renderer:
 
         return WeasyPrintRenderer()
     raise RenderError(f"unknown renderer {name!r} (known: weasyprint)")
+
+
+@atexit.register
+def _release_renderers() -> None:
+    """Drop shared renderers while the interpreter is still whole: WeasyPrint's font
+    configuration cleans up in ``__del__`` and prints a traceback if that runs later."""
+    get_renderer.cache_clear()
+    gc.collect()

@@ -15,11 +15,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
-from typing import Any
+from typing import Any, cast
 
 import pypdfium2 as pdfium
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
+from pypdf.generic import ArrayObject, DictionaryObject
 
 from letters.settings import Settings, get_settings
 
@@ -56,13 +56,19 @@ def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
 
 
 def _inside(inner: Sequence[float], outer: Sequence[float], slack: float = 0.5) -> bool:
-    return (inner[0] >= outer[0] - slack and inner[1] >= outer[1] - slack
-            and inner[2] <= outer[2] + slack and inner[3] <= outer[3] + slack)
+    return (
+        inner[0] >= outer[0] - slack
+        and inner[1] >= outer[1] - slack
+        and inner[2] <= outer[2] + slack
+        and inner[3] <= outer[3] + slack
+    )
 
 
 def _mm(page_height: float, box: Sequence[float]) -> str:
-    return f"x {box[0] / MM:.0f}–{box[2] / MM:.0f} mm, y {(page_height - box[3]) / MM:.0f}–" \
-           f"{(page_height - box[1]) / MM:.0f} mm"
+    return (
+        f"x {box[0] / MM:.0f}–{box[2] / MM:.0f} mm, y {(page_height - box[3]) / MM:.0f}–"
+        f"{(page_height - box[1]) / MM:.0f} mm"
+    )
 
 
 def _fonts(resources: Any, seen: set[int]) -> Iterator[tuple[str, DictionaryObject]]:
@@ -85,7 +91,8 @@ def _embedded(font: DictionaryObject) -> bool:
     if subtype == "/Type3":
         return True
     if subtype == "/Type0":
-        font = font["/DescendantFonts"][0].get_object()
+        descendants = cast(ArrayObject, font["/DescendantFonts"])
+        font = cast(DictionaryObject, descendants[0].get_object())
     descriptor = font.get("/FontDescriptor")
     if descriptor is None:
         return False

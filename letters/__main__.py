@@ -1,0 +1,5 @@
+import sys
+
+from letters.cli import main
+
+sys.exit(main())

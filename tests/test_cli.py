@@ -1,0 +1,100 @@
+"""The `letters` command as a newcomer or an operator runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import FIXTURES, ROOT
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "letters", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_render_one_job(tmp_path: Path) -> None:
+    out = tmp_path / "letter.pdf"
+    result = run("render", FIXTURES / "jobs" / "reminder.nb.json", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert "1 rendered, 0 refused, 0 failed" in result.stdout
+
+
+def test_bad_job_gives_exit_2_and_a_message_per_field(tmp_path: Path) -> None:
+    result = run("render", FIXTURES / "invalid" / "several-errors.json", "-o", tmp_path / "x.pdf")
+    assert result.returncode == 2
+    for field in (
+        "creditor.org_number",
+        "debtor.address.postal_code",
+        "claims[0].principal",
+        "payment.kid",
+    ):
+        assert f"  {field}: " in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_unreadable_json_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("render", FIXTURES / "invalid" / "not-json.json", "-o", tmp_path / "x.pdf")
+    assert result.returncode == 2
+    assert "not valid JSON" in result.stderr and "line 2" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_folder_renders_the_good_jobs_and_reports_the_bad(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(FIXTURES / "jobs" / "reminder.en.json", src)
+    shutil.copy(FIXTURES / "invalid" / "fee-over-cap.json", src)
+    result = run("render", src, "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert (tmp_path / "out" / "reminder.en.pdf").exists()
+    assert not (tmp_path / "out" / "fee-over-cap.pdf").exists()
+    assert "claims[0].fees[0].amount" in result.stderr and "cap 37.50" in result.stderr
+    assert "1 rendered, 1 refused, 0 failed" in result.stdout
+
+
+def test_missing_input(tmp_path: Path) -> None:
+    result = run("render", tmp_path / "nope.json")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_schema_is_json_schema() -> None:
+    result = run("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"].startswith("Letter job")
+    assert "claims" in schema["properties"]
+
+
+def test_check_command(tmp_path: Path) -> None:
+    out = tmp_path / "letter.pdf"
+    assert run("render", FIXTURES / "jobs" / "reminder.en.json", "-o", out).returncode == 0
+    result = run("check", out)
+    assert result.returncode == 0 and "1 pages, ok" in result.stdout
+    junk = tmp_path / "junk.pdf"
+    junk.write_text("not a pdf")
+    result = run("check", junk)
+    assert result.returncode == 2 and "not a readable PDF" in result.stderr
+
+
+def test_no_password_in_cli_output(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    out = tmp_path / "letter.pdf"
+    result = run("render", FIXTURES / "jobs" / "reminder.nb.json", "-o", out)
+    text = PdfReader(out).pages[0].extract_text()
+    line = next(ln for ln in text.splitlines() if ln.startswith("Passord"))
+    secret = line.removeprefix("Passord").strip()
+    assert len(secret.replace(" ", "")) >= 10
+    assert secret.replace(" ", "") not in (result.stdout + result.stderr).replace(" ", "")

@@ -1,0 +1,61 @@
+"""The login password: issued with the letter, stored only as a hash, valid 21 days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from letters import credentials
+from letters.credentials import MemoryCredentialStore, Verdict, verify
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def test_password_works_until_the_last_second_of_day_21() -> None:
+    store = MemoryCredentialStore()
+    secret, cred = credentials.issue("AX-2026-100041", dt.date(2026, 11, 20))
+    store.add(cred)
+    last = dt.datetime(2026, 12, 11, 23, 59, 59, tzinfo=OSLO)
+    assert verify(store, "AX-2026-100041", secret, last) is Verdict.VALID
+    after = last + dt.timedelta(seconds=1)
+    assert verify(store, "AX-2026-100041", secret, after) is Verdict.EXPIRED
+    # the same instant given in UTC
+    assert verify(store, "ax-2026-100041", secret, last.astimezone(dt.UTC)) is Verdict.VALID
+
+
+def test_wrong_password_and_unknown_reference_are_both_wrong() -> None:
+    store = MemoryCredentialStore()
+    secret, cred = credentials.issue("AX-2026-100041", dt.date(2026, 11, 20))
+    store.add(cred)
+    now = dt.datetime(2026, 11, 21, 12, tzinfo=OSLO)
+    assert verify(store, "AX-2026-100041", secret[:-1] + "x", now) is Verdict.WRONG
+    assert verify(store, "AX-2026-999999", secret, now) is Verdict.WRONG
+
+
+def test_password_may_be_typed_with_or_without_the_printed_spaces() -> None:
+    from letters.numbers import password
+
+    store = MemoryCredentialStore()
+    secret, cred = credentials.issue("AX-2026-100041", dt.date(2026, 11, 20))
+    store.add(cred)
+    now = dt.datetime(2026, 11, 21, 12, tzinfo=OSLO)
+    assert verify(store, "AX-2026-100041", password.format(secret), now) is Verdict.VALID
+
+
+def test_each_letter_of_a_case_keeps_its_own_password() -> None:
+    store = MemoryCredentialStore()
+    old, c1 = credentials.issue("AX-1234", dt.date(2026, 10, 1))
+    new, c2 = credentials.issue("AX-1234", dt.date(2026, 11, 1))
+    store.add(c1)
+    store.add(c2)
+    now = dt.datetime(2026, 11, 5, tzinfo=OSLO)
+    assert verify(store, "AX-1234", new, now) is Verdict.VALID
+    assert verify(store, "AX-1234", old, now) is Verdict.EXPIRED
+
+
+def test_only_a_hash_is_kept_and_nothing_prints_the_password() -> None:
+    secret, cred = credentials.issue("AX-1234", dt.date(2026, 11, 1))
+    assert secret not in cred.password_hash
+    assert cred.password_hash.startswith("$argon2id$")
+    assert secret not in repr(cred) and cred.password_hash not in repr(cred)
+    assert secret not in repr(secret) and secret not in f"{[secret]}"

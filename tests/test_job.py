@@ -1,0 +1,172 @@
+"""The job contract: what is accepted, and how refusals name the field and reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from letters.job import Job, JobRejected, json_schema, parse
+from tests.conftest import FIXTURES, JOB_FILES, load_job
+
+
+def fields(job: Any) -> dict[str, str]:
+    with pytest.raises(JobRejected) as info:
+        parse(job)
+    return {e.field: e.reason for e in info.value.errors}
+
+
+@pytest.mark.parametrize("path", JOB_FILES, ids=lambda p: p.stem)
+def test_every_fixture_is_a_valid_job(path: Any) -> None:
+    job = parse(json.loads(path.read_text("utf-8")))
+    assert isinstance(job, Job)
+
+
+def test_several_problems_are_all_reported_with_field_paths() -> None:
+    data = json.loads((FIXTURES / "invalid" / "several-errors.json").read_text("utf-8"))
+    got = fields(data)
+    assert set(got) == {
+        "creditor.org_number",
+        "debtor.address.postal_code",
+        "claims[0].principal",
+        "payment.kid",
+    }
+    assert "not numbers" in got["claims[0].principal"]
+    assert "4 digits" in got["debtor.address.postal_code"]
+    assert "mod10 KID" in got["payment.kid"]
+
+
+def test_unknown_fields_are_refused_not_ignored(job: dict[str, Any]) -> None:
+    job["debtor"]["adress"] = job["debtor"]["address"]
+    assert "unknown field" in fields(job)["debtor.adress"]
+
+
+@pytest.mark.parametrize("amount", [1249, 1249.0, "1249,00", "12.345", "-5.00", "1e3", ""])
+def test_amounts_must_be_decimal_strings(job: dict[str, Any], amount: Any) -> None:
+    job["claims"][0]["principal"] = amount
+    assert "claims[0].principal" in fields(job)
+
+
+def test_amounts_keep_their_exact_decimal_value(job: dict[str, Any]) -> None:
+    job["claims"][0]["principal"] = "0.10"
+    job["claims"][0]["fees"][0]["amount"] = "0.20"
+    from letters.compose import compose
+
+    assert str(compose(parse(job)).letter.total) == "0.30"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("id",), "has space", "id"),
+        (("id",), "x" * 65, "id"),
+        (("kind",), "final_demand", "kind"),
+        (("language",), "sv", "language"),
+        (("reference",), "A", "reference"),
+        (("debtor", "national_id"), "15038512364", "debtor.national_id"),
+        (("debtor", "address", "country"), "XX", "debtor.address.country"),
+        (("payment", "account_number"), "15031123451", "payment.account_number"),
+        (("payment", "kid_scheme"), "mod12", "payment.kid_scheme"),
+        (("channels",), ["print", "print"], "channels"),
+        (("channels",), ["fax"], "channels[0]"),
+    ],
+)
+def test_field_errors(job: dict[str, Any], path: tuple[str, ...], value: Any, field: str) -> None:
+    target = job
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    assert field in fields(job)
+
+
+def test_company_debtor_has_no_national_id(job: dict[str, Any]) -> None:
+    job["debtor"]["type"] = "company"
+    assert "company has no national id" in fields(job)["debtor.national_id"]
+
+
+def test_foreign_postal_codes_are_not_forced_to_four_digits() -> None:
+    job = load_job("edge.foreign-address")
+    assert parse(job).debtor.address.postal_code == "111 21"
+
+
+def test_given_kid_is_validated_with_its_scheme() -> None:
+    job = load_job("edge.mod11-kid")
+    assert parse(job).payment.kid == "123456785"
+    job["payment"]["kid_scheme"] = "mod10"
+    assert "mod10 KID" in fields(job)["payment.kid"]
+
+
+def test_letter_date_defaults_to_today_in_oslo(job: dict[str, Any]) -> None:
+    del job["letter_date"]
+    job["claims"][0]["fees"] = []
+    job["claims"][0].update(invoice_date="2020-01-01", due_date="2020-01-15")
+    assert parse(job).letter_date == dt.datetime.now(ZoneInfo("Europe/Oslo")).date()
+
+
+def test_json_text_and_bytes_are_accepted(job: dict[str, Any]) -> None:
+    text = json.dumps(job)
+    assert parse(text).id == parse(text.encode()).id == job["id"]
+    assert fields("[1, 2]") == {"(job)": "Input should be an object"}
+    assert "Invalid JSON" in fields("nope")["(job)"]
+
+
+def test_schema_names_every_required_field() -> None:
+    schema = json_schema()
+    assert set(schema["required"]) >= {
+        "id",
+        "kind",
+        "reference",
+        "creditor",
+        "debtor",
+        "claims",
+        "payment",
+    }
+    amount = schema["$defs"]["Claim"]["properties"]["principal"]
+    assert amount["type"] == "string"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@given(data=st.data())
+def test_mangled_jobs_are_refused_with_field_errors_never_crash(data: st.DataObject) -> None:
+    job = load_job(data.draw(st.sampled_from([p.stem for p in JOB_FILES])))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = [p for p in _paths(job) if p]
+        path = data.draw(st.sampled_from(paths))
+        parent = job
+        for key in path[:-1]:
+            parent = parent[key]
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = data.draw(json_values)
+    try:
+        parse(job)
+    except JobRejected as exc:
+        assert exc.errors
+        for e in exc.errors:
+            assert e.field and e.reason
+            assert "Traceback" not in e.reason

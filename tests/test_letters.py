@@ -1,0 +1,234 @@
+"""Every fixture made into a letter and read back as the debtor, print vendor and Digipost
+would read it."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from letters.numbers import password as pw
+from letters.produce import Produced
+from letters.templating import bare_url
+from tests.conftest import JOB_FILES, load_job
+from tests.pdftext import barcodes, norm, page_texts
+
+NAMES = [p.stem for p in JOB_FILES]
+
+
+def _text(p: Produced) -> str:
+    return " ".join(page_texts(p.rendered.pdf))
+
+
+def _fmt_money(value: Decimal, lang: str) -> str:
+    whole, _, cents = f"{value:.2f}".partition(".")
+    groups = f"{int(whole):,}"
+    return groups.replace(",", " ") + "," + cents if lang == "nb" else groups + "." + cents
+
+
+MANDATORY: dict[tuple[str, str], list[str]] = {
+    ("reminder", "nb"): ["Betalingspåminnelse"],
+    ("reminder", "en"): ["Payment reminder"],
+    ("collection_notice", "nb"): [
+        "Inkassovarsel",
+        "vil det bli sendt til inkasso",
+        "inkassokostnader",
+    ],
+    ("collection_notice", "en"): [
+        "Debt collection notice",
+        "it will be sent to debt collection",
+        "Debt collection costs may then accrue",
+    ],
+    ("payment_request", "nb"): [
+        "Betalingsoppfordring",
+        "innsigelse",
+        "Hovedstol",
+        "Forsinkelsesrente",
+        "inndrevet rettslig",
+        "Finansklagenemnda",
+    ],
+    ("payment_request", "en"): [
+        "Payment request",
+        "objection",
+        "Principal",
+        "Late-payment interest",
+        "legal proceedings",
+        "Finansklagenemnda",
+    ],
+    ("enforcement_notice", "nb"): [
+        "Varsel om tvangsfullbyrdelse",
+        "vil det bli begjært tvangsfullbyrdelse",
+        "§ 4-18",
+    ],
+    ("enforcement_notice", "en"): [
+        "Notice of legal enforcement",
+        "legal enforcement will be requested",
+        "§ 4-18",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_letter_passes_the_print_safety_check(produced: dict[str, Produced], name: str) -> None:
+    report = produced[name].safety
+    assert report.ok, report.failures
+    assert 1 <= report.pages <= 20
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_letter_carries_everything_the_debtor_needs(
+    produced: dict[str, Produced], name: str
+) -> None:
+    p = produced[name]
+    letter = p.composed.letter
+    text = _text(p)
+    lang = letter.language
+    for phrase in MANDATORY[(letter.kind, lang)]:
+        assert phrase in text, phrase
+    # payment box: amount, account, KID, due date
+    assert _fmt_money(letter.total, lang) in text
+    assert letter.account_number in text and letter.account_number.count(" ") == 2
+    assert letter.kid in text
+    due = (
+        letter.due_date.strftime("%d.%m.%Y")
+        if lang == "nb"
+        else letter.due_date.strftime("%-d %b %Y")
+    )
+    assert due.replace("Sep ", "Sept ") in text
+    # login box: reference, password, expiry and the portal
+    assert letter.reference in text
+    assert pw.format(letter.password) in text
+    expires = letter.password_expires
+    assert (expires - letter.letter_date).days == 21
+    exp_text = expires.strftime("%d.%m.%Y") if lang == "nb" else expires.strftime("%-d %b %Y")
+    assert exp_text.replace("Sep ", "Sept ") in text
+    assert bare_url(letter.sender.portal_url) in text
+    assert "QuickPay" in text
+    # parties, claims: principal, interest and each fee separately
+    assert norm(letter.creditor.name) in text
+    for claim in letter.claims:
+        assert claim.invoice_number in text
+        assert _fmt_money(claim.principal, lang) in text
+        for fee in claim.fees:
+            assert fee.label in text
+        if claim.interest is not None:
+            assert _fmt_money(claim.interest, lang) in text
+
+
+def test_payment_request_states_rate_and_date_interest_runs_from(
+    produced: dict[str, Produced],
+) -> None:
+    text = _text(produced["payment_request.nb"])
+    assert "Forsinkelsesrente 12,25 % per år fra 15.08.2026" in text
+    text = _text(produced["payment_request.en"])
+    assert "Late-payment interest 12.25% a year from 15 Aug 2026" in text
+
+
+def test_totals_add_up(produced: dict[str, Produced]) -> None:
+    letter = produced["payment_request.nb"].composed.letter
+    assert letter.total == Decimal("3420.00") + Decimal("104.25") + Decimal("675.00")
+    assert "4 199,25 kr" in _text(produced["payment_request.nb"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_barcode_decodes_to_the_letter_id_clear_of_window_and_margin_zone(
+    produced: dict[str, Produced], name: str
+) -> None:
+    p = produced[name]
+    found = barcodes(p.rendered.pdf)
+    assert [b.text for b in found] == [p.composed.letter.id]
+    code = found[0]
+    assert "128" in code.format
+    in_window = code.left_mm < 120 and code.top_mm < 79 and code.bottom_mm > 44
+    in_zone = code.left_mm < 15 and code.top_mm < 175 and code.bottom_mm > 95
+    assert not in_window and not in_zone
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if load_job(n)["debtor"].get("national_id")])
+def test_no_national_id_anywhere(produced: dict[str, Produced], name: str) -> None:
+    p = produced[name]
+    nid = load_job(name)["debtor"]["national_id"]
+    text = _text(p).replace(" ", "")
+    assert nid not in text and nid[:6] not in text
+    assert nid not in p.html
+
+
+def test_window_shows_only_the_address(produced: dict[str, Produced]) -> None:
+    import pypdfium2 as pdfium
+
+    p = produced["edge.foreign-address"]
+    doc = pdfium.PdfDocument(p.rendered.pdf)
+    page = doc[0]
+    mm = 72 / 25.4
+    h = page.get_height()
+    shown = norm(page.get_textpage().get_text_bounded(15 * mm, h - 79 * mm, 120 * mm, h - 44 * mm))
+    doc.close()
+    assert (
+        shown == "Returadresse: Postboks 1234 Sentrum, 0106 OSLO Emma Johansson "
+        "Drottninggatan 55 111 21 Stockholm SVERIGE"
+    )
+
+
+def test_long_claim_list_flows_onto_more_pages(produced: dict[str, Produced]) -> None:
+    p = produced["edge.many-claims"]
+    pages = page_texts(p.rendered.pdf)
+    assert len(pages) == 3
+    for i, page in enumerate(pages, start=1):
+        assert f"Side {i} av 3" in page
+    assert "Faktura" in pages[1]  # the table heading repeats
+    text = " ".join(pages)
+    for i in range(34):
+        assert f"K-{1000 + i}" in text
+
+
+def test_markup_and_template_syntax_in_input_print_literally(
+    produced: dict[str, Produced],
+) -> None:
+    p = produced["edge.markup-in-names"]
+    text = _text(p)
+    assert "<script>alert('x')</script> {{ letter.password }}" in text
+    assert "<b>Bold</b> & Sons {{ 7*7 }} AS" in text
+    assert "{% raw %}Main St 1 & <i>Co</i>" in text
+    assert "{{ sender.name }} <u>x</u>" in text
+    assert "<script>" not in p.html and "&lt;script&gt;" in p.html
+    assert "49" not in text.replace(p.composed.letter.id_formatted, "")
+
+
+@pytest.mark.parametrize("name", ["reminder.nb", "payment_request.en"])
+def test_pdf_has_title_language_and_embedded_fonts(
+    produced: dict[str, Produced], name: str
+) -> None:
+    p = produced[name]
+    reader = PdfReader(BytesIO(p.rendered.pdf))
+    assert reader.metadata is not None
+    heading = {"reminder.nb": "Betalingspåminnelse", "payment_request.en": "Payment request"}
+    assert reader.metadata.title == f"{heading[name]} – {p.composed.letter.reference}"
+    assert reader.trailer["/Root"]["/Lang"] == p.composed.letter.language
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            assert "/FontFile2" in desc
+            fonts.add(str(font["/BaseFont"]).split("+")[-1])
+    assert {"Letter-Sans", "Letter-Sans-Bold", "Letter-Mono"} <= fonts
+
+
+def test_retry_gives_the_same_kid_and_letter_id_but_a_new_password() -> None:
+    from letters.produce import produce
+
+    job = load_job("reminder.en")
+    a, b = produce(json.loads(json.dumps(job))), produce(job)
+    assert a.composed.letter.kid == b.composed.letter.kid
+    assert a.composed.letter.id == b.composed.letter.id
+    assert a.composed.letter.password != b.composed.letter.password
+
+
+def test_template_metadata_is_recorded(produced: dict[str, Produced]) -> None:
+    info = produced["reminder.nb"].template
+    assert info.name == "reminder.nb.html"
+    assert info.version == "1.0" and info.renderer == "weasyprint"
+    assert len(info.sha256) == 64

@@ -1,0 +1,167 @@
+"""Deadlines, fee caps and the other legal rules, as a job meets them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from letters import rules
+from letters.job import JobRejected, parse
+
+
+def refusal(job: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(JobRejected) as info:
+        parse(job)
+    return {e.field: e.reason for e in info.value.errors}
+
+
+@pytest.mark.parametrize(
+    ("letter_date", "deadline"),
+    [
+        ("2025-04-03", "2025-04-22"),  # +14 is Maundy Thursday; Good Friday, Easter follow
+        ("2026-03-19", "2026-04-07"),  # +14 is Maundy Thursday 2026 → Tuesday after Easter
+        ("2026-05-03", "2026-05-18"),  # +14 is 17 May, a Sunday
+        ("2027-05-03", "2027-05-18"),  # +14 is 17 May 2027, a Monday
+        ("2026-12-12", "2026-12-28"),  # +14 is Boxing Day, a Saturday
+        ("2026-11-20", "2026-12-04"),  # an ordinary Friday
+    ],
+)
+def test_deadline_rolls_to_next_business_day(letter_date: str, deadline: str) -> None:
+    assert rules.payment_deadline(dt.date.fromisoformat(letter_date)) == dt.date.fromisoformat(
+        deadline
+    )
+
+
+@given(st.dates(dt.date(2024, 1, 1), dt.date(2030, 12, 31)))
+def test_deadline_is_the_first_business_day_at_least_14_days_out(day: dt.date) -> None:
+    deadline = rules.payment_deadline(day)
+    earliest = day + dt.timedelta(days=14)
+    assert deadline >= earliest
+    assert rules.is_business_day(deadline)
+    gap = (deadline - earliest).days
+    assert not any(rules.is_business_day(earliest + dt.timedelta(days=i)) for i in range(gap))
+
+
+def test_job_deadline_is_computed_when_missing(job: dict[str, Any]) -> None:
+    job["letter_date"] = "2026-05-03"
+    for claim in job["claims"]:
+        claim["invoice_date"], claim["due_date"] = "2026-04-01", "2026-04-15"
+    assert rules.due_date(parse(job)) == dt.date(2026, 5, 18)
+
+
+def test_given_due_date_shorter_than_14_days_is_refused_with_the_rule(
+    job: dict[str, Any],
+) -> None:
+    job["payment"]["due_date"] = "2026-12-03"  # letter date 2026-11-20 + 13 days
+    reason = refusal(job)["payment.due_date"]
+    assert "earliest lawful due date is 2026-12-04" in reason
+    assert "inkassoloven" in reason
+
+
+def test_given_due_date_on_a_weekend_moves_to_monday(job: dict[str, Any]) -> None:
+    job["payment"]["due_date"] = "2026-12-05"  # a Saturday, 15 days out
+    assert rules.due_date(parse(job)) == dt.date(2026, 12, 7)
+
+
+def test_reminder_fee_over_the_cap_names_field_cap_and_source(job: dict[str, Any]) -> None:
+    job["claims"][0]["fees"][0]["amount"] = "37.51"
+    reason = refusal(job)["claims[0].fees[0].amount"]
+    assert "cap 37.50" in reason and "§ 1-2" in reason
+
+
+def test_fee_cap_follows_the_inkassosats_in_force(job: dict[str, Any]) -> None:
+    job["letter_date"] = "2025-11-20"
+    job["claims"][0].update(invoice_date="2025-09-20", due_date="2025-10-05")
+    job["claims"][0]["fees"][0]["amount"] = "35.00"
+    parse(job)  # 1/20 of 700
+    job["claims"][0]["fees"][0]["amount"] = "35.01"
+    assert "cap 35.00" in refusal(job)["claims[0].fees[0].amount"]
+
+
+def test_reminder_fee_needs_14_days_past_due(job: dict[str, Any]) -> None:
+    job["claims"][0]["due_date"] = "2026-11-07"  # 13 days before the letter date
+    job["claims"][0]["invoice_date"] = "2026-10-20"
+    reason = refusal(job)["claims[0].fees[0].code"]
+    assert "less than 14 days after the due date" in reason
+    job["claims"][0]["due_date"] = "2026-11-06"  # exactly 14 days
+    parse(job)
+
+
+def test_no_letter_for_a_claim_not_yet_due(job: dict[str, Any]) -> None:
+    job["claims"][0].update(due_date="2026-11-20", fees=[])
+    assert "overdue" in refusal(job)["claims[0].due_date"]
+
+
+def test_payment_request_fee_cap_is_three_twentieths() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")
+    job["claims"][0]["fees"] = [{"code": "payment_request_fee", "amount": "112.50"}]
+    parse(job)
+    job["claims"][0]["fees"][0]["amount"] = "112.51"
+    assert "cap 112.50" in refusal(job)["claims[0].fees[0].amount"]
+
+
+def test_fee_count_limits(job: dict[str, Any]) -> None:
+    fee = {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-10-20"}
+    job["claims"][0]["fees"].extend([fee, fee])  # three reminder fees on one claim
+    assert "at most 2" in refusal(job)["claims[0].fees"]
+
+
+def test_one_reminder_fee_only_when_a_notice_fee_was_charged() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("collection_notice.nb")
+    job["claims"][0]["fees"].insert(
+        0, {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-09-30"}
+    )
+    assert "at most 1" in refusal(job)["claims[0].fees"]
+
+
+def test_a_letter_cannot_charge_another_kinds_fee(job: dict[str, Any]) -> None:
+    job["claims"][0]["fees"] = [{"code": "notice_fee", "amount": "37.50"}]
+    assert "cannot charge a notice_fee" in refusal(job)["claims[0].fees[0].code"]
+
+
+def test_unknown_fee_code_lists_the_allowed_ones(job: dict[str, Any]) -> None:
+    job["claims"][0]["fees"] = [{"code": "admin_fee", "amount": "10.00"}]
+    reason = refusal(job)["claims[0].fees[0].code"]
+    assert "admin_fee" in reason and "reminder_fee" in reason
+
+
+@pytest.mark.parametrize(
+    ("principal", "company", "cap"),
+    [
+        ("500", False, "187.50"),
+        ("500.01", False, "262.50"),
+        ("2000", False, "300.00"),
+        ("2000", True, "450.00"),
+        ("300000", False, "5400.00"),
+    ],
+)
+def test_collection_fee_scale(principal: str, company: bool, cap: str) -> None:
+    from decimal import Decimal
+
+    got = rules.fee_cap(
+        "collection_fee", dt.date(2026, 6, 1), principal=Decimal(principal), company=company
+    )
+    assert got == Decimal(cap)
+
+
+def test_interest_rate_by_half_year() -> None:
+    from decimal import Decimal
+
+    assert rules.in_force(rules.INTEREST_RATE, dt.date(2026, 6, 30)).value == Decimal("12.00")
+    assert rules.in_force(rules.INTEREST_RATE, dt.date(2026, 7, 1)).value == Decimal("12.25")
+    with pytest.raises(LookupError):
+        rules.in_force(rules.INKASSOSATS, dt.date(2000, 1, 1))
+
+
+def test_every_dated_rule_names_its_source() -> None:
+    tables = [rules.INKASSOSATS, rules.INTEREST_RATE, rules.COLLECTION_FEE_SCALE]
+    assert all(entry.source for table in tables for entry in table)
+    assert all(rule.source for rule in rules.FEES.values())
