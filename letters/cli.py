@@ -28,8 +28,9 @@ from letters.renderers.safety import check
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Piped output (make, CI, logs) gets a width that fits the summary table.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -80,13 +81,12 @@ def _render_one(source: Path, target: Path) -> Outcome:
         for failure in produced.safety.failures:
             err.print(f"  {failure}", markup=False)
     row = (
-        source.name,
+        source.stem,
         letter.kind,
         letter.language,
         str(produced.safety.pages),
         letter.kid,
         letter.due_date.isoformat(),
-        str(target),
         "ok" if produced.safety.ok else "FAILED",
     )
     return Outcome(source, status, row)
@@ -100,18 +100,19 @@ def cmd_render(args: argparse.Namespace) -> int:
             err.print(f"{source}: no *.json job files")
             return BAD_INPUT
         target_dir: Path = args.output or Path("out")
-        outcomes = [_render_one(j, target_dir / f"{_safe_name(j.stem)}.pdf") for j in jobs]
+        targets = [target_dir / f"{_safe_name(j.stem)}.pdf" for j in jobs]
     elif source.is_file():
         target = args.output or Path(f"{_safe_name(source.stem)}.pdf")
         if target.is_dir():
             target = target / f"{_safe_name(source.stem)}.pdf"
-        outcomes = [_render_one(source, target)]
+        jobs, targets = [source], [target]
     else:
         err.print(f"{source}: no such file or folder")
         return BAD_INPUT
+    outcomes = [_render_one(job, target) for job, target in zip(jobs, targets, strict=True)]
     table = Table(title="Rendered letters (previews: nothing was stored or sent)")
-    for heading in ("job file", "kind", "lang", "pages", "KID", "due", "PDF", "check"):
-        table.add_column(heading)
+    for heading in ("job", "kind", "lang", "pages", "KID", "due", "check"):
+        table.add_column(heading, no_wrap=True)
     for outcome in outcomes:
         if outcome.row:
             table.add_row(*outcome.row)
@@ -119,7 +120,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         out.print(table)
     refused = sum(o.status == BAD_INPUT for o in outcomes)
     failed = sum(o.status == FAILED for o in outcomes)
+    written = sorted({str(target.parent) for target in targets if target.exists()})
     out.print(f"{len(outcomes) - refused - failed} rendered, {refused} refused, {failed} failed")
+    if written:
+        out.print(f"PDFs in {', '.join(written)}")
     return BAD_INPUT if refused else FAILED if failed else OK
 
 

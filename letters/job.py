@@ -25,6 +25,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+)
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import fodselsnummer, orgnr
 
@@ -69,6 +75,22 @@ Amount = Annotated[
 ]
 
 
+_NUMBER_PROBLEMS = {
+    InvalidChecksum: "wrong check digit",
+    InvalidLength: "wrong length",
+    InvalidFormat: "wrong format (digits expected)",
+    InvalidComponent: "a part of it is impossible (such as a birth date that does not exist)",
+}
+
+
+def number_problem(exc: NumberError) -> str:
+    """Plain words for a python-stdnum error."""
+    for cls, words in _NUMBER_PROBLEMS.items():
+        if isinstance(exc, cls):
+            return words
+    return str(exc)
+
+
 def _number(validator: Any, what: str) -> Any:
     def check(value: str | None) -> str | None:
         if value is None:
@@ -76,7 +98,7 @@ def _number(validator: Any, what: str) -> Any:
         try:
             return str(validator(value))
         except NumberError as exc:
-            raise ValueError(f"not a valid {what}: {exc}") from None
+            raise ValueError(f"not a valid {what}: {number_problem(exc)}") from None
 
     return check
 
@@ -203,7 +225,9 @@ class Payment(_Model):
             try:
                 object.__setattr__(self, "kid", kid_number.validate(self.kid, self.kid_scheme))
             except NumberError as exc:
-                raise ValueError(f"kid: not a valid {self.kid_scheme} KID: {exc}") from None
+                raise ValueError(
+                    f"kid: not a valid {self.kid_scheme} KID: {number_problem(exc)}"
+                ) from None
         return self
 
 
