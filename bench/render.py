@@ -25,11 +25,12 @@ from weasyprint.text.fonts import FontConfiguration
 
 from letters.compose import compose
 from letters.job import parse
+from letters.paths import STYLESHEET
 from letters.produce import produce
 from letters.renderers import get_renderer
 from letters.renderers.fetcher import AssetFetcher
 from letters.renderers.weasy import BASE_URL
-from letters.templating import STYLESHEET, render_html
+from letters.templating import render_html
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = sorted((ROOT / "fixtures" / "jobs").glob("*.json"))

@@ -34,7 +34,7 @@ from stdnum.exceptions import (
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import fodselsnummer, orgnr
 
-from letters import rules
+from letters import printable, rules
 from letters.numbers import account
 from letters.numbers import kid as kid_number
 from letters.numbers import reference as case_reference
@@ -317,9 +317,10 @@ def parse(data: Any) -> Job:
         raise JobRejected(
             _from_pydantic(exc), job_id if isinstance(job_id, str) else None
         ) from None
-    violations = rules.check(job)
-    if violations:
-        raise JobRejected([FieldError(field=v.field, reason=v.reason) for v in violations], job.id)
+    errors = [FieldError(field=f, reason=r) for f, r in printable.check(job)]
+    errors += [FieldError(field=v.field, reason=v.reason) for v in rules.check(job)]
+    if errors:
+        raise JobRejected(errors, job.id)
     return job
 
 

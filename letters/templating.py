@@ -26,11 +26,9 @@ from stdnum.no import orgnr as stdnum_orgnr
 
 from letters.barcodes import barcode_html
 from letters.compose import Letter
+from letters.paths import TEMPLATE_DIR
 from letters.settings import load_toml
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
-ASSET_DIR = TEMPLATE_DIR / "assets"
-STYLESHEET = TEMPLATE_DIR / "letter.css"
 SHARED_FILES = ("layout.html", "labels/nb.html", "labels/en.html", "letter.css")
 LOCALES = {"nb": "nb_NO", "en": "en_GB"}
 

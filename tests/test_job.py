@@ -170,3 +170,39 @@ def test_mangled_jobs_are_refused_with_field_errors_never_crash(data: st.DataObj
         for e in exc.errors:
             assert e.field and e.reason
             assert "Traceback" not in e.reason
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "shown"),
+    [
+        (("debtor", "name"), "Kari \u202eNordmann", "U+202E"),
+        (("debtor", "name"), "Kari\u200bNordmann", "U+200B"),
+        (("debtor", "address", "city"), "Os\nlo", "U+000A"),
+        (("creditor", "name"), "王芳 Handel AS", "'王' U+738B"),
+        (("claims", 0, "description"), "Strøm 🔌", "U+1F50C"),
+    ],
+)
+def test_text_the_letter_cannot_print_is_refused(
+    job: dict[str, Any], path: tuple[Any, ...], text: str, shown: str
+) -> None:
+    target = job
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = text
+    field = ".".join(str(p) for p in path).replace(".0.", "[0].")
+    reason = fields(job)[field]
+    assert "cannot be printed" in reason and shown in reason
+
+
+def test_names_in_sami_polish_vietnamese_and_cyrillic_are_printable(
+    job: dict[str, Any],
+) -> None:
+    for name in (
+        "Máret Ánde Sámmol Čuđđi Ŋ",
+        "Łukasz Wróbel-Żółć",
+        "Nguyễn Thị Hương",
+        "Олена Шевченко",
+        "Ζωή Παπαδοπούλου",
+    ):
+        job["debtor"]["name"] = name
+        assert parse(job).debtor.name == name

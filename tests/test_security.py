@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from letters.paths import ASSET_DIR, TEMPLATE_DIR
 from letters.renderers import RenderError, get_renderer
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
-from letters.templating import ASSET_DIR, TEMPLATE_DIR, make_environment, template_info
+from letters.templating import make_environment, template_info
 
 FONT = ASSET_DIR / "fonts" / "NotoSans-Regular.ttf"
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from letters.templating import ASSET_DIR
+from letters.paths import ASSET_DIR
 
 
 class RefusedURL(ValueError):

@@ -8,9 +8,9 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
+from letters.paths import STYLESHEET, TEMPLATE_DIR
 from letters.renderers.base import Rendered, Renderer, RenderError
 from letters.renderers.fetcher import AssetFetcher
-from letters.templating import STYLESHEET, TEMPLATE_DIR
 
 log = logging.getLogger(__name__)
 BASE_URL = TEMPLATE_DIR.as_uri() + "/"
