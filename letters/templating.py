@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -26,7 +27,7 @@ from stdnum.no import orgnr as stdnum_orgnr
 
 from letters.barcodes import barcode_html
 from letters.compose import Letter
-from letters.paths import TEMPLATE_DIR
+from letters.paths import STYLESHEET, TEMPLATE_DIR
 from letters.settings import load_toml
 
 SHARED_FILES = ("layout.html", "labels/nb.html", "labels/en.html", "letter.css")
@@ -101,6 +102,29 @@ def make_environment(template_dir: Path = TEMPLATE_DIR) -> ImmutableSandboxedEnv
     )
     env.globals["barcode"] = barcode_html
     return env
+
+
+@dataclass(frozen=True)
+class Subset:
+    """The HTML elements and classes letters may use, as documented in letter.css."""
+
+    elements: frozenset[str]
+    classes: frozenset[str]
+
+
+def documented_subset(stylesheet: Path = STYLESHEET) -> Subset:
+    """Read the ``Elements:``, ``Barcode:`` and ``Classes:`` lists from the stylesheet's
+    header comment, which is where the subset is documented for template authors."""
+    header = stylesheet.read_text("utf-8").split("*/", 1)[0]
+
+    def words(label: str) -> frozenset[str]:
+        match = re.search(rf"^\s*{label}:(.*?)(?=^\s*[A-Z][A-Za-z]*:|\Z)", header, re.S | re.M)
+        if not match:
+            raise LookupError(f"letter.css documents no {label}")
+        text = match.group(1).split(";")[0]
+        return frozenset(w for w in re.split(r"[\s,.]+", text) if w)
+
+    return Subset(elements=words("Elements") | words("Barcode"), classes=words("Classes"))
 
 
 @dataclass(frozen=True)
