@@ -1,5 +1,6 @@
 # The two commands a newcomer needs (see README):
-#   make main   render every fixture job into out/ (embedded default, no services)
+#   make main   run every fixture job through the whole pipeline in one process
+#               (in-memory broker, SQLite ledger in var/, letters in out/outbox/)
 #   make test   ruff, mypy and pytest
 PY ?= python3
 VENV := .venv
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 main: $(STAMP)
-	$(BIN)/letters render fixtures/jobs -o out/
+	$(BIN)/letters run fixtures/jobs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,4 +1,9 @@
-"""Delivery channels (Digipost, e-mail, print batch) behind one interface.
+"""Delivery channels behind one interface (see :mod:`channels.base`).
 
-Not built yet: the channels issue adds them. Letters rendered today are previews only.
+Today only the local outbox exists; Digipost, e-mail and print batches come with the
+channels issue and slot in beside it.
 """
+
+from channels.base import Channel, ChannelError, PermanentError, Receipt, RetriableError
+
+__all__ = ["Channel", "ChannelError", "PermanentError", "Receipt", "RetriableError"]

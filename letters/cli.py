@@ -149,6 +149,88 @@ def cmd_check(args: argparse.Namespace) -> int:
     return OK if report.ok else FAILED
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from letters.pipeline.embedded import run
+    from letters.settings import get_settings
+
+    if not args.source.exists():
+        err.print(f"{args.source}: no such file or folder")
+        return BAD_INPUT
+    return run(args.source, get_settings(), out)
+
+
+def _ledger() -> Any:
+    from letters.ledger import Ledger
+    from letters.settings import get_settings
+
+    ledger = Ledger(get_settings().database_url)
+    ledger.migrate()
+    return ledger
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    history = _ledger().history(args.job_id)
+    if history is None:
+        err.print(f"no job {args.job_id!r} in the ledger")
+        return BAD_INPUT
+    if args.json:
+        out.print_json(json.dumps(history))
+        return OK
+    job, letter = history["job"], history["letter"]
+    out.print(
+        f"[bold]{job['id']}[/]  {job['kind']}  case {job['reference']}  "
+        f"status [bold]{job['status']}[/]"
+    )
+    if job["error"]:
+        out.print(f"  error ({job['error_class']}): {job['error']}", markup=False)
+    if letter:
+        out.print(
+            f"  letter {letter['id']}: {letter['template']} v{letter['template_version']} "
+            f"(sha256 {letter['template_sha256'][:12]}…) by {letter['renderer']}, "
+            f"{letter['pages']} page(s), KID {letter['kid']}, due {letter['due_date']}, "
+            f"password expires {letter['password_expires_at']}"
+        )
+        out.print(f"  pdf sha256 {letter['pdf_sha256']} at {letter['archive_path']}")
+    table = Table(title="History")
+    for heading in ("at", "what", "detail"):
+        table.add_column(heading, overflow="fold")
+    rows = [(e["at"], e["event"], e["detail"] or "") for e in history["events"]]
+    for a in history["attempts"]:
+        detail = a["external_id"] or f"{a['error_code']}: {a['error']}"
+        rows.append((a["at"], f"{a['channel']} {a['status']}", detail or ""))
+    for h in history["holds"]:
+        rows.append((h["placed_at"], "hold placed", h["reason"]))
+        if h["released_at"]:
+            rows.append((h["released_at"], "hold released", h["release_reason"] or ""))
+    for row in sorted(rows, key=lambda r: r[0]):
+        table.add_row(*row)
+    out.print(table)
+    return OK
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from letters.numbers import reference
+    from letters.pipeline.intake import release
+
+    if not reference.is_valid(args.reference):
+        err.print(f"{args.reference!r} is not a valid case reference")
+        return BAD_INPUT
+    if args.command == "hold":
+        placed = _ledger().place_hold(args.reference, args.reason)
+        out.print(
+            f"case {reference.compact(args.reference)} held"
+            if placed
+            else "case was already held; the reason is recorded"
+        )
+        return OK
+    from letters.pipeline import broker as brokers
+
+    brokers.current()
+    resumed = release(args.reference, args.reason)
+    out.print(f"released; {len(resumed)} held job(s) continue")
+    return OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="letters", description="Norwegian debt-collection letters: validate, render, check."
@@ -160,6 +242,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", type=Path, help="a job .json file, or a folder of them")
     p.add_argument("-o", "--output", type=Path, help="output PDF (or folder; default out/)")
     p.set_defaults(func=cmd_render)
+    p = sub.add_parser("run", help="run the whole pipeline in this process (no services)")
+    p.add_argument("source", type=Path, help="JOBS.jsonl, a folder of *.json jobs, or one")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("status", help="a job's whole history from the ledger")
+    p.add_argument("job_id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+    for name, text in (
+        ("hold", "hold a case: none of its letters go out"),
+        ("release", "release a case's holds; its letters continue"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("reference")
+        p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+        p.set_defaults(func=cmd_hold)
     p = sub.add_parser("check", help="run the print-safety check on a PDF")
     p.add_argument("pdf", type=Path)
     p.set_defaults(func=cmd_check)

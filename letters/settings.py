@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -58,7 +58,9 @@ class Window(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LETTERS_", env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="LETTERS_", env_nested_delimiter="__", populate_by_name=True
+    )
 
     sender: Sender = Sender()
     window: Window = Window()
@@ -71,6 +73,29 @@ class Settings(BaseSettings):
     #: entropy, so OWASP's minimum (19 MiB, 2 passes) is ample and keeps letters fast.
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2
+
+    # --- The pipeline (ledger, archive, broker) ---
+    #: The ledger: an SQLite file by default; PostgreSQL for several machines
+    #: (``postgresql+psycopg://user@host/db``). Also read from ``DATABASE_URL``.
+    database_url: str = Field(
+        "sqlite:///var/letters.db",
+        validation_alias=AliasChoices("LETTERS_DATABASE_URL", "DATABASE_URL"),
+    )
+    #: The Dramatiq broker for ``letters worker`` and ``letters enqueue``. Also ``REDIS_URL``.
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("LETTERS_REDIS_URL", "REDIS_URL"),
+    )
+    #: Content-addressed store of every rendered PDF.
+    archive_dir: Path = Path("var/archive")
+    #: Where the local outbox channel drops letters until real channels are configured.
+    outbox_dir: Path = Path("out/outbox")
+    #: A job with no progress for this long is enqueued again by the sweeper.
+    stale_after_seconds: int = Field(300, ge=5)
+    #: Retries for transient errors, with exponential backoff between them.
+    max_retries: int = Field(5, ge=0)
+    #: A stage taking longer than this is stopped and retried.
+    stage_time_limit_seconds: int = Field(120, ge=1)
 
     @classmethod
     def settings_customise_sources(

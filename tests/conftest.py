@@ -9,6 +9,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+# In this test process the pipeline runs on Dramatiq's in-memory broker (Redis is used by
+# worker subprocesses); set before anything imports the actors.
+os.environ.setdefault("LETTERS_BROKER", "stub")
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 JOB_FILES = sorted((FIXTURES / "jobs").glob("*.json"))
@@ -37,3 +41,13 @@ def produced() -> dict[str, Any]:
     from letters.produce import produce
 
     return {p.stem: produce(json.loads(p.read_text("utf-8"))) for p in JOB_FILES}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each ledger test runs on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    from tests.services import postgres_database
+
+    return postgres_database()

@@ -1,0 +1,56 @@
+"""The archive: every rendered PDF, stored once under its own SHA-256.
+
+Files are written to a temporary name and renamed into place, so a crash never leaves a
+half-written letter under a valid name; reading one back checks its hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+class ArchiveCorrupt(Exception):
+    """A stored letter no longer matches its hash."""
+
+
+class Archive:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a sha256 hex digest")
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.pdf"
+
+    def put(self, data: bytes) -> tuple[str, Path]:
+        """Store ``data``; return its sha256 and where it lies (idempotent)."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path_for(digest)
+        if target.exists() and self._digest(target) == digest:
+            return digest, target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest, target
+
+    def get(self, sha256: str) -> bytes:
+        """The letter stored under ``sha256``, verified."""
+        data = self.path_for(sha256).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ArchiveCorrupt(f"archived letter {sha256} does not match its hash")
+        return data
+
+    @staticmethod
+    def _digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,125 @@
+"""The ledger's tables: the evidence of every job, letter, delivery attempt and hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Instants stored in UTC and read back timezone-aware on every database (SQLite keeps
+    no zone, so an Oslo time written as-is would come back as the wrong instant)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the ledger stores timezone-aware instants only")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}  # noqa: RUF012
+
+
+class JobRow(Base):
+    """A job as accepted: the validated document, its fingerprint and where it stands."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(32), index=True)
+    letter_id: Mapped[str] = mapped_column(String(20), unique=True)
+    #: accepted → rendered → delivered, or held / failed
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error_class: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[dt.datetime] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+    events: Mapped[list[EventRow]] = relationship(order_by="EventRow.id")
+    letter: Mapped[LetterRow | None] = relationship(back_populates="job")
+
+
+class EventRow(Base):
+    """One step in a job's history (accepted, rendered, held, released, delivered, …)."""
+
+    __tablename__ = "job_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column()
+    event: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class LetterRow(Base):
+    """The letter made for a job: exactly one per job (unique ``job_id``)."""
+
+    __tablename__ = "letters"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(2))
+    template_name: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[str] = mapped_column(String(16))
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    renderer: Mapped[str] = mapped_column(String(32))
+    kid: Mapped[str] = mapped_column(String(25))
+    reference: Mapped[str] = mapped_column(String(32), index=True)
+    due_date: Mapped[dt.date] = mapped_column()
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_expires_at: Mapped[dt.datetime] = mapped_column()
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    page_count: Mapped[int] = mapped_column(Integer)
+    archive_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column()
+
+    job: Mapped[JobRow] = relationship(back_populates="letter")
+    attempts: Mapped[list[AttemptRow]] = relationship(order_by="AttemptRow.id")
+
+
+class AttemptRow(Base):
+    """One try at handing a letter to a channel."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    letter_id: Mapped[str] = mapped_column(ForeignKey("letters.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # delivered | failed | skipped
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error_class: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column()
+
+
+class HoldRow(Base):
+    """A hold on a case reference: no letter of the case goes to a channel while it stands."""
+
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_active", "reference", "released_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    placed_at: Mapped[dt.datetime] = mapped_column()
+    released_at: Mapped[dt.datetime | None] = mapped_column()
+    release_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,372 @@
+"""The ledger: source of truth for jobs, letters, delivery attempts and holds.
+
+SQLite by default (one file, no server); PostgreSQL when several machines share the work.
+Every write commits before anything is enqueued, so a lost broker message loses nothing:
+the sweeper finds the job again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from letters.compose import letter_id
+from letters.credentials import Credential, CredentialStore
+from letters.job import Job
+from letters.ledger.models import AttemptRow, EventRow, HoldRow, JobRow, LetterRow
+from letters.numbers import reference as case_reference
+from letters.rules import OSLO
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+ACCEPTED, RENDERED, DELIVERED, HELD, FAILED = "accepted", "rendered", "delivered", "held", "failed"
+FINAL = frozenset({DELIVERED, FAILED})
+
+
+class JobConflict(Exception):
+    """The job id is known with different content; nothing was changed."""
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def fingerprint(job: Job) -> str:
+    """SHA-256 of the validated job in a canonical form (same content → same hash)."""
+    canonical = json.dumps(job.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Ledger:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema up to date (alembic ``upgrade head``)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    def accept(self, job: Job) -> tuple[JobRow, bool]:
+        """Record a validated job. Returns the row and whether it is new. The same id with the
+        same content returns the existing row; with other content raises :class:`JobConflict`."""
+        digest = fingerprint(job)
+        with self.session() as s:
+            existing = s.get(JobRow, job.id)
+            if existing is None:
+                at = now()
+                row = JobRow(
+                    id=job.id,
+                    content_sha256=digest,
+                    payload=job.model_dump(mode="json"),
+                    kind=job.kind,
+                    reference=case_reference.compact(job.reference),
+                    letter_id=letter_id(job.id),
+                    status=ACCEPTED,
+                    accepted_at=at,
+                    updated_at=at,
+                )
+                s.add(row)
+                s.add(EventRow(job_id=job.id, at=at, event="accepted", detail=None))
+                try:
+                    s.flush()
+                except IntegrityError:
+                    s.rollback()
+                    return self._existing(job.id, digest), False
+                return row, True
+        return self._existing(job.id, digest), False
+
+    def _existing(self, job_id: str, digest: str) -> JobRow:
+        row = self.job(job_id)
+        if row is None:  # pragma: no cover - only after a concurrent delete
+            raise JobConflict(f"job {job_id} vanished")
+        if row.content_sha256 != digest:
+            raise JobConflict(
+                f"job {job_id} was already accepted with different content; "
+                "send a new job id for a changed letter"
+            )
+        return row
+
+    def job(self, job_id: str) -> JobRow | None:
+        with self.session() as s:
+            return s.get(JobRow, job_id)
+
+    def job_by_letter(self, letter: str) -> JobRow | None:
+        with self.session() as s:
+            return s.scalar(select(JobRow).where(JobRow.letter_id == letter))
+
+    def set_status(
+        self,
+        job_id: str,
+        status: str,
+        event_name: str,
+        detail: str | None = None,
+        error_class: str | None = None,
+    ) -> None:
+        at = now()
+        with self.session() as s:
+            values: dict[str, Any] = {"status": status, "updated_at": at}
+            if status == FAILED:
+                values |= {"error_class": error_class, "error": detail}
+            s.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
+            s.add(EventRow(job_id=job_id, at=at, event=event_name, detail=detail))
+
+    def add_event(self, job_id: str, event_name: str, detail: str | None = None) -> None:
+        with self.session() as s:
+            s.add(EventRow(job_id=job_id, at=now(), event=event_name, detail=detail))
+
+    def stale(self, older_than: dt.timedelta, limit: int = 1000) -> list[str]:
+        """Jobs not yet finished and not held whose last progress is older than ``older_than``."""
+        cutoff = now() - older_than
+        with self.session() as s:
+            rows = s.scalars(
+                select(JobRow.id)
+                .where(JobRow.status.in_([ACCEPTED, RENDERED]), JobRow.updated_at < cutoff)
+                .order_by(JobRow.updated_at)
+                .limit(limit)
+            )
+            return list(rows)
+
+    def touch(self, job_ids: list[str]) -> None:
+        with self.session() as s:
+            s.execute(update(JobRow).where(JobRow.id.in_(job_ids)).values(updated_at=now()))
+
+    def statuses(self, job_ids: list[str]) -> dict[str, str]:
+        """The status of each of ``job_ids`` (read in chunks)."""
+        out: dict[str, str] = {}
+        with self.session() as s:
+            for i in range(0, len(job_ids), 500):
+                chunk = job_ids[i : i + 500]
+                rows = s.execute(select(JobRow.id, JobRow.status).where(JobRow.id.in_(chunk)))
+                out.update({job_id: status for job_id, status in rows})
+        return out
+
+    def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self.session() as s:
+            rows = s.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
+            return {status: n for status, n in rows}
+
+    # --- letters ----------------------------------------------------------------------------
+
+    def record_letter(self, row: LetterRow) -> bool:
+        """Store the letter of a job. False (and nothing changed) if the job has one already."""
+        try:
+            with self.session() as s:
+                if s.scalar(select(LetterRow.id).where(LetterRow.job_id == row.job_id)):
+                    return False
+                s.add(row)
+                s.flush()
+                at = row.created_at
+                s.execute(
+                    update(JobRow)
+                    .where(JobRow.id == row.job_id)
+                    .values(status=RENDERED, updated_at=at)
+                )
+                s.add(
+                    EventRow(
+                        job_id=row.job_id,
+                        at=at,
+                        event="rendered",
+                        detail=f"{row.template_name} v{row.template_version} by {row.renderer}, "
+                        f"{row.page_count} page(s), pdf {row.pdf_sha256[:12]}",
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def letter(self, letter: str) -> LetterRow | None:
+        with self.session() as s:
+            return s.get(LetterRow, letter)
+
+    def letter_for_job(self, job_id: str) -> LetterRow | None:
+        with self.session() as s:
+            return s.scalar(select(LetterRow).where(LetterRow.job_id == job_id))
+
+    def record_attempt(self, attempt: AttemptRow) -> None:
+        with self.session() as s:
+            s.add(attempt)
+
+    # --- holds ------------------------------------------------------------------------------
+
+    def place_hold(self, reference: str, reason: str) -> bool:
+        """Hold a case. False when it is already held (the reason is still recorded)."""
+        ref = case_reference.compact(reference)
+        with self.session() as s:
+            active = s.scalar(select(HoldRow).where(*self._active(ref)))
+            s.add(HoldRow(reference=ref, reason=reason, placed_at=now()))
+            if active is not None:
+                return False
+        return True
+
+    def release_hold(self, reference: str, reason: str) -> list[str]:
+        """Release every active hold on a case; returns the held job ids to continue."""
+        ref = case_reference.compact(reference)
+        at = now()
+        with self.session() as s:
+            s.execute(
+                update(HoldRow)
+                .where(*self._active(ref))
+                .values(released_at=at, release_reason=reason)
+            )
+            held = list(
+                s.scalars(select(JobRow.id).where(JobRow.reference == ref, JobRow.status == HELD))
+            )
+            for job_id in held:
+                s.add(EventRow(job_id=job_id, at=at, event="released", detail=reason))
+            return held
+
+    def is_held(self, reference: str) -> bool:
+        with self.session() as s:
+            ref = case_reference.compact(reference)
+            return s.scalar(select(HoldRow.id).where(*self._active(ref)).limit(1)) is not None
+
+    def hold_reason(self, reference: str) -> str | None:
+        with self.session() as s:
+            ref = case_reference.compact(reference)
+            return s.scalar(
+                select(HoldRow.reason).where(*self._active(ref)).order_by(HoldRow.id).limit(1)
+            )
+
+    @staticmethod
+    def _active(ref: str) -> tuple[Any, ...]:
+        return (HoldRow.reference == ref, HoldRow.released_at.is_(None))
+
+    # --- evidence ---------------------------------------------------------------------------
+
+    def history(self, job_id: str) -> dict[str, Any] | None:
+        """Everything known about a job, for ``letters status``."""
+        with self.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None:
+                return None
+            letter = s.scalar(select(LetterRow).where(LetterRow.job_id == job_id))
+            holds = s.scalars(
+                select(HoldRow).where(HoldRow.reference == job.reference).order_by(HoldRow.id)
+            )
+            out: dict[str, Any] = {
+                "job": {
+                    "id": job.id,
+                    "kind": job.kind,
+                    "reference": job.reference,
+                    "status": job.status,
+                    "letter_id": job.letter_id,
+                    "content_sha256": job.content_sha256,
+                    "accepted_at": _iso(job.accepted_at),
+                    "error_class": job.error_class,
+                    "error": job.error,
+                },
+                "events": [
+                    {"at": _iso(e.at), "event": e.event, "detail": e.detail} for e in job.events
+                ],
+                "letter": None,
+                "attempts": [],
+                "holds": [
+                    {
+                        "reason": h.reason,
+                        "placed_at": _iso(h.placed_at),
+                        "released_at": _iso(h.released_at),
+                        "release_reason": h.release_reason,
+                    }
+                    for h in holds
+                ],
+            }
+            if letter is not None:
+                out["letter"] = {
+                    "id": letter.id,
+                    "template": letter.template_name,
+                    "template_version": letter.template_version,
+                    "template_sha256": letter.template_sha256,
+                    "renderer": letter.renderer,
+                    "kid": letter.kid,
+                    "due_date": letter.due_date.isoformat(),
+                    "password_expires_at": _iso(letter.password_expires_at, OSLO),
+                    "pdf_sha256": letter.pdf_sha256,
+                    "pages": letter.page_count,
+                    "archive_path": letter.archive_path,
+                    "created_at": _iso(letter.created_at),
+                }
+                out["attempts"] = [
+                    {
+                        "at": _iso(a.at),
+                        "channel": a.channel,
+                        "status": a.status,
+                        "external_id": a.external_id,
+                        "receipt": a.receipt,
+                        "error_class": a.error_class,
+                        "error_code": a.error_code,
+                        "error": a.error,
+                    }
+                    for a in letter.attempts
+                ]
+            return out
+
+
+def _iso(value: dt.datetime | None, zone: str | None = None) -> str | None:
+    if value is None:
+        return None
+    return (value.astimezone(ZoneInfo(zone)) if zone else value).isoformat()
+
+
+class LedgerCredentials(CredentialStore):
+    """The credentials of every letter, read from the ledger (hash and expiry only)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def add(self, credential: Credential) -> None:
+        raise NotImplementedError("credentials are stored with their letter (record_letter)")
+
+    def for_reference(self, reference: str) -> list[Credential]:
+        ref = case_reference.compact(reference)
+        with self.ledger.session() as s:
+            rows = s.execute(
+                select(LetterRow.password_hash, LetterRow.password_expires_at).where(
+                    LetterRow.reference == ref
+                )
+            )
+            return [Credential(ref, h, e) for h, e in rows]

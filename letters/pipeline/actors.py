@@ -1,0 +1,160 @@
+"""The pipeline's stages as Dramatiq actors. Each takes a job id only.
+
+- ``render_letter``: make the job's letter (once: the ledger allows one letter per job),
+  archive the PDF, record the letter with its password hash, then hand on to delivery.
+- ``deliver_letter``: hand the archived letter to its channel and record the attempt.
+
+A hold on the case stops both before anything reaches a channel. Permanent problems (a job
+the rules now refuse, a letter failing the print-safety check, a channel refusing for good)
+are not retried; transient ones are, with backoff; either way a give-up lands in the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import dramatiq
+
+from channels.base import Outgoing, PermanentError, RetriableError
+from channels.outbox import OutboxChannel
+from letters.credentials import expiry_instant
+from letters.job import JobRejected
+from letters.ledger import DELIVERED, FINAL, HELD, RENDERED
+from letters.ledger.models import AttemptRow, JobRow, LetterRow
+from letters.pipeline.broker import QUEUE, current
+from letters.pipeline.runtime import Runtime, get_runtime
+from letters.produce import produce
+from letters.renderers import RenderError
+from letters.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class PermanentFailure(Exception):
+    """Retrying will not help; the job is marked failed with this reason."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _hold(rt: Runtime, job: JobRow) -> bool:
+    reason = rt.ledger.hold_reason(job.reference)
+    if reason is None:
+        return False
+    if job.status != HELD:
+        rt.ledger.set_status(job.id, HELD, "held", detail=reason)
+    log.info("job %s held", job.id)
+    return True
+
+
+def render_stage(job_id: str) -> None:
+    rt = get_runtime()
+    job = rt.ledger.job(job_id)
+    if job is None:
+        log.warning("render: no job %s in the ledger", job_id)
+        return
+    if job.status in FINAL:
+        return
+    if rt.ledger.letter_for_job(job_id) is not None:
+        deliver_letter.send(job_id)  # rendered before; continue where it stopped
+        return
+    if _hold(rt, job):
+        return
+    try:
+        produced = produce(job.payload, rt.settings)
+    except JobRejected as exc:
+        raise PermanentFailure("rejected", f"the job is refused now: {exc}") from None
+    except RenderError as exc:
+        raise PermanentFailure("render", str(exc)) from None
+    if not produced.safety.ok:
+        raise PermanentFailure("print_safety", "; ".join(produced.safety.failures))
+    sha, path = rt.archive.put(produced.rendered.pdf)
+    letter = produced.composed.letter
+    row = LetterRow(
+        id=letter.id,
+        job_id=job_id,
+        kind=letter.kind,
+        language=letter.language,
+        template_name=produced.template.name,
+        template_version=produced.template.version,
+        template_sha256=produced.template.sha256,
+        renderer=produced.rendered.renderer,
+        kid=letter.kid,
+        reference=produced.credential.reference,
+        due_date=letter.due_date,
+        password_hash=produced.credential.password_hash,
+        password_expires_at=expiry_instant(letter.letter_date),
+        pdf_sha256=sha,
+        page_count=produced.safety.pages,
+        archive_path=str(path),
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    if not rt.ledger.record_letter(row):
+        log.info("job %s already has its letter; this render is discarded", job_id)
+    deliver_letter.send(job_id)
+
+
+def deliver_stage(job_id: str) -> None:
+    rt = get_runtime()
+    job = rt.ledger.job(job_id)
+    if job is None or job.status in FINAL:
+        return
+    letter = rt.ledger.letter_for_job(job_id)
+    if letter is None:
+        render_letter.send(job_id)
+        return
+    if _hold(rt, job):
+        return
+    pdf = rt.archive.get(letter.pdf_sha256)
+    channel = OutboxChannel(rt.settings.outbox_dir)
+    outgoing = Outgoing(letter.id, job_id, letter.reference, job.payload["debtor"]["name"], pdf)
+    at = dt.datetime.now(dt.UTC)
+    try:
+        receipt = channel.deliver(outgoing)
+    except (RetriableError, PermanentError) as exc:
+        rt.ledger.record_attempt(
+            AttemptRow(
+                letter_id=letter.id,
+                channel=channel.name,
+                status="failed",
+                error_class=type(exc).__name__,
+                error_code=exc.code,
+                error=str(exc),
+                at=at,
+            )
+        )
+        if isinstance(exc, PermanentError):
+            raise PermanentFailure(exc.code, str(exc)) from None
+        raise
+    rt.ledger.record_attempt(
+        AttemptRow(
+            letter_id=letter.id,
+            channel=receipt.channel,
+            status="delivered",
+            external_id=receipt.external_id,
+            receipt=receipt.details,
+            at=at,
+        )
+    )
+    rt.ledger.set_status(
+        job_id, DELIVERED, "delivered", detail=f"{receipt.channel} {receipt.external_id}"
+    )
+
+
+_settings = get_settings()
+_options: dict[str, Any] = {
+    "queue_name": QUEUE,
+    "broker": current(),
+    "max_retries": _settings.max_retries,
+    "min_backoff": 1_000,
+    "max_backoff": 300_000,
+    "time_limit": _settings.stage_time_limit_seconds * 1000,
+    "throws": (PermanentFailure,),
+}
+render_letter = dramatiq.actor(actor_name="render_letter", **_options)(render_stage)
+deliver_letter = dramatiq.actor(actor_name="deliver_letter", **_options)(deliver_stage)
+
+__all__ = ["RENDERED", "PermanentFailure", "deliver_letter", "render_letter"]

@@ -1,0 +1,88 @@
+"""Choosing the Dramatiq broker: Redis for workers on several machines, or Dramatiq's
+in-memory stub broker for the embedded one-process run.
+
+The broker must be chosen before :mod:`letters.pipeline.actors` is imported, because
+Dramatiq binds actors to a broker when they are declared. ``LETTERS_BROKER=stub`` selects
+the in-memory broker; anything else uses Redis at ``REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import dramatiq
+import dramatiq.broker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Middleware
+
+log = logging.getLogger(__name__)
+QUEUE = "letters"
+
+
+class LedgerFailures(Middleware):
+    """When Dramatiq gives up on a message (a permanent error, or retries used up), record
+    the failure on the job in the ledger: a failed letter never sits only in a dead-letter
+    queue."""
+
+    def before_nack(self, broker: dramatiq.Broker, message: Any) -> None:
+        # The worker rejects (nacks) exactly the messages Dramatiq has given up on; the
+        # exception that ended it is kept on the message proxy.
+        exception: BaseException | None = getattr(message, "_exception", None)
+        from letters.ledger import FAILED
+        from letters.pipeline.runtime import get_runtime
+
+        job_id = str(message.args[0]) if message.args else None
+        if job_id is None:  # pragma: no cover - every actor takes a job id
+            return
+        code = getattr(exception, "code", None)
+        name = type(exception).__name__ if exception else "unknown"
+        detail = f"{message.actor_name}: {exception or 'gave up'}"
+        retries = message.options.get("retries", 0)
+        if retries:
+            detail += f" (after {retries} retries)"
+        try:
+            get_runtime().ledger.set_status(
+                job_id,
+                FAILED,
+                "failed",
+                detail=detail,
+                error_class=f"{name}{f':{code}' if code else ''}",
+            )
+        except Exception:  # the ledger itself is down: the message stays in the DLQ
+            log.exception("could not record the failure of job %s", job_id)
+
+
+def configure(kind: str | None = None, url: str | None = None) -> dramatiq.Broker:
+    """Set the global Dramatiq broker (``stub`` or ``redis``) and return it."""
+    kind = kind or os.environ.get("LETTERS_BROKER", "redis")
+    existing = dramatiq.broker.global_broker
+    if existing is not None and "letters.pipeline.actors" in sys.modules:
+        if isinstance(existing, StubBroker) == (kind == "stub"):
+            return existing
+        raise RuntimeError(
+            f"the pipeline's actors are already bound to {type(existing).__name__}; "
+            f"choose the broker ({kind}) before importing letters.pipeline.actors"
+        )
+    broker: dramatiq.Broker
+    if kind == "stub":
+        broker = StubBroker()
+        broker.emit_after("process_boot")
+    else:
+        from dramatiq.brokers.redis import RedisBroker
+
+        from letters.settings import get_settings
+
+        broker = RedisBroker(url=url or get_settings().redis_url)  # type: ignore[no-untyped-call]
+    broker.add_middleware(LedgerFailures())
+    dramatiq.set_broker(broker)
+    return broker
+
+
+def current() -> dramatiq.Broker:
+    """The configured broker, configuring it from the environment on first use."""
+    if dramatiq.broker.global_broker is None:
+        return configure()
+    return dramatiq.get_broker()

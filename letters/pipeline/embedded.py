@@ -1,0 +1,162 @@
+"""``letters run``: the whole pipeline in one process, with no services to start.
+
+Dramatiq's in-memory broker and an in-process worker carry the same actors that
+``letters worker`` runs over Redis; the ledger is an SQLite file and letters land in the
+local outbox. Input is a JSONL file (one job per line), a folder of ``*.json`` jobs, or one
+``.json`` file.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from letters.job import FieldError, JobRejected
+from letters.ledger import DELIVERED, FAILED, HELD, JobConflict
+from letters.settings import Settings
+
+DONE = frozenset({DELIVERED, FAILED, HELD})
+
+
+@dataclass
+class Entry:
+    where: str  # "file.jsonl:12" or "folder/job.json"
+    job_id: str | None = None
+    letter_id: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def read_jobs(source: Path) -> Iterator[tuple[str, Any]]:
+    """(where, parsed JSON or a JobRejected describing why it could not be read)."""
+
+    def decode(where: str, text: str) -> tuple[str, Any]:
+        try:
+            return where, json.loads(text)
+        except json.JSONDecodeError as exc:
+            reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
+            return where, JobRejected([FieldError(field="(line)", reason=reason)])
+
+    if source.is_dir():
+        for path in sorted(source.glob("*.json")):
+            yield decode(str(path), path.read_text("utf-8"))
+    elif source.suffix == ".json":
+        yield decode(str(source), source.read_text("utf-8"))
+    else:
+        with source.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.strip():
+                    yield decode(f"{source}:{number}", line)
+
+
+def run(source: Path, settings: Settings, console: Console) -> int:
+    from dramatiq import Worker
+    from dramatiq.brokers.stub import StubBroker
+    from dramatiq.common import dq_name
+
+    from letters.pipeline import broker as brokers
+    from letters.pipeline.runtime import Runtime, set_runtime
+
+    broker = brokers.configure("stub")
+    assert isinstance(broker, StubBroker)
+    runtime = Runtime.from_settings(settings)
+    set_runtime(runtime)
+    from letters.pipeline.intake import submit  # actors bind to the stub broker here
+
+    worker = Worker(broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    entries: list[Entry] = []
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            intake = progress.add_task("accepting", total=None)
+            for where, data in read_jobs(source):
+                entry = Entry(where)
+                entries.append(entry)
+                if isinstance(data, JobRejected):
+                    entry.errors = data.errors
+                else:
+                    try:
+                        entry.letter_id = submit(data, runtime)
+                        entry.job_id = data["id"]
+                    except JobRejected as exc:
+                        entry.errors = exc.errors
+                    except JobConflict as exc:
+                        entry.errors = [FieldError(field="id", reason=str(exc))]
+                progress.advance(intake)
+            progress.update(intake, total=len(entries))
+            ids = [e.job_id for e in entries if e.job_id]
+            letters = progress.add_task("letters", total=len(ids))
+            idle_polls = 0
+            while True:
+                statuses = runtime.ledger.statuses(ids)
+                progress.update(letters, completed=sum(s in DONE for s in statuses.values()))
+                if all(s in DONE for s in statuses.values()):
+                    break
+                # A stage sends the next message before it acknowledges its own, so an empty
+                # queue seen twice in a row means nothing is left to do (e.g. all skipped).
+                pending = sum(
+                    broker.queues[name].unfinished_tasks
+                    for name in (brokers.QUEUE, dq_name(brokers.QUEUE))
+                    if name in broker.queues
+                )
+                idle_polls = idle_polls + 1 if pending == 0 else 0
+                if idle_polls >= 2:
+                    break
+                time.sleep(0.1)
+    finally:
+        worker.stop()
+    return _summary(entries, runtime, console)
+
+
+def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
+    table = Table(title="Letters")
+    for heading in ("job", "kind", "status", "pages"):
+        table.add_column(heading, no_wrap=True)
+    table.add_column("where / why", overflow="fold")
+    refused = failed = 0
+    for entry in entries:
+        if entry.errors:
+            refused += 1
+            continue
+        assert entry.job_id is not None
+        job = runtime.ledger.job(entry.job_id)
+        letter = runtime.ledger.letter_for_job(entry.job_id)
+        history = runtime.ledger.history(entry.job_id) or {}
+        attempts = history.get("attempts") or []
+        where = ""
+        if job.status == FAILED:
+            failed += 1
+            where = job.error or ""
+        elif job.status == HELD:
+            where = "held: " + (runtime.ledger.hold_reason(job.reference) or "")
+        elif attempts and attempts[-1]["receipt"]:
+            where = attempts[-1]["receipt"].get("path", attempts[-1]["external_id"])
+        table.add_row(
+            entry.job_id, job.kind, job.status, str(letter.page_count) if letter else "", where
+        )
+    console.print(table)
+    for entry in entries:
+        if entry.errors:
+            console.print(f"[bold red]{entry.where}[/]: refused")
+            for error in entry.errors:
+                console.print(f"  {error.field}: {error.reason}", markup=False)
+    ok = len(entries) - refused - failed
+    console.print(
+        f"{ok} accepted and handled, {refused} refused, {failed} failed. "
+        f"Ledger: {runtime.settings.database_url}. "
+        "See one job's history with `letters status JOB_ID`."
+    )
+    return 2 if refused else 1 if failed else 0

@@ -1,0 +1,63 @@
+"""Taking jobs in: validate, commit to the ledger, then enqueue (in that order, so a lost
+message never loses a job: the sweeper finds it in the ledger)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from letters.job import Job, parse
+from letters.ledger import HELD, RENDERED
+from letters.pipeline.runtime import Runtime, get_runtime
+
+log = logging.getLogger(__name__)
+
+
+def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> str:
+    """Accept one job and return its letter id.
+
+    Raises :class:`letters.job.JobRejected` (with field errors) for a bad job and
+    :class:`letters.ledger.JobConflict` when the id is known with other content.
+    Submitting the same job again returns the same letter id and changes nothing.
+    """
+    from letters.pipeline.actors import render_letter
+
+    rt = runtime or get_runtime()
+    valid = parse(job)
+    row, created = rt.ledger.accept(valid)
+    if created:
+        render_letter.send(valid.id)
+    return row.letter_id
+
+
+def release(reference: str, reason: str, runtime: Runtime | None = None) -> list[str]:
+    """Release the holds on a case and let its held jobs continue."""
+    from letters.pipeline.actors import render_letter
+
+    rt = runtime or get_runtime()
+    held = rt.ledger.release_hold(reference, reason)
+    for job_id in held:
+        status = RENDERED if rt.ledger.letter_for_job(job_id) else "accepted"
+        rt.ledger.set_status(job_id, status, "resumed")
+        render_letter.send(job_id)
+    return held
+
+
+def sweep(older_than: dt.timedelta | None = None, runtime: Runtime | None = None) -> list[str]:
+    """Enqueue again every unfinished job with no progress for ``older_than``: what survives a
+    broker that lost its queue. Held jobs wait for their release instead."""
+    from letters.pipeline.actors import render_letter
+
+    rt = runtime or get_runtime()
+    age = older_than or dt.timedelta(seconds=rt.settings.stale_after_seconds)
+    stale = [j for j in rt.ledger.stale(age) if j]
+    if stale:
+        rt.ledger.touch(stale)
+        for job_id in stale:
+            render_letter.send(job_id)
+        log.info("sweeper re-enqueued %d job(s)", len(stale))
+    return stale
+
+
+__all__ = ["HELD", "release", "submit", "sweep"]
