@@ -166,7 +166,9 @@ def compose(job: Job, settings: Settings | None = None) -> Composed:
     total_interest = sum((c.interest or Decimal("0") for c in claims), Decimal("0"))
     total_fees = sum((f.amount for c in claims for f in c.fees), Decimal("0"))
     kid_value = job.payment.kid or kid.generate(
-        f"{job.creditor.org_number}:{job.id}", s.kid_length, job.payment.kid_scheme
+        f"{job.creditor.org_number}:{job.id}",
+        s.kid_length,
+        job.payment.kid_scheme or s.kid_scheme,
     )
     secret, credential = credentials.issue(job.reference, job.letter_date, s)
     lid = letter_id(job.id)
@@ -191,7 +193,7 @@ def compose(job: Job, settings: Settings | None = None) -> Composed:
         due_date=rules.due_date(job),
         account_number=account.format(job.payment.account_number),
         kid=kid.format(kid_value),
-        password=credentials.Secret(pw.format(secret)),
+        password=credentials.Secret(pw.format(secret.reveal())),
         password_expires=rules.password_expiry_date(job.letter_date),
         sender=s.sender,
     )

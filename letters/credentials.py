@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hmac
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -56,16 +57,36 @@ def hasher(settings: Settings | None = None) -> PasswordHasher:
     return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
 
 
-class Secret(str):
-    """A plaintext password that does not show itself in reprs, logs or tracebacks.
+class Secret:
+    """A plaintext password that shows itself only when asked by name: not in ``str()``,
+    f-strings, ``%s`` logging, reprs or tracebacks. The letter template calls
+    :meth:`reveal`; nothing else should.
 
     >>> s = Secret('Ab3dEf4gHjK5')
-    >>> repr(s), f'{s!r}'
-    ("Secret('***')", "Secret('***')")
+    >>> repr(s), str(s), f'{s}', '%s' % s
+    ("Secret('***')", "Secret('***')", "Secret('***')", "Secret('***')")
+    >>> s.reveal()
+    'Ab3dEf4gHjK5'
     """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
 
     def __repr__(self) -> str:
         return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and hmac.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
 
 
 def issue(
@@ -121,7 +142,7 @@ def _dummy_hash(ph: PasswordHasher) -> str:
 def verify(
     store: CredentialStore,
     reference: str,
-    password: str,
+    password: str | Secret,
     at: dt.datetime,
     settings: Settings | None = None,
 ) -> Verdict:
@@ -132,7 +153,7 @@ def verify(
         raise ValueError("at must be timezone-aware")
     ph = hasher(settings)
     candidates: list[Credential | None] = [*store.for_reference(reference)] or [None]
-    typed = pw.compact(password)
+    typed = pw.compact(password.reveal() if isinstance(password, Secret) else password)
     verdict = Verdict.WRONG
     for cred in candidates:
         stored = cred.password_hash if cred else _dummy_hash(ph)

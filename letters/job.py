@@ -38,14 +38,22 @@ from letters import printable, rules
 from letters.numbers import account
 from letters.numbers import kid as kid_number
 from letters.numbers import reference as case_reference
+from letters.settings import get_settings
 
 Kind = Literal["reminder", "collection_notice", "payment_request", "enforcement_notice"]
 Language = Literal["nb", "en"]
 Channel = Literal["digipost", "email", "print"]
 
-_AMOUNT = re.compile(r"\d{1,12}(\.\d{1,2})?")
+_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+#: Babel's territories are ISO 3166-1 alpha-2 codes plus some pseudo-regions; XK (Kosovo)
+#: is user-assigned but used by Posten and banks.
+_PSEUDO_REGIONS = frozenset({"ZZ", "EU", "EZ", "UN", "QO"})
 _COUNTRIES = frozenset(
-    str(code) for code in Locale("nb").territories if re.fullmatch("[A-Z]{2}", str(code))
+    str(code)
+    for code in Locale("nb").territories
+    if re.fullmatch("[A-Z]{2}", str(code))
+    and str(code) not in _PSEUDO_REGIONS
+    and (not str(code).startswith("X") or str(code) == "XK")
 )
 
 
@@ -189,6 +197,13 @@ class Fee(_Model):
         "(default: this letter's date)",
     )
 
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("a fee must be more than 0")
+        return value
+
 
 class Claim(_Model):
     invoice_number: str = Field(min_length=1, max_length=40)
@@ -214,20 +229,22 @@ class Claim(_Model):
 class Payment(_Model):
     account_number: str
     kid: str | None = None
-    kid_scheme: kid_number.Scheme = "mod10"
+    kid_scheme: kid_number.Scheme | None = Field(
+        None, description="mod10 or mod11 (default: the agency's configured scheme)"
+    )
     due_date: dt.date | None = None
 
     _acc = field_validator("account_number")(_number(account.validate, "account number"))
 
     @model_validator(mode="after")
     def _kid(self) -> Payment:
+        scheme = self.kid_scheme or get_settings().kid_scheme
+        object.__setattr__(self, "kid_scheme", scheme)
         if self.kid is not None:
             try:
-                object.__setattr__(self, "kid", kid_number.validate(self.kid, self.kid_scheme))
+                object.__setattr__(self, "kid", kid_number.validate(self.kid, scheme))
             except NumberError as exc:
-                raise ValueError(
-                    f"kid: not a valid {self.kid_scheme} KID: {number_problem(exc)}"
-                ) from None
+                raise ValueError(f"kid: not a valid {scheme} KID: {number_problem(exc)}") from None
         return self
 
 

@@ -11,10 +11,12 @@ this module computed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import holidays
@@ -34,21 +36,51 @@ class Dated(Generic[T]):
     source: str
 
 
-def in_force(table: list[Dated[T]], on: dt.date) -> Dated[T]:
+class RuleUnknown(LookupError):
+    """No value of a dated rule is known for the day asked about."""
+
+
+@dataclass(frozen=True)
+class RuleTable(Generic[T]):
+    """A dated rule: its values with the day each takes effect, and the last day the table is
+    known to be right. Past ``known_until`` the rule is unknown (a new half-year rate, a new
+    inkassosats or a new act may apply) and letters are refused until compliance adds it."""
+
+    name: str
+    entries: tuple[Dated[T], ...]
+    known_until: dt.date
+
+    def on(self, day: dt.date) -> Dated[T]:
+        current = None
+        for entry in sorted(self.entries, key=lambda e: e.valid_from):
+            if entry.valid_from <= day:
+                current = entry
+        if current is None or day > self.known_until:
+            first = min(e.valid_from for e in self.entries)
+            raise RuleUnknown(
+                f"no {self.name} is known for {day.isoformat()} (known from "
+                f"{first.isoformat()} to {self.known_until.isoformat()}); compliance must add "
+                "it to letters/rules.py"
+            )
+        return current
+
+    def __iter__(self) -> Iterator[Dated[T]]:
+        return iter(self.entries)
+
+
+def in_force(table: RuleTable[T], on: dt.date) -> Dated[T]:
     """The entry of ``table`` in force on ``on``.
 
     >>> in_force(INKASSOSATS, dt.date(2025, 12, 31)).value
     Decimal('700')
     >>> in_force(INKASSOSATS, dt.date(2026, 1, 1)).value
     Decimal('750')
+    >>> in_force(INKASSOSATS, dt.date(2027, 1, 1)).value  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    letters.rules.RuleUnknown: no inkassosats is known for 2027-01-01 (known from ...
     """
-    current = None
-    for entry in sorted(table, key=lambda e: e.valid_from):
-        if entry.valid_from <= on:
-            current = entry
-    if current is None:
-        raise LookupError(f"no rule in force on {on.isoformat()}")
-    return current
+    return table.on(on)
 
 
 # --- Letter kinds ------------------------------------------------------------------------
@@ -72,6 +104,10 @@ PAYMENT_DAYS = Dated(
     "inkassoloven §§ 9 and 10, tvangsfullbyrdelsesloven § 4-18: at least 14 days; "
     "moved to the next business day as gjeldsbrevloven § 5 moves due dates",
 )
+
+#: Days between two fees of the same kind on one claim (a second reminder fee is lawful only
+#: when the first reminder's 14-day deadline has run out).
+MIN_DAYS_BETWEEN_FEES = 14
 
 #: Days the login password printed on a letter stays valid (until 23:59:59 Oslo time).
 PASSWORD_VALID_DAYS = 21
@@ -123,20 +159,29 @@ def password_expiry_date(letter_date: dt.date) -> dt.date:
 
 # --- Fees and interest ---------------------------------------------------------------------
 
-INKASSOSATS: list[Dated[Decimal]] = [
-    Dated(dt.date(2019, 1, 1), Decimal("700"), "inkassoforskriften § 1-1, 2019-2025"),
-    Dated(dt.date(2026, 1, 1), Decimal("750"), "inkassoforskriften § 1-1, from 2026-01-01"),
-]
+INKASSOSATS = RuleTable(
+    "inkassosats",
+    (
+        Dated(dt.date(2019, 1, 1), Decimal("700"), "inkassoforskriften § 1-1, 2019-2025"),
+        Dated(dt.date(2026, 1, 1), Decimal("750"), "inkassoforskriften § 1-1, from 2026-01-01"),
+    ),
+    # A new Debt Collection Act may apply from 2027-01-01 (unconfirmed): confirm before then.
+    known_until=dt.date(2026, 12, 31),
+)
 
 #: Late-payment interest (forsinkelsesrente), % per year, set for each half year.
-INTEREST_RATE: list[Dated[Decimal]] = [
-    Dated(dt.date(2024, 1, 1), Decimal("12.50"), "Finansdepartementet, 2024 H1"),
-    Dated(dt.date(2024, 7, 1), Decimal("12.50"), "Finansdepartementet, 2024 H2"),
-    Dated(dt.date(2025, 1, 1), Decimal("12.50"), "Finansdepartementet, 2025 H1"),
-    Dated(dt.date(2025, 7, 1), Decimal("12.25"), "Finansdepartementet, 2025 H2 (unconfirmed)"),
-    Dated(dt.date(2026, 1, 1), Decimal("12.00"), "Finansdepartementet, 2026 H1"),
-    Dated(dt.date(2026, 7, 1), Decimal("12.25"), "Finansdepartementet, 2026 H2 (unconfirmed)"),
-]
+INTEREST_RATE = RuleTable(
+    "late-payment interest rate",
+    (
+        Dated(dt.date(2024, 1, 1), Decimal("12.50"), "Finansdepartementet, 2024 H1"),
+        Dated(dt.date(2024, 7, 1), Decimal("12.50"), "Finansdepartementet, 2024 H2"),
+        Dated(dt.date(2025, 1, 1), Decimal("12.50"), "Finansdepartementet, 2025 H1"),
+        Dated(dt.date(2025, 7, 1), Decimal("12.25"), "Finansdepartementet, 2025 H2 (unconfirmed)"),
+        Dated(dt.date(2026, 1, 1), Decimal("12.00"), "Finansdepartementet, 2026 H1"),
+        Dated(dt.date(2026, 7, 1), Decimal("12.25"), "Finansdepartementet, 2026 H2 (unconfirmed)"),
+    ),
+    known_until=dt.date(2026, 12, 31),  # the 2027 H1 rate is set in December
+)
 
 
 @dataclass(frozen=True)
@@ -184,11 +229,11 @@ FEES: dict[str, FeeRule] = {
             "Gebyr for betalingsoppfordring",
             "Payment request fee",
             Fraction(3, 20),
-            ("payment_request",),
+            (),  # the agency never sends the creditor's own payment request
             1,
             0,
             "inkassoforskriften § 1-2 (2): the creditor's own payment request, 3/20 of the "
-            "inkassosats",
+            "inkassosats; it can only appear here as an earlier fee (charged_on)",
         ),
         FeeRule(
             "collection_fee",
@@ -205,21 +250,25 @@ FEES: dict[str, FeeRule] = {
 
 #: Light collection fee caps (inkassoforskriften § 2-2): principal up to the limit → times
 #: the inkassosats. ``None`` as limit: above the last limit.
-COLLECTION_FEE_SCALE: list[Dated[tuple[tuple[Decimal | None, Decimal], ...]]] = [
-    Dated(
-        dt.date(2019, 1, 1),
-        (
-            (Decimal("500"), Decimal("0.25")),
-            (Decimal("1000"), Decimal("0.35")),
-            (Decimal("2500"), Decimal("0.4")),
-            (Decimal("10000"), Decimal("0.8")),
-            (Decimal("50000"), Decimal("1.6")),
-            (Decimal("250000"), Decimal("3.6")),
-            (None, Decimal("7.2")),
+COLLECTION_FEE_SCALE: RuleTable[tuple[tuple[Decimal | None, Decimal], ...]] = RuleTable(
+    "light collection fee scale",
+    (
+        Dated(
+            dt.date(2019, 1, 1),
+            (
+                (Decimal("500"), Decimal("0.25")),
+                (Decimal("1000"), Decimal("0.35")),
+                (Decimal("2500"), Decimal("0.4")),
+                (Decimal("10000"), Decimal("0.8")),
+                (Decimal("50000"), Decimal("1.6")),
+                (Decimal("250000"), Decimal("3.6")),
+                (None, Decimal("7.2")),
+            ),
+            "inkassoforskriften § 2-2",
         ),
-        "inkassoforskriften § 2-2",
-    )
-]
+    ),
+    known_until=dt.date(2026, 12, 31),
+)
 #: Business debtors may be charged more (unconfirmed).
 COMPANY_COLLECTION_FEE_FACTOR = Decimal("1.5")
 
@@ -263,90 +312,198 @@ class Violation:
 def check(job: Job) -> list[Violation]:
     """All the rules ``job`` breaks (an empty list when it may be sent)."""
     found: list[Violation] = []
-    letter_date = job.letter_date
-    company = job.debtor.type == "company"
+    for table in (INKASSOSATS, INTEREST_RATE):
+        try:
+            table.on(job.letter_date)
+        except RuleUnknown as exc:
+            found.append(Violation("letter_date", str(exc)))
+    if found:
+        return found
+    seen_invoices: dict[str, int] = {}
     for i, claim in enumerate(job.claims):
-        where = f"claims[{i}]"
-        if claim.due_date >= letter_date:
+        if claim.invoice_number in seen_invoices:
             found.append(
                 Violation(
-                    f"{where}.due_date",
-                    f"the claim falls due on {claim.due_date.isoformat()}, not before the letter "
-                    f"date {letter_date.isoformat()}: a {job.kind} may only be sent for an "
-                    "overdue claim",
+                    f"claims[{i}].invoice_number",
+                    f"the same invoice as claims[{seen_invoices[claim.invoice_number]}]: a claim "
+                    "may appear only once in a letter",
                 )
             )
-        counts: dict[str, int] = {}
-        for j, fee in enumerate(claim.fees):
-            field = f"{where}.fees[{j}]"
-            rule = FEES.get(fee.code)
-            if rule is None:
-                found.append(
-                    Violation(
-                        f"{field}.code",
-                        f"unknown fee code {fee.code!r}; allowed: {', '.join(sorted(FEES))}",
-                    )
-                )
-                continue
-            counts[fee.code] = counts.get(fee.code, 0) + 1
-            charged_on = fee.charged_on or letter_date
-            if charged_on > letter_date:
-                found.append(
-                    Violation(
-                        f"{field}.charged_on", "a fee cannot be charged after the letter date"
-                    )
-                )
-                continue
-            if charged_on == letter_date and job.kind not in rule.charged_by:
-                found.append(
-                    Violation(
-                        f"{field}.code",
-                        f"a {job.kind} cannot charge a {fee.code} (charged by: "
-                        f"{', '.join(rule.charged_by)}); "
-                        "give charged_on for an earlier letter's fee",
-                    )
-                )
-            cap = fee_cap(fee.code, charged_on, principal=claim.principal, company=company)
-            if fee.amount > cap:
-                found.append(
-                    Violation(
-                        f"{field}.amount",
-                        f"{fee.code} {fee.amount} exceeds the cap {cap} on "
-                        f"{charged_on.isoformat()} ({rule.source})",
-                    )
-                )
-            earliest = claim.due_date + dt.timedelta(days=rule.days_after_due)
-            if charged_on < earliest:
-                found.append(
-                    Violation(
-                        f"{field}.charged_on" if fee.charged_on else f"{field}.code",
-                        f"{fee.code} charged on {charged_on.isoformat()}, less than "
-                        f"{rule.days_after_due} days after the due date "
-                        f"{claim.due_date.isoformat()} ({rule.source})",
-                    )
-                )
-        for code, n in counts.items():
-            limit = FEES[code].max_per_claim
-            if code == "reminder_fee" and counts.get("notice_fee"):
-                limit = 1
-            if n > limit:
-                found.append(
-                    Violation(
-                        f"{where}.fees",
-                        f"{n} × {code} on one claim, at most {limit} allowed ({FEES[code].source})",
-                    )
-                )
+        seen_invoices.setdefault(claim.invoice_number, i)
+        found += _check_claim(job, i)
     if job.payment.due_date is not None:
-        earliest = minimum_deadline(letter_date)
+        earliest = minimum_deadline(job.letter_date)
         if job.payment.due_date < earliest:
             found.append(
                 Violation(
                     "payment.due_date",
                     f"{job.payment.due_date.isoformat()} is less than {PAYMENT_DAYS.value} days "
-                    f"after the letter date {letter_date.isoformat()}; the earliest lawful due "
+                    f"after the letter date {job.letter_date.isoformat()}; the earliest lawful due "
                     f"date is {earliest.isoformat()} ({PAYMENT_DAYS.source})",
                 )
             )
+    return found
+
+
+#: Kinds that must say what each claim concerns (inkassoloven § 10 (b)); the enforcement
+#: notice repeats the claim as the payment request described it.
+KINDS_DESCRIBING_CLAIMS = frozenset({"payment_request", "enforcement_notice"})
+
+
+def interest_cap(principal: Decimal, start: dt.date, end: dt.date) -> Decimal:
+    """The most late-payment interest ``principal`` can have earned from ``start`` to ``end``
+    (simple interest at each half year's rate; an upper bound for what a claim may show).
+
+    >>> interest_cap(Decimal("1000"), dt.date(2026, 1, 1), dt.date(2027, 1, 1))
+    Decimal('121.27')
+    """
+    total = Decimal(0)
+    day = start
+    while day < end:
+        rate = INTEREST_RATE.on(day).value
+        total += principal * rate / 100 / 365
+        day += dt.timedelta(days=1)
+    return total.quantize(CENT, rounding=ROUND_UP)
+
+
+def _check_claim(job: Job, i: int) -> list[Violation]:
+    claim = job.claims[i]
+    where = f"claims[{i}]"
+    letter_date = job.letter_date
+    found: list[Violation] = []
+    if claim.due_date >= letter_date:
+        found.append(
+            Violation(
+                f"{where}.due_date",
+                f"the claim falls due on {claim.due_date.isoformat()}, not before the letter "
+                f"date {letter_date.isoformat()}: a {job.kind} may only be sent for an "
+                "overdue claim",
+            )
+        )
+    if job.kind in KINDS_DESCRIBING_CLAIMS and not claim.description:
+        found.append(
+            Violation(
+                f"{where}.description",
+                f"a {job.kind} must say what the claim concerns (inkassoloven § 10 (b))",
+            )
+        )
+    start = claim.interest_from or claim.due_date
+    if not claim.due_date <= start <= letter_date:
+        found.append(
+            Violation(
+                f"{where}.interest_from",
+                f"interest may run from the due date {claim.due_date.isoformat()} at the "
+                f"earliest and no later than the letter date {letter_date.isoformat()}",
+            )
+        )
+    elif claim.interest is not None:
+        try:
+            cap = interest_cap(claim.principal, start, letter_date)
+        except RuleUnknown as exc:
+            found.append(Violation(f"{where}.interest_from", str(exc)))
+        else:
+            if claim.interest > cap:
+                found.append(
+                    Violation(
+                        f"{where}.interest",
+                        f"{claim.interest} is more than the late-payment interest on "
+                        f"{claim.principal} from {start.isoformat()} to {letter_date.isoformat()} "
+                        f"can be ({cap}; forsinkelsesrenteloven)",
+                    )
+                )
+    return found + _check_fees(job, i)
+
+
+def _check_fees(job: Job, i: int) -> list[Violation]:
+    claim = job.claims[i]
+    where = f"claims[{i}]"
+    letter_date = job.letter_date
+    company = job.debtor.type == "company"
+    found: list[Violation] = []
+    charged: dict[str, list[dt.date]] = {}
+    for j, fee in enumerate(claim.fees):
+        field = f"{where}.fees[{j}]"
+        rule = FEES.get(fee.code)
+        if rule is None:
+            found.append(
+                Violation(
+                    f"{field}.code",
+                    f"unknown fee code {fee.code!r}; allowed: {', '.join(sorted(FEES))}",
+                )
+            )
+            continue
+        charged_on = fee.charged_on or letter_date
+        if charged_on > letter_date:
+            found.append(
+                Violation(f"{field}.charged_on", "a fee cannot be charged after the letter date")
+            )
+            continue
+        charged.setdefault(fee.code, []).append(charged_on)
+        if charged_on == letter_date and job.kind not in rule.charged_by:
+            by = ", ".join(rule.charged_by) or "no letter this engine sends"
+            found.append(
+                Violation(
+                    f"{field}.code",
+                    f"a {job.kind} cannot charge a {fee.code} (charged by: {by}); "
+                    "give charged_on for an earlier letter's fee",
+                )
+            )
+        try:
+            cap = fee_cap(fee.code, charged_on, principal=claim.principal, company=company)
+        except RuleUnknown as exc:
+            found.append(Violation(f"{field}.charged_on", str(exc)))
+            continue
+        if fee.amount > cap:
+            found.append(
+                Violation(
+                    f"{field}.amount",
+                    f"{fee.code} {fee.amount} exceeds the cap {cap} on {charged_on.isoformat()} "
+                    f"({rule.source})",
+                )
+            )
+        earliest = claim.due_date + dt.timedelta(days=rule.days_after_due)
+        if charged_on < earliest:
+            found.append(
+                Violation(
+                    f"{field}.charged_on" if fee.charged_on else f"{field}.code",
+                    f"{fee.code} charged on {charged_on.isoformat()}, less than "
+                    f"{rule.days_after_due} days after the due date {claim.due_date.isoformat()} "
+                    f"({rule.source})",
+                )
+            )
+    for code, days in charged.items():
+        limit = FEES[code].max_per_claim
+        if code == "reminder_fee" and "notice_fee" in charged:
+            limit = 1
+        if len(days) > limit:
+            found.append(
+                Violation(
+                    f"{where}.fees",
+                    f"{len(days)} × {code} on one claim, at most {limit} allowed "
+                    f"({FEES[code].source})",
+                )
+            )
+        ordered = sorted(days)
+        for earlier, later in pairwise(ordered):
+            if later < earlier + dt.timedelta(days=MIN_DAYS_BETWEEN_FEES):
+                found.append(
+                    Violation(
+                        f"{where}.fees",
+                        f"two {code}s charged {earlier.isoformat()} and {later.isoformat()}: "
+                        f"a second fee needs {MIN_DAYS_BETWEEN_FEES} days after the first "
+                        "(inkassoforskriften "
+                        "§ 1-2)",
+                    )
+                )
+    if "payment_request_fee" in charged and "collection_fee" in charged:
+        found.append(
+            Violation(
+                f"{where}.fees",
+                "a creditor's payment request fee and a debt collection fee on the same claim: "
+                "only "
+                "one payment request may carry a fee (inkassoforskriften § 1-3)",
+            )
+        )
     return found
 
 

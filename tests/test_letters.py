@@ -10,7 +10,6 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from letters.numbers import password as pw
 from letters.produce import Produced
 from letters.templating import bare_url
 from tests.conftest import JOB_FILES, load_job
@@ -100,7 +99,7 @@ def test_letter_carries_everything_the_debtor_needs(
     assert due.replace("Sep ", "Sept ") in text
     # login box: reference, password, expiry and the portal
     assert letter.reference in text
-    assert pw.format(letter.password) in text
+    assert letter.password.reveal() in text
     expires = letter.password_expires
     assert (expires - letter.letter_date).days == 21
     exp_text = expires.strftime("%d.%m.%Y") if lang == "nb" else expires.strftime("%-d %b %Y")

@@ -14,9 +14,13 @@ from letters.job import JobRejected, parse
 
 
 def refusal(job: dict[str, Any]) -> dict[str, str]:
+    """field → every reason given for it, joined."""
     with pytest.raises(JobRejected) as info:
         parse(job)
-    return {e.field: e.reason for e in info.value.errors}
+    out: dict[str, str] = {}
+    for e in info.value.errors:
+        out[e.field] = f"{out[e.field]}; {e.reason}" if e.field in out else e.reason
+    return out
 
 
 @pytest.mark.parametrize(
@@ -100,10 +104,82 @@ def test_payment_request_fee_cap_is_three_twentieths() -> None:
     from tests.conftest import load_job
 
     job = load_job("payment_request.nb")
-    job["claims"][0]["fees"] = [{"code": "payment_request_fee", "amount": "112.50"}]
-    parse(job)
-    job["claims"][0]["fees"][0]["amount"] = "112.51"
+    fee = {"code": "payment_request_fee", "amount": "112.50", "charged_on": "2026-10-01"}
+    job["claims"][0]["fees"] = [fee]
+    parse(job)  # the creditor's own earlier payment request
+    fee["amount"] = "112.51"
     assert "cap 112.50" in refusal(job)["claims[0].fees[0].amount"]
+
+
+def test_the_agency_never_charges_the_creditors_payment_request_fee() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")
+    job["claims"][0]["fees"] = [{"code": "payment_request_fee", "amount": "112.50"}]
+    assert "cannot charge a payment_request_fee" in refusal(job)["claims[0].fees[0].code"]
+
+
+def test_only_one_payment_request_carries_a_fee() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")  # has a collection fee
+    job["claims"][0]["fees"].append(
+        {"code": "payment_request_fee", "amount": "112.50", "charged_on": "2026-10-20"}
+    )
+    assert "only one payment request may carry a fee" in refusal(job)["claims[0].fees"]
+
+
+def test_a_second_reminder_fee_needs_14_days_after_the_first(job: dict[str, Any]) -> None:
+    job["claims"][0]["fees"].insert(
+        0, {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-11-07"}
+    )
+    assert "needs 14 days after the first" in refusal(job)["claims[0].fees"]
+    job["claims"][0]["fees"][0]["charged_on"] = "2026-11-06"
+    parse(job)
+
+
+def test_letters_dated_beyond_the_known_rules_are_refused(job: dict[str, Any]) -> None:
+    job["letter_date"] = "2027-01-04"
+    reason = refusal(job)["letter_date"]
+    assert "no inkassosats is known for 2027-01-04" in reason
+    assert "late-payment interest rate" in reason
+    job["letter_date"] = "2023-06-01"
+    assert "no late-payment interest rate is known" in refusal(job)["letter_date"]
+
+
+def test_fee_charged_before_the_known_rules_is_a_field_error(job: dict[str, Any]) -> None:
+    job["claims"][0].update(invoice_date="2018-01-01", due_date="2018-01-15")
+    job["claims"][0]["fees"][0]["charged_on"] = "2018-06-01"
+    assert "no inkassosats is known for 2018-06-01" in refusal(job)["claims[0].fees[0].charged_on"]
+
+
+@pytest.mark.parametrize("kind", ["payment_request", "enforcement_notice"])
+def test_payment_request_and_enforcement_notice_say_what_the_claim_concerns(kind: str) -> None:
+    from tests.conftest import load_job
+
+    job = load_job(f"{kind}.en")
+    del job["claims"][0]["description"]
+    assert "§ 10 (b)" in refusal(job)["claims[0].description"]
+
+
+def test_interest_runs_from_the_due_date_at_the_earliest(job: dict[str, Any]) -> None:
+    job["claims"][0]["interest_from"] = "2026-10-04"  # due 2026-10-05
+    assert "from the due date" in refusal(job)["claims[0].interest_from"]
+    job["claims"][0]["interest_from"] = "2026-11-21"  # after the letter date
+    assert "no later than the letter date" in refusal(job)["claims[0].interest_from"]
+
+
+def test_interest_cannot_exceed_what_the_rate_allows(job: dict[str, Any]) -> None:
+    # 1249.00 from 2026-10-05 to 2026-11-20 (46 days) at 12.25 %: at most 19.29
+    job["claims"][0]["interest"] = "19.29"
+    parse(job)
+    job["claims"][0]["interest"] = "19.30"
+    assert "more than the late-payment interest" in refusal(job)["claims[0].interest"]
+
+
+def test_the_same_invoice_twice_is_refused(job: dict[str, Any]) -> None:
+    job["claims"].append(dict(job["claims"][0], fees=[]))
+    assert "same invoice as claims[0]" in refusal(job)["claims[1].invoice_number"]
 
 
 def test_fee_count_limits(job: dict[str, Any]) -> None:
@@ -157,7 +233,7 @@ def test_interest_rate_by_half_year() -> None:
 
     assert rules.in_force(rules.INTEREST_RATE, dt.date(2026, 6, 30)).value == Decimal("12.00")
     assert rules.in_force(rules.INTEREST_RATE, dt.date(2026, 7, 1)).value == Decimal("12.25")
-    with pytest.raises(LookupError):
+    with pytest.raises(rules.RuleUnknown):
         rules.in_force(rules.INKASSOSATS, dt.date(2000, 1, 1))
 
 

@@ -120,7 +120,7 @@ def test_no_plaintext_password_in_reprs() -> None:
     from tests.conftest import load_job
 
     p = produce(load_job("reminder.nb"))
-    secret = p.composed.letter.password
+    secret = p.composed.letter.password.reveal()
     compact = secret.replace(" ", "")
     for shown in (repr(p), repr(p.composed.letter), repr(p.credential), repr(p.composed)):
         assert secret not in shown and compact not in shown

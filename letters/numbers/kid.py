@@ -18,6 +18,8 @@ Worked examples from the agency's domain notes (base → MOD10 KID, MOD11 KID):
 Traceback (most recent call last):
     ...
 stdnum.exceptions.InvalidChecksum: The number's checksum or check digit is invalid.
+>>> is_valid('٣4'), is_valid('²3')   # digits a bank cannot take
+(False, False)
 >>> format('123456782')
 '123456782'
 
@@ -43,6 +45,12 @@ MIN_LENGTH = 2
 MAX_LENGTH = 25  # the OCR record's KID field has 25 positions
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``²`` and Arabic-Indic digits, which
+    no bank can process."""
+    return text.isascii() and text.isdigit()
+
+
 def compact(number: str) -> str:
     """Remove the spaces and dots a payer might type (``-`` is a MOD11 check digit).
 
@@ -54,7 +62,7 @@ def compact(number: str) -> str:
 
 def calc_check_digit(base: str, scheme: Scheme = "mod10") -> str:
     """Return the check digit for the base (all digits but the last)."""
-    if not base.isdigit():
+    if not _digits(base):
         raise InvalidFormat()
     if scheme == "mod10":
         total = 0
@@ -72,7 +80,7 @@ def calc_check_digit(base: str, scheme: Scheme = "mod10") -> str:
 def validate(number: str, scheme: Scheme = "mod10") -> str:
     """Check the KID's format, length and check digit; return it compacted."""
     number = compact(number)
-    if not number[:-1].isdigit() or not (number[-1:].isdigit() or number[-1:] == "-"):
+    if not _digits(number[:-1]) or not (_digits(number[-1:]) or number[-1:] == "-"):
         raise InvalidFormat()
     if number.endswith("-") and scheme != "mod11":
         raise InvalidFormat()
