@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from letters.job import FieldError, JobRejected, json_schema
@@ -64,12 +65,18 @@ def _render_one(source: Path, target: Path) -> Outcome:
     try:
         produced = produce(_read_job(source))
     except JobRejected as exc:
-        err.print(f"[bold red]{source}[/]: refused")
+        err.print(f"[bold red]{escape(str(source))}[/]: refused")
         for e in exc.errors:
             err.print(f"  {e.field}: {e.reason}", markup=False)
         return Outcome(source, BAD_INPUT)
     except RenderError as exc:
-        err.print(f"[bold red]{source}[/]: could not be rendered: {exc}")
+        err.print(f"[bold red]{escape(str(source))}[/]: could not be rendered: {escape(str(exc))}")
+        return Outcome(source, FAILED)
+    except Exception as exc:  # one broken job must not stop a folder of others
+        err.print(
+            f"[bold red]{escape(str(source))}[/]: internal error {type(exc).__name__}: "
+            f"{escape(str(exc))} (please report it with the job file)"
+        )
         return Outcome(source, FAILED)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(produced.rendered.pdf)
@@ -77,7 +84,9 @@ def _render_one(source: Path, target: Path) -> Outcome:
     status = OK
     if not produced.safety.ok:
         status = FAILED
-        err.print(f"[bold red]{source}[/]: print-safety check failed ({target})")
+        err.print(
+            f"[bold red]{escape(str(source))}[/]: print-safety check failed ({escape(str(target))})"
+        )
         for failure in produced.safety.failures:
             err.print(f"  {failure}", markup=False)
     row = (
@@ -97,7 +106,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if source.is_dir():
         jobs = sorted(source.glob("*.json"))
         if not jobs:
-            err.print(f"{source}: no *.json job files")
+            err.print(f"{source}: no *.json job files", markup=False)
             return BAD_INPUT
         target_dir: Path = args.output or Path("out")
         targets = [target_dir / f"{_safe_name(j.stem)}.pdf" for j in jobs]
@@ -107,7 +116,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             target = target / f"{_safe_name(source.stem)}.pdf"
         jobs, targets = [source], [target]
     else:
-        err.print(f"{source}: no such file or folder")
+        err.print(f"{source}: no such file or folder", markup=False)
         return BAD_INPUT
     outcomes = [_render_one(job, target) for job, target in zip(jobs, targets, strict=True)]
     table = Table(title="Rendered letters (previews: nothing was stored or sent)")
@@ -136,16 +145,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         data = args.pdf.read_bytes()
     except OSError as exc:
-        err.print(f"{args.pdf}: {exc.strerror}")
+        err.print(f"{args.pdf}: {exc.strerror}", markup=False)
         return BAD_INPUT
     try:
         report = check(data)
     except Exception as exc:  # a file that is not a PDF at all
-        err.print(f"{args.pdf}: not a readable PDF ({type(exc).__name__})")
+        err.print(f"{args.pdf}: not a readable PDF ({type(exc).__name__})", markup=False)
         return BAD_INPUT
     for failure in report.failures:
         out.print(f"{args.pdf}: {failure}", markup=False)
-    out.print(f"{args.pdf}: {report.pages} pages, " + ("ok" if report.ok else "FAILED"))
+    out.print(
+        f"{args.pdf}: {report.pages} pages, " + ("ok" if report.ok else "FAILED"), markup=False
+    )
     return OK if report.ok else FAILED
 
 
@@ -154,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from letters.settings import get_settings
 
     if not args.source.exists():
-        err.print(f"{args.source}: no such file or folder")
+        err.print(f"{args.source}: no such file or folder", markup=False)
         return BAD_INPUT
     return run(args.source, get_settings(), out)
 
@@ -171,7 +182,7 @@ def _ledger() -> Any:
 def cmd_status(args: argparse.Namespace) -> int:
     history = _ledger().history(args.job_id)
     if history is None:
-        err.print(f"no job {args.job_id!r} in the ledger")
+        err.print(f"no job {args.job_id!r} in the ledger", markup=False)
         return BAD_INPUT
     if args.json:
         out.print_json(json.dumps(history))
@@ -213,7 +224,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
     from letters.pipeline.intake import release
 
     if not reference.is_valid(args.reference):
-        err.print(f"{args.reference!r} is not a valid case reference")
+        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
         return BAD_INPUT
     if args.command == "hold":
         placed = _ledger().place_hold(args.reference, args.reason)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from letters.compose import compose
 from letters.job import Job, JobRejected, json_schema, parse
 from tests.conftest import FIXTURES, JOB_FILES, load_job
 
@@ -46,7 +47,9 @@ def test_unknown_fields_are_refused_not_ignored(job: dict[str, Any]) -> None:
     assert "unknown field" in fields(job)["debtor.adress"]
 
 
-@pytest.mark.parametrize("amount", [1249, 1249.0, "1249,00", "12.345", "-5.00", "1e3", ""])
+@pytest.mark.parametrize(
+    "amount", [1249, 1249.0, "1249,00", "12.345", "-5.00", "1e3", "", "١٢٣٤", "１２３４"]
+)
 def test_amounts_must_be_decimal_strings(job: dict[str, Any], amount: Any) -> None:
     job["claims"][0]["principal"] = amount
     assert "claims[0].principal" in fields(job)
@@ -74,9 +77,14 @@ def test_amounts_keep_their_exact_decimal_value(job: dict[str, Any]) -> None:
         (("payment", "kid_scheme"), "mod12", "payment.kid_scheme"),
         (("channels",), ["print", "print"], "channels"),
         (("channels",), ["fax"], "channels[0]"),
+        (("debtor", "address", "country"), "ZZ", "debtor.address.country"),
+        (("debtor", "address", "country"), "EU", "debtor.address.country"),
+        (("payment", "kid"), "٣4", "payment.kid"),
+        (("payment", "kid"), "²3", "payment.kid"),
+        (("claims", 0, "fees", 0, "amount"), "0.00", "claims[0].fees[0].amount"),
     ],
 )
-def test_field_errors(job: dict[str, Any], path: tuple[str, ...], value: Any, field: str) -> None:
+def test_field_errors(job: dict[str, Any], path: tuple[Any, ...], value: Any, field: str) -> None:
     target = job
     for key in path[:-1]:
         target = target[key]
@@ -164,12 +172,32 @@ def test_mangled_jobs_are_refused_with_field_errors_never_crash(data: st.DataObj
         else:
             parent[path[-1]] = data.draw(json_values)
     try:
-        parse(job)
+        valid = parse(job)
     except JobRejected as exc:
         assert exc.errors
         for e in exc.errors:
             assert e.field and e.reason
-            assert "Traceback" not in e.reason
+        return
+    # whatever the contract and the rules accept must make a letter without an exception
+    letter = compose(valid).letter
+    assert letter.total > 0 and letter.kid
+
+
+@given(st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31)), st.data())
+def test_any_letter_date_is_accepted_or_refused_never_crashes(
+    day: dt.date, data: st.DataObject
+) -> None:
+    job = load_job(data.draw(st.sampled_from([p.stem for p in JOB_FILES])))
+    job["letter_date"] = day.isoformat()
+    for claim in job["claims"]:
+        for fee in claim.get("fees", []):
+            if data.draw(st.booleans()):
+                fee["charged_on"] = data.draw(st.dates(dt.date(1990, 1, 1), day)).isoformat()
+    try:
+        valid = parse(job)
+    except JobRejected:
+        return
+    assert compose(valid).letter.due_date >= day + dt.timedelta(days=14)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -150,7 +151,7 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
     console.print(table)
     for entry in entries:
         if entry.errors:
-            console.print(f"[bold red]{entry.where}[/]: refused")
+            console.print(f"[bold red]{escape(entry.where)}[/]: refused")
             for error in entry.errors:
                 console.print(f"  {error.field}: {error.reason}", markup=False)
     ok = len(entries) - refused - failed
