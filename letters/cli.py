@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -30,8 +31,10 @@ from letters.renderers.safety import check
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
 # Piped output (make, CI, logs) gets a width that fits the summary table.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(
+    highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else 120
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 @dataclass
@@ -242,6 +245,128 @@ def cmd_hold(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_enqueue(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from letters.ledger import JobConflict
+    from letters.pipeline import broker as brokers
+    from letters.pipeline.enqueue import read
+    from letters.pipeline.runtime import get_runtime
+
+    if not args.file.is_file():
+        err.print(f"{args.file}: no such file", markup=False)
+        return BAD_INPUT
+    brokers.current()
+    from letters.pipeline.intake import submit
+
+    runtime = get_runtime()
+    accepted, refused = 0, []
+    with Progress(console=out, transient=True) as progress:
+        task = progress.add_task("enqueueing", total=None)
+        for line, data in read(args.file):
+            try:
+                if isinstance(data, JobRejected):
+                    raise data
+                submit(data, runtime)
+                accepted += 1
+            except JobRejected as exc:
+                refused.append((line, exc.errors))
+            except JobConflict as exc:
+                refused.append((line, [FieldError(field="id", reason=str(exc))]))
+            progress.advance(task)
+    for line, errors in refused:
+        for e in errors:
+            err.print(f"{args.file}:{line}: {e.field}: {e.reason}", markup=False)
+    out.print(f"{accepted} accepted, {len(refused)} refused", markup=False)
+    return BAD_INPUT if refused else OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
+    from letters.pipeline.broker import QUEUES
+    from letters.pipeline.runtime import Runtime
+
+    Runtime.from_settings()  # migrate the ledger once, before the processes start
+    os.environ["LETTERS_BROKER"] = "redis"
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # one metrics view for all processes
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="letters-metrics-")
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "letters.pipeline.worker",
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(args.threads),
+        "--queues",
+        *QUEUES,
+    ]
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with dramatiq's
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from letters.http import create_app
+    from letters.pipeline import broker as brokers
+    from letters.pipeline.runtime import get_runtime
+
+    brokers.current()
+    get_runtime()  # migrate before serving
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return OK
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from letters.ledger import create_token, revoke_token
+
+    ledger = _ledger()
+    if args.action == "create":
+        scopes = {s.strip() for s in args.scopes.split(",") if s.strip()}
+        try:
+            token = create_token(ledger, args.name, scopes)
+        except ValueError as exc:
+            err.print(str(exc), markup=False)
+            return BAD_INPUT
+        except Exception:
+            err.print(f"a token named {args.name!r} exists already", markup=False)
+            return BAD_INPUT
+        out.print(token, markup=False)
+        err.print("shown once: only its SHA-256 is stored", markup=False)
+        return OK
+    if revoke_token(ledger, args.name):
+        out.print(f"token {args.name!r} revoked", markup=False)
+        return OK
+    err.print(f"no live token named {args.name!r}", markup=False)
+    return BAD_INPUT
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import getpass
+
+    from letters.credentials import Verdict, login
+    from letters.ledger import LedgerAttemptLog, LedgerCredentials
+
+    password = args.password
+    if password in (None, "-"):
+        password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    ledger = _ledger()
+    verdict = login(
+        LedgerCredentials(ledger),
+        LedgerAttemptLog(ledger),
+        args.reference,
+        password.strip(),
+        dt.datetime.now(dt.UTC),
+    )
+    out.print(str(verdict), markup=False)
+    return OK if verdict is Verdict.VALID else FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="letters", description="Norwegian debt-collection letters: validate, render, check."
@@ -256,6 +381,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the whole pipeline in this process (no services)")
     p.add_argument("source", type=Path, help="JOBS.jsonl, a folder of *.json jobs, or one")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("enqueue", help="hand a JSONL or CSV file of jobs to the workers (Redis)")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_enqueue)
+    p = sub.add_parser("worker", help="start Dramatiq worker processes on Redis")
+    p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    p.add_argument(
+        "--threads", type=int, default=1, help="threads per process (rendering is CPU-bound)"
+    )
+    p.set_defaults(func=cmd_worker)
     p = sub.add_parser("status", help="a job's whole history from the ledger")
     p.add_argument("job_id")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -268,6 +402,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("reference")
         p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
         p.set_defaults(func=cmd_hold)
+    p = sub.add_parser("serve", help="the HTTP service for upstream systems")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("token", help="create or revoke an HTTP API token")
+    p.add_argument("action", choices=["create", "revoke"])
+    p.add_argument("name")
+    p.add_argument(
+        "--scopes", default="submit,read", help="comma-separated: submit, read, hold, verify"
+    )
+    p.set_defaults(func=cmd_token)
+    p = sub.add_parser("credentials", help="check a debtor's login")
+    p.add_argument("action", choices=["verify"])
+    p.add_argument("reference")
+    p.add_argument(
+        "password", nargs="?", help="the password; omit (or -) to type it or read it from stdin"
+    )
+    p.set_defaults(func=cmd_credentials)
     p = sub.add_parser("check", help="run the print-safety check on a PDF")
     p.add_argument("pdf", type=Path)
     p.set_defaults(func=cmd_check)

@@ -28,6 +28,15 @@ class Verdict(enum.StrEnum):
     VALID = "valid"
     EXPIRED = "expired"
     WRONG = "wrong"
+    LOCKED = "locked"
+
+
+#: A reference is locked for LOCK_WINDOW after LOCK_AFTER wrong tries within LOCK_WINDOW.
+LOCK_AFTER = 5
+LOCK_WINDOW = dt.timedelta(minutes=15)
+#: Every check costs this many argon2 verifications (real ones padded with dummies), so the
+#: answer takes the same time whether the reference exists, has one letter or several.
+CHECKS_PER_LOGIN = 4
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,8 @@ class CredentialStore(ABC):
     def add(self, credential: Credential) -> None: ...
 
     @abstractmethod
-    def for_reference(self, reference: str) -> list[Credential]: ...
+    def for_reference(self, reference: str) -> list[Credential]:
+        """The credentials of the case's letters, newest first."""
 
 
 class MemoryCredentialStore(CredentialStore):
@@ -126,7 +136,7 @@ class MemoryCredentialStore(CredentialStore):
 
     def for_reference(self, reference: str) -> list[Credential]:
         with self._lock:
-            return list(self._by_ref.get(ref.compact(reference), []))
+            return list(reversed(self._by_ref.get(ref.compact(reference), [])))
 
 
 _DUMMY: dict[tuple[int, int], str] = {}
@@ -146,14 +156,16 @@ def verify(
     at: dt.datetime,
     settings: Settings | None = None,
 ) -> Verdict:
-    """Check a login: ``valid`` if the password belongs to a letter of this reference and
-    has not expired at ``at``, ``expired`` if it belonged to one whose time has passed,
-    else ``wrong``. An unknown reference costs one hash check like a known one."""
+    """Check a login: ``valid`` if the password belongs to one of the case's recent letters
+    and has not expired at ``at``, ``expired`` if it belonged to one whose time has passed,
+    else ``wrong``. Always does :data:`CHECKS_PER_LOGIN` hash verifications."""
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
     ph = hasher(settings)
-    candidates: list[Credential | None] = [*store.for_reference(reference)] or [None]
     typed = pw.compact(password.reveal() if isinstance(password, Secret) else password)
+    recent = store.for_reference(reference)[:CHECKS_PER_LOGIN] if ref.is_valid(reference) else []
+    candidates: list[Credential | None] = [*recent]
+    candidates += [None] * (CHECKS_PER_LOGIN - len(candidates))
     verdict = Verdict.WRONG
     for cred in candidates:
         stored = cred.password_hash if cred else _dummy_hash(ph)
@@ -164,6 +176,54 @@ def verify(
         if cred is None:  # pragma: no cover - the dummy's password is never known
             continue
         if at <= cred.expires_at:
-            return Verdict.VALID
-        verdict = Verdict.EXPIRED
+            verdict = Verdict.VALID
+        elif verdict is Verdict.WRONG:
+            verdict = Verdict.EXPIRED
     return verdict
+
+
+class AttemptLog(ABC):
+    """Where login tries are counted for the lockout (the ledger, or memory in tests)."""
+
+    @abstractmethod
+    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> None: ...
+
+    @abstractmethod
+    def wrong_since(self, reference: str, since: dt.datetime) -> int: ...
+
+
+class MemoryAttemptLog(AttemptLog):
+    def __init__(self) -> None:
+        self._tries: list[tuple[str, dt.datetime, Verdict]] = []
+        self._lock = threading.Lock()
+
+    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> None:
+        with self._lock:
+            self._tries.append((reference, at, outcome))
+
+    def wrong_since(self, reference: str, since: dt.datetime) -> int:
+        with self._lock:
+            return sum(
+                1
+                for r, at, o in self._tries
+                if r == reference and at >= since and o is Verdict.WRONG
+            )
+
+
+def login(
+    store: CredentialStore,
+    attempts: AttemptLog,
+    reference: str,
+    password: str | Secret,
+    at: dt.datetime,
+    settings: Settings | None = None,
+) -> Verdict:
+    """A debtor's login try: :func:`verify`, behind the lockout. Five wrong tries on a
+    reference within 15 minutes lock it for 15 minutes; tries while locked do not extend the
+    lock, and cost the same hashing work as any other answer."""
+    key = ref.compact(reference)[: ref.MAX_LENGTH + 8]
+    locked = attempts.wrong_since(key, at - LOCK_WINDOW) >= LOCK_AFTER
+    verdict = verify(store, reference, password, at, settings)
+    outcome = Verdict.LOCKED if locked else verdict
+    attempts.record(key, at, outcome)
+    return outcome

@@ -8,6 +8,7 @@ with one :class:`FieldError` per problem, each naming the field path and the rea
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -292,13 +293,26 @@ class JobRejected(Exception):
         super().__init__("; ".join(str(e) for e in errors))
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _path(loc: tuple[int | str, ...]) -> str:
+    r"""``claims[0].fees[1].amount``; a key that is not a plain name (it came from the input)
+    is quoted with escapes, so an error line can never be split or forged by it.
+
+    >>> _path(("debtor", "address", "lines", 0))
+    'debtor.address.lines[0]'
+    >>> print(_path(("debtor", "bad\nkey")))
+    debtor["bad\nkey"]
+    """
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif _NAME.fullmatch(part):
+            out += f".{part}" if out else part
         else:
-            out += f".{part}" if out else str(part)
+            out += f"[{json.dumps(part)}]"
     return out or "(job)"
 
 

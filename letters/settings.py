@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     max_retries: int = Field(5, ge=0)
     #: A stage taking longer than this is stopped and retried.
     stage_time_limit_seconds: int = Field(120, ge=1)
+    #: Where ``letters worker`` serves its Prometheus metrics (127.0.0.1).
+    metrics_port: int = Field(9191, ge=1, le=65535)
+    #: How often each worker process runs the sweeper.
+    sweep_interval_seconds: float = Field(60, gt=0)
+    #: A worker silent for this long is taken for dead; its unacknowledged messages return
+    #: to the queue (Redis broker maintenance).
+    redis_heartbeat_timeout_ms: int = Field(60_000, ge=1_000)
 
     @classmethod
     def settings_customise_sources(

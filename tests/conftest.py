@@ -51,3 +51,109 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     from tests.services import postgres_database
 
     return postgres_database()
+
+
+# --- the pipeline on Dramatiq's in-memory broker -------------------------------------------
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import dramatiq  # noqa: E402
+from dramatiq import Worker  # noqa: E402
+from dramatiq.brokers.stub import StubBroker  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+
+from letters.pipeline import broker as brokers  # noqa: E402
+from letters.pipeline.runtime import Runtime, set_runtime  # noqa: E402
+from letters.settings import Settings  # noqa: E402
+
+
+class Recorder(dramatiq.Middleware):
+    """Keeps every message body the broker is asked to carry."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def before_enqueue(self, broker: Any, message: Any, delay: Any) -> None:
+        self.bodies.append(message.encode())
+
+
+_broker: StubBroker | None = None
+recorder = Recorder()
+
+
+def stub_broker() -> StubBroker:
+    global _broker
+    if _broker is None:
+        broker = brokers.configure("stub")
+        assert isinstance(broker, StubBroker), "the test process must use the stub broker"
+        broker.add_middleware(recorder)
+        _broker = broker
+    return _broker
+
+
+@dataclass
+class Pipeline:
+    runtime: Runtime
+    broker: StubBroker
+    tmp: Path
+
+    def submit(self, job: dict[str, Any]) -> str:
+        from letters.pipeline.intake import submit
+
+        return submit(job, self.runtime)
+
+    def drain(self) -> None:
+        # a stage enqueues the next one, so join every queue until all stay empty
+        while True:
+            for name in brokers.QUEUES:
+                self.broker.join(name, fail_fast=False)
+            if not any(
+                self.broker.queues[name].unfinished_tasks
+                for name in brokers.all_queue_names()
+                if name in self.broker.queues
+            ):
+                return
+
+    def status(self, job_id: str) -> str:
+        row = self.runtime.ledger.job(job_id)
+        assert row is not None
+        return row.status
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[Worker]:
+    broker = stub_broker()
+    import letters.pipeline.actors  # noqa: F401 - binds the actors to the stub broker
+
+    worker = Worker(broker, worker_threads=1, worker_timeout=50)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, worker: Worker) -> Iterator[Pipeline]:
+    broker = stub_broker()
+    broker.flush_all()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'ledger.db'}",
+        archive_dir=tmp_path / "archive",
+        outbox_dir=tmp_path / "outbox",
+    )
+    runtime = Runtime.from_settings(settings)
+    set_runtime(runtime)
+    try:
+        yield Pipeline(runtime, broker, tmp_path)
+    finally:
+        set_runtime(None)
+
+
+def password_on(pdf: bytes) -> str:
+    from io import BytesIO
+
+    text_ = PdfReader(BytesIO(pdf)).pages[0].extract_text()
+    for line in text_.splitlines():
+        for label in ("Passord", "Password"):
+            if line.startswith(label + " "):
+                return line.removeprefix(label).strip().replace(" ", "")
+    raise AssertionError("no password on the letter")

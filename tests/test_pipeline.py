@@ -9,106 +9,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import dramatiq
 import pytest
-from dramatiq import Worker
-from dramatiq.brokers.stub import StubBroker
-from pypdf import PdfReader
 from sqlalchemy import text
 
 from letters.ledger import DELIVERED, FAILED, HELD, JobConflict
-from letters.pipeline import broker as brokers
-from letters.pipeline.runtime import Runtime, set_runtime
-from letters.settings import Settings
-from tests.conftest import JOB_FILES, load_job
-
-
-class Recorder(dramatiq.Middleware):
-    """Keeps every message body the broker is asked to carry."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-
-    def before_enqueue(self, broker: Any, message: Any, delay: Any) -> None:
-        self.bodies.append(message.encode())
-
-
-_broker: StubBroker | None = None
-_recorder = Recorder()
-
-
-def stub_broker() -> StubBroker:
-    global _broker
-    if _broker is None:
-        broker = brokers.configure("stub")
-        assert isinstance(broker, StubBroker), "the test process must use the stub broker"
-        broker.add_middleware(_recorder)
-        _broker = broker
-    return _broker
-
-
-@dataclass
-class Pipeline:
-    runtime: Runtime
-    broker: StubBroker
-    tmp: Path
-
-    def submit(self, job: dict[str, Any]) -> str:
-        from letters.pipeline.intake import submit
-
-        return submit(job, self.runtime)
-
-    def drain(self) -> None:
-        self.broker.join(brokers.QUEUE, fail_fast=False)
-
-    def status(self, job_id: str) -> str:
-        row = self.runtime.ledger.job(job_id)
-        assert row is not None
-        return row.status
-
-
-@pytest.fixture(scope="module")
-def worker() -> Iterator[Worker]:
-    broker = stub_broker()
-    import letters.pipeline.actors  # noqa: F401 - binds the actors to the stub broker
-
-    worker = Worker(broker, worker_threads=1, worker_timeout=50)
-    worker.start()
-    yield worker
-    worker.stop()
-
-
-@pytest.fixture
-def pipeline(tmp_path: Path, worker: Worker) -> Iterator[Pipeline]:
-    broker = stub_broker()
-    broker.flush_all()
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'ledger.db'}",
-        archive_dir=tmp_path / "archive",
-        outbox_dir=tmp_path / "outbox",
-    )
-    runtime = Runtime.from_settings(settings)
-    set_runtime(runtime)
-    try:
-        yield Pipeline(runtime, broker, tmp_path)
-    finally:
-        set_runtime(None)
-
-
-def _password(pdf: bytes) -> str:
-    from io import BytesIO
-
-    text_ = PdfReader(BytesIO(pdf)).pages[0].extract_text()
-    for line in text_.splitlines():
-        for label in ("Passord", "Password"):
-            if line.startswith(label + " "):
-                return line.removeprefix(label).strip().replace(" ", "")
-    raise AssertionError("no password on the letter")
+from tests.conftest import JOB_FILES, Pipeline, load_job, password_on, recorder
 
 
 def test_every_fixture_ends_in_exactly_one_delivered_letter(pipeline: Pipeline) -> None:
@@ -136,10 +42,10 @@ def test_resubmitting_changes_nothing_and_other_content_is_refused(pipeline: Pip
     job = load_job("reminder.nb")
     first = pipeline.submit(job)
     pipeline.drain()
-    sent = len(_recorder.bodies)
+    sent = len(recorder.bodies)
     assert pipeline.submit(copy.deepcopy(job)) == first
     pipeline.drain()
-    assert len(_recorder.bodies) == sent  # nothing enqueued again
+    assert len(recorder.bodies) == sent  # nothing enqueued again
     with pytest.raises(JobConflict):
         pipeline.submit(dict(job, language="en"))
 
@@ -214,14 +120,14 @@ def test_no_plaintext_password_outside_the_letter(
     pipeline: Pipeline, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    _recorder.bodies.clear()
+    recorder.bodies.clear()
     jobs = [load_job("reminder.nb"), load_job("payment_request.en")]
     ids = [pipeline.submit(job) for job in jobs]
     pipeline.drain()
-    passwords = [_password((pipeline.tmp / "outbox" / f"{i}.pdf").read_bytes()) for i in ids]
+    passwords = [password_on((pipeline.tmp / "outbox" / f"{i}.pdf").read_bytes()) for i in ids]
     assert all(len(p) >= 10 for p in passwords)
     dump = "\n".join(pipeline.runtime.ledger.engine.raw_connection().driver_connection.iterdump())
-    messages = b"\n".join(_recorder.bodies).decode()
+    messages = b"\n".join(recorder.bodies).decode()
     logs = caplog.text
     assert messages and dump
     for secret in passwords:

@@ -9,7 +9,11 @@ from letters.ledger.store import (
     RENDERED,
     JobConflict,
     Ledger,
+    LedgerAttemptLog,
     LedgerCredentials,
+    create_token,
+    revoke_token,
+    token_scopes,
 )
 
 __all__ = [
@@ -21,5 +25,9 @@ __all__ = [
     "RENDERED",
     "JobConflict",
     "Ledger",
+    "LedgerAttemptLog",
     "LedgerCredentials",
+    "create_token",
+    "revoke_token",
+    "token_scopes",
 ]

@@ -123,3 +123,28 @@ class HoldRow(Base):
     placed_at: Mapped[dt.datetime] = mapped_column()
     released_at: Mapped[dt.datetime | None] = mapped_column()
     release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class LoginAttemptRow(Base):
+    """One login try on a case reference (for the lockout): never the password typed."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_reference_at", "reference", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(16))  # valid | expired | wrong | locked
+
+
+class ApiTokenRow(Base):
+    """A bearer token for the HTTP API: only its SHA-256 is kept, with its scopes."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(128))  # space-separated
+    created_at: Mapped[dt.datetime] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()

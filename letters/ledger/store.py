@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,14 +19,22 @@ from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from letters.compose import letter_id
-from letters.credentials import Credential, CredentialStore
+from letters.credentials import AttemptLog, Credential, CredentialStore, Verdict
 from letters.job import Job
-from letters.ledger.models import AttemptRow, EventRow, HoldRow, JobRow, LetterRow
+from letters.ledger.models import (
+    ApiTokenRow,
+    AttemptRow,
+    EventRow,
+    HoldRow,
+    JobRow,
+    LetterRow,
+    LoginAttemptRow,
+)
 from letters.numbers import reference as case_reference
 from letters.rules import OSLO
 
@@ -84,6 +93,8 @@ class Ledger:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # several workers may start at once
+                connection.execute(text("SELECT pg_advisory_xact_lock(7305001)"))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -183,9 +194,13 @@ class Ledger:
                 out.update({job_id: status for job_id, status in rows})
         return out
 
-    def counts(self) -> dict[str, int]:
-        from sqlalchemy import func
+    def oldest_unfinished(self) -> dt.datetime | None:
+        with self.session() as s:
+            return s.scalar(
+                select(func.min(JobRow.accepted_at)).where(JobRow.status.in_([ACCEPTED, RENDERED]))
+            )
 
+    def counts(self) -> dict[str, int]:
         with self.session() as s:
             rows = s.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
             return {status: n for status, n in rows}
@@ -365,8 +380,79 @@ class LedgerCredentials(CredentialStore):
         ref = case_reference.compact(reference)
         with self.ledger.session() as s:
             rows = s.execute(
-                select(LetterRow.password_hash, LetterRow.password_expires_at).where(
-                    LetterRow.reference == ref
-                )
+                select(LetterRow.password_hash, LetterRow.password_expires_at)
+                .where(LetterRow.reference == ref)
+                .order_by(LetterRow.created_at.desc())
             )
             return [Credential(ref, h, e) for h, e in rows]
+
+
+class LedgerAttemptLog(AttemptLog):
+    """Login tries counted in the ledger, shared by every HTTP and CLI process."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> None:
+        with self.ledger.session() as s:
+            s.add(LoginAttemptRow(reference=reference, at=at, outcome=str(outcome)))
+
+    def wrong_since(self, reference: str, since: dt.datetime) -> int:
+        with self.ledger.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(LoginAttemptRow)
+                    .where(
+                        LoginAttemptRow.reference == reference,
+                        LoginAttemptRow.at >= since,
+                        LoginAttemptRow.outcome == str(Verdict.WRONG),
+                    )
+                )
+                or 0
+            )
+
+
+SCOPES = frozenset({"submit", "read", "hold", "verify"})
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(ledger: Ledger, name: str, scopes: set[str]) -> str:
+    """A new API token; only its SHA-256 is stored (it is 256 random bits, so a fast hash
+    is enough). The plaintext is returned once, to be handed to the upstream team."""
+    unknown = scopes - SCOPES
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be among {', '.join(sorted(SCOPES))}")
+    token = "lt_" + secrets.token_urlsafe(32)
+    with ledger.session() as s:
+        s.add(
+            ApiTokenRow(
+                name=name,
+                token_sha256=_token_digest(token),
+                scopes=" ".join(sorted(scopes)),
+                created_at=now(),
+            )
+        )
+    return token
+
+
+def token_scopes(ledger: Ledger, token: str) -> frozenset[str] | None:
+    """The scopes of a live token, or None for an unknown or revoked one."""
+    with ledger.session() as s:
+        row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_sha256 == _token_digest(token)))
+        if row is None or row.revoked_at is not None:
+            return None
+        return frozenset(row.scopes.split())
+
+
+def revoke_token(ledger: Ledger, name: str) -> bool:
+    with ledger.session() as s:
+        result = s.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.name == name, ApiTokenRow.revoked_at.is_(None))
+            .values(revoked_at=now())
+        )
+        return bool(getattr(result, "rowcount", 0))

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 import dramatiq
 
 from channels.base import Outgoing, PermanentError, RetriableError
 from channels.outbox import OutboxChannel
+from letters import metrics
 from letters.credentials import expiry_instant
 from letters.job import JobRejected
 from letters.ledger import DELIVERED, FINAL, HELD, RENDERED
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
-from letters.pipeline.broker import QUEUE, current
+from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.produce import produce
 from letters.renderers import RenderError
@@ -63,6 +65,9 @@ def render_stage(job_id: str) -> None:
         return
     if _hold(rt, job):
         return
+    rt.ledger.touch([job_id])  # in progress: not stale for the sweeper
+    started = time.perf_counter()
+    metrics.QUEUE_LAG.observe((dt.datetime.now(dt.UTC) - job.accepted_at).total_seconds())
     try:
         produced = produce(job.payload, rt.settings)
     except JobRejected as exc:
@@ -92,7 +97,10 @@ def render_stage(job_id: str) -> None:
         archive_path=str(path),
         created_at=dt.datetime.now(dt.UTC),
     )
-    if not rt.ledger.record_letter(row):
+    if rt.ledger.record_letter(row):
+        metrics.LETTERS_RENDERED.inc()
+        metrics.RENDER_SECONDS.observe(time.perf_counter() - started)
+    else:
         log.info("job %s already has its letter; this render is discarded", job_id)
     deliver_letter.send(job_id)
 
@@ -146,7 +154,6 @@ def deliver_stage(job_id: str) -> None:
 
 _settings = get_settings()
 _options: dict[str, Any] = {
-    "queue_name": QUEUE,
     "broker": current(),
     "max_retries": _settings.max_retries,
     "min_backoff": 1_000,
@@ -154,7 +161,11 @@ _options: dict[str, Any] = {
     "time_limit": _settings.stage_time_limit_seconds * 1000,
     "throws": (PermanentFailure,),
 }
-render_letter = dramatiq.actor(actor_name="render_letter", **_options)(render_stage)
-deliver_letter = dramatiq.actor(actor_name="deliver_letter", **_options)(deliver_stage)
+render_letter = dramatiq.actor(
+    actor_name="render_letter", queue_name=RENDER_QUEUE, priority=10, **_options
+)(render_stage)
+deliver_letter = dramatiq.actor(
+    actor_name="deliver_letter", queue_name=DELIVER_QUEUE, priority=0, **_options
+)(deliver_stage)
 
 __all__ = ["RENDERED", "PermanentFailure", "deliver_letter", "render_letter"]

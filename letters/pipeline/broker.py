@@ -19,7 +19,18 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
 log = logging.getLogger(__name__)
-QUEUE = "letters"
+#: Rendering and delivery have queues of their own, so a letter is delivered as soon as it
+#: is made instead of waiting behind a whole wave of renders.
+RENDER_QUEUE = "letters_render"
+DELIVER_QUEUE = "letters_deliver"
+QUEUES = (RENDER_QUEUE, DELIVER_QUEUE)
+
+
+def all_queue_names() -> tuple[str, ...]:
+    """The queues and their delay queues (where retries wait)."""
+    from dramatiq.common import dq_name
+
+    return (*QUEUES, *(dq_name(q) for q in QUEUES))
 
 
 class LedgerFailures(Middleware):

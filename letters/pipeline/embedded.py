@@ -60,7 +60,6 @@ def read_jobs(source: Path) -> Iterator[tuple[str, Any]]:
 def run(source: Path, settings: Settings, console: Console) -> int:
     from dramatiq import Worker
     from dramatiq.brokers.stub import StubBroker
-    from dramatiq.common import dq_name
 
     from letters.pipeline import broker as brokers
     from letters.pipeline.runtime import Runtime, set_runtime
@@ -110,7 +109,7 @@ def run(source: Path, settings: Settings, console: Console) -> int:
                 # queue seen twice in a row means nothing is left to do (e.g. all skipped).
                 pending = sum(
                     broker.queues[name].unfinished_tasks
-                    for name in (brokers.QUEUE, dq_name(brokers.QUEUE))
+                    for name in brokers.all_queue_names()
                     if name in broker.queues
                 )
                 idle_polls = idle_polls + 1 if pending == 0 else 0

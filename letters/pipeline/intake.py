@@ -31,6 +31,21 @@ def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = No
     return row.letter_id
 
 
+def submit_counted(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> str:
+    """:func:`submit`, counted in the intake metrics."""
+    from letters import metrics
+    from letters.job import JobRejected
+    from letters.ledger import JobConflict
+
+    try:
+        letter_id = submit(job, runtime)
+    except (JobRejected, JobConflict):
+        metrics.JOBS_REFUSED.inc()
+        raise
+    metrics.JOBS_ACCEPTED.inc()
+    return letter_id
+
+
 def release(reference: str, reason: str, runtime: Runtime | None = None) -> list[str]:
     """Release the holds on a case and let its held jobs continue."""
     from letters.pipeline.actors import render_letter

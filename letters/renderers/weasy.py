@@ -13,6 +13,8 @@ from letters.renderers.base import Rendered, Renderer, RenderError
 from letters.renderers.fetcher import AssetFetcher
 
 log = logging.getLogger(__name__)
+# WeasyPrint logs every layout step at INFO: thousands of lines per batch, no information.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 BASE_URL = TEMPLATE_DIR.as_uri() + "/"
 
 

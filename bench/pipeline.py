@@ -1,0 +1,150 @@
+"""Pipeline throughput over Redis: N jobs with 1 and with 2 worker processes.
+
+Prints, in one run: render-only time per letter (the reference renderer in this process),
+then for each worker count the letters per second end to end, the mean render-stage time
+(from the workers' metrics), and the pipeline overhead: process-seconds spent per letter
+over render-only time, minus one. Targets (issue 3): overhead <= 15 %, 2 processes >= 1.8x
+one. Needs Redis (REDIS_URL, default 127.0.0.1:6379, database 13 is flushed) and uses a
+fresh PostgreSQL database when 127.0.0.1:5432 answers, else an SQLite file.
+
+    .venv/bin/python bench/pipeline.py [--jobs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+JOBS = sorted((ROOT / "fixtures" / "jobs").glob("*.json"))
+
+
+def jobs(count: int, tag: str) -> list[dict[str, object]]:
+    templates = [json.loads(p.read_text("utf-8")) for p in JOBS if "many-claims" not in p.name]
+    out = []
+    for i in range(count):
+        job = copy.deepcopy(templates[i % len(templates)])
+        job["id"] = f"bench-{tag}-{i:06d}"
+        job["reference"] = f"B{tag.upper()}-{i:06d}"
+        out.append(job)
+    return out
+
+
+def database() -> str:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    import psycopg
+
+    name = f"letters_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def render_only(count: int) -> float:
+    from letters.compose import compose
+    from letters.job import parse
+    from letters.renderers import get_renderer
+    from letters.templating import render_html
+
+    pages = [render_html(compose(parse(j)).letter) for j in jobs(min(count, 40), "r")]
+    renderer = get_renderer()
+    renderer.render(pages[0])
+    rounds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for html in pages:
+            renderer.render(html)
+        rounds.append((time.perf_counter() - start) / len(pages))
+    return statistics.median(rounds)
+
+
+def run(processes: int, count: int, redis_url: str) -> dict[str, float]:
+    tmp = Path(tempfile.mkdtemp(prefix="letters-bench-"))
+    port = 9191 + processes * 7
+    env = {
+        **os.environ,
+        "LETTERS_BROKER": "redis",
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database(),
+        "LETTERS_ARCHIVE_DIR": str(tmp / "archive"),
+        "LETTERS_OUTBOX_DIR": str(tmp / "outbox"),
+        "LETTERS_METRICS_PORT": str(port),
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="letters-metrics-"),
+    }
+    redis.Redis.from_url(redis_url).flushdb()
+    path = tmp / "jobs.jsonl"
+    path.write_text("".join(json.dumps(j) + "\n" for j in jobs(count, f"p{processes}")))
+    letters = [sys.executable, "-m", "letters"]
+    subprocess.run([*letters, "enqueue", str(path)], env=env, check=True, capture_output=True)
+    from letters.ledger import Ledger
+
+    ledger = Ledger(env["DATABASE_URL"])
+    start = time.perf_counter()
+    worker = subprocess.Popen(
+        [*letters, "worker", "--processes", str(processes)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while ledger.counts().get("delivered", 0) < count:
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - start
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=60)
+    metrics = dict(
+        re.findall(r"^(letters_render_seconds_(?:sum|count)) (\S+)$", text.decode(), re.M)
+    )
+    render_stage = float(metrics["letters_render_seconds_sum"]) / float(
+        metrics["letters_render_seconds_count"]
+    )
+    return {
+        "elapsed": elapsed,
+        "rate": count / elapsed,
+        "render_stage": render_stage,
+        "per_letter": processes * elapsed / count,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=200)
+    args = parser.parse_args()
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
+    base = render_only(args.jobs)
+    print(f"render only (reference renderer, this process): {base * 1000:.1f} ms/letter")
+    results = {p: run(p, args.jobs, redis_url) for p in (1, 2)}
+    for p, r in results.items():
+        print(
+            f"{p} worker process(es): {r['rate']:.2f} letters/s ({args.jobs} in "
+            f"{r['elapsed']:.1f} s), render stage {r['render_stage'] * 1000:.0f} ms, "
+            f"{r['per_letter'] * 1000:.0f} process-ms per letter, overhead "
+            f"{r['per_letter'] / base - 1:+.0%} over render-only"
+        )
+    print(f"scaling 2 vs 1 process: {results[2]['rate'] / results[1]['rate']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

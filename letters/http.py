@@ -1,0 +1,270 @@
+"""The HTTP service (``letters serve``): intake and evidence for upstream systems.
+
+    POST   /v1/jobs                       one job, or a JSON array of jobs (scope: submit)
+    GET    /v1/jobs/{id}                  the job's whole history (scope: read)
+    GET    /v1/letters/{id}/pdf           the archived letter, verified (scope: read)
+    POST   /v1/cases/{reference}/hold     hold a case (scope: hold)
+    DELETE /v1/cases/{reference}/hold     release it (scope: hold)
+    POST   /v1/credentials/verify         a debtor's login check (scope: verify)
+    GET    /metrics, /healthz
+
+Every call but the last two needs ``Authorization: Bearer <token>``; tokens are stored as
+SHA-256 digests with their scopes (``letters token create``). Bad input gets 422 with one
+``{field, reason}`` per problem and never echoes what was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from letters import metrics
+from letters.credentials import login
+from letters.job import FieldError, Job, JobRejected
+from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_scopes
+from letters.numbers import reference as case_reference
+from letters.pipeline.runtime import Runtime, get_runtime
+
+bearer = HTTPBearer(auto_error=False)
+
+
+class Accepted(BaseModel):
+    job_id: str
+    letter_id: str
+    status: str = Field(description="accepted (new), or the existing job's status")
+
+
+class BatchItem(BaseModel):
+    index: int
+    job_id: str | None = None
+    letter_id: str | None = None
+    status: str = Field(description="accepted | existing | refused | conflict")
+    errors: list[FieldError] = []
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    refused: int
+    items: list[BatchItem]
+
+
+class Problem(BaseModel):
+    errors: list[FieldError]
+
+
+class HoldRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class VerifyRequest(BaseModel):
+    reference: str = Field(max_length=64)
+    password: str = Field(max_length=128)
+
+
+class VerifyResult(BaseModel):
+    result: str = Field(description="valid | expired | wrong | locked")
+
+
+def _problem(status: int, errors: list[FieldError]) -> JSONResponse:
+    return JSONResponse(status_code=status, content=Problem(errors=errors).model_dump())
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    app = FastAPI(
+        title="letters",
+        version="1",
+        description=__doc__,
+        openapi_tags=[{"name": "jobs"}, {"name": "cases"}, {"name": "credentials"}],
+    )
+
+    def rt() -> Runtime:
+        return runtime or get_runtime()
+
+    def scoped(scope: str) -> Any:
+        def check(
+            creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        ) -> None:
+            if creds is None or creds.scheme.lower() != "bearer":
+                raise HTTPException(
+                    401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+                )
+            scopes = token_scopes(rt().ledger, creds.credentials)
+            if scopes is None:
+                raise HTTPException(
+                    401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"}
+                )
+            if scope not in scopes:
+                raise HTTPException(403, f"this token lacks the {scope!r} scope")
+
+        return Depends(check)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(
+                field=".".join(str(p) for p in e["loc"] if p != "body") or "(body)",
+                reason=str(e["msg"]),
+            )
+            for e in exc.errors()
+        ]
+        return _problem(422, errors)
+
+    def _one(data: Any) -> tuple[int, BatchItem]:
+        from letters.pipeline.intake import submit
+
+        job_id = data.get("id") if isinstance(data, dict) else None
+        existing = rt().ledger.job(job_id) if isinstance(job_id, str) else None
+        try:
+            letter_id = submit(data, rt())
+        except JobRejected as exc:
+            metrics.JOBS_REFUSED.inc()
+            return 422, BatchItem(index=0, status="refused", errors=exc.errors)
+        except JobConflict as exc:
+            metrics.JOBS_REFUSED.inc()
+            error = FieldError(field="id", reason=str(exc))
+            return 409, BatchItem(index=0, job_id=job_id, status="conflict", errors=[error])
+        if existing is not None:
+            return 200, BatchItem(index=0, job_id=job_id, letter_id=letter_id, status="existing")
+        metrics.JOBS_ACCEPTED.inc()
+        return 202, BatchItem(index=0, job_id=job_id, letter_id=letter_id, status="accepted")
+
+    @app.post(
+        "/v1/jobs",
+        tags=["jobs"],
+        status_code=202,
+        dependencies=[scoped("submit")],
+        responses={
+            200: {"model": BatchResult, "description": "a batch: one result per job"},
+            202: {"model": Accepted, "description": "accepted (or 200: already known)"},
+            409: {"model": Problem, "description": "the id is known with other content"},
+            422: {"model": Problem, "description": "refused: field and reason per problem"},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/Job"},
+                                {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+                            ]
+                        }
+                    }
+                },
+            }
+        },
+    )
+    async def post_jobs(request: Request) -> Response:
+        try:
+            payload = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return _problem(422, [FieldError(field="(body)", reason=f"not valid JSON: {exc}")])
+        if isinstance(payload, list):
+            items = []
+            for index, data in enumerate(payload):
+                _, item = _one(data)
+                item.index = index
+                items.append(item)
+            accepted = sum(i.status in ("accepted", "existing") for i in items)
+            result = BatchResult(accepted=accepted, refused=len(items) - accepted, items=items)
+            return JSONResponse(status_code=200, content=result.model_dump())
+        status, item = _one(payload)
+        if item.errors:
+            return _problem(status, item.errors)
+        assert item.job_id is not None and item.letter_id is not None
+        job = rt().ledger.job(item.job_id)
+        body = Accepted(
+            job_id=item.job_id, letter_id=item.letter_id, status=job.status if job else item.status
+        )
+        return JSONResponse(status_code=status, content=body.model_dump())
+
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"], dependencies=[scoped("read")])
+    def get_job(job_id: str) -> dict[str, Any]:
+        history = rt().ledger.history(job_id)
+        if history is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return history
+
+    @app.get(
+        "/v1/letters/{letter_id}/pdf",
+        tags=["jobs"],
+        dependencies=[scoped("read")],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    def get_pdf(letter_id: str) -> Response:
+        letter = rt().ledger.letter(letter_id) if letter_id.isdigit() else None
+        if letter is None:
+            raise HTTPException(404, f"no letter {letter_id!r}")
+        pdf = rt().archive.get(letter.pdf_sha256)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{letter.id}.pdf"'},
+        )
+
+    def _ref(reference: str) -> str:
+        if not case_reference.is_valid(reference):
+            raise HTTPException(422, "not a valid case reference")
+        return case_reference.compact(reference)
+
+    @app.post(
+        "/v1/cases/{reference}/hold", tags=["cases"], status_code=201, dependencies=[scoped("hold")]
+    )
+    def hold(reference: str, body: HoldRequest) -> dict[str, Any]:
+        placed = rt().ledger.place_hold(_ref(reference), body.reason)
+        return {"reference": _ref(reference), "held": True, "already_held": not placed}
+
+    @app.delete("/v1/cases/{reference}/hold", tags=["cases"], dependencies=[scoped("hold")])
+    def release(
+        reference: str, reason: Annotated[str, Query(min_length=1, max_length=500)]
+    ) -> dict[str, Any]:
+        from letters.pipeline.intake import release as release_case
+
+        resumed = release_case(_ref(reference), reason, rt())
+        return {"reference": _ref(reference), "held": False, "resumed": resumed}
+
+    @app.post("/v1/credentials/verify", tags=["credentials"], dependencies=[scoped("verify")])
+    def verify(body: Annotated[VerifyRequest, Body()]) -> VerifyResult:
+        ledger = rt().ledger
+        verdict = login(
+            LedgerCredentials(ledger),
+            LedgerAttemptLog(ledger),
+            body.reference,
+            body.password,
+            dt.datetime.now(dt.UTC),
+            rt().settings,
+        )
+        return VerifyResult(result=str(verdict))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_endpoint() -> Response:
+        body, content_type = metrics.exposition(rt().ledger)
+        return Response(body, media_type=content_type)
+
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base_openapi()
+            job = Job.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(job.pop("$defs", {}))
+            components["Job"] = job
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

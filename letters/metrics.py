@@ -1,0 +1,83 @@
+"""Prometheus metrics.
+
+Counted where they happen: jobs accepted and refused (intake), letters rendered and render
+seconds (the render stage). Read from the ledger at scrape time, so they are right across
+machines: jobs by status and the queue lag (age of the oldest unfinished job).
+
+Worker processes started by ``letters worker`` share one exposition on
+``LETTERS_METRICS_PORT`` (default 9191) through prometheus_client's multiprocess mode; the
+HTTP service serves ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+if TYPE_CHECKING:
+    from letters.ledger import Ledger
+
+log = logging.getLogger(__name__)
+
+JOBS_ACCEPTED = Counter("letters_jobs_accepted_total", "Jobs accepted at intake")
+JOBS_REFUSED = Counter("letters_jobs_refused_total", "Jobs refused at intake (bad or conflicting)")
+LETTERS_RENDERED = Counter("letters_rendered_total", "Letters rendered and recorded")
+RENDER_SECONDS = Histogram(
+    "letters_render_seconds",
+    "Time to make one letter (compose, template, render, print-safety check)",
+    buckets=(0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5),
+)
+QUEUE_LAG = Histogram(
+    "letters_queue_lag_seconds",
+    "From acceptance to the start of rendering",
+    buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+)
+
+
+def exposition(ledger: Ledger | None = None) -> tuple[bytes, str]:
+    """This process's metrics plus the ledger gauges, in Prometheus text format."""
+    from prometheus_client import REGISTRY
+
+    body = generate_latest(REGISTRY)
+    if ledger is not None:
+        registry = CollectorRegistry()
+        by_status = Gauge(
+            "letters_jobs", "Jobs in the ledger by status", ["status"], registry=registry
+        )
+        for status, count in ledger.counts().items():
+            by_status.labels(status).set(count)
+        lag = Gauge(
+            "letters_oldest_unfinished_job_seconds",
+            "Age of the oldest job not yet delivered, failed or held",
+            registry=registry,
+        )
+        oldest = ledger.oldest_unfinished()
+        lag.set((dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0)
+        body += generate_latest(registry)
+    return body, CONTENT_TYPE_LATEST
+
+
+def serve_worker_metrics(port: int) -> None:
+    """Serve every worker process's metrics on ``port`` (the first process to bind it)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    from prometheus_client import multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    try:
+        start_http_server(port, addr="127.0.0.1", registry=registry)
+    except OSError:
+        return  # another worker process serves them
+    log.info("worker metrics on 127.0.0.1:%d/metrics", port)

@@ -1,0 +1,175 @@
+"""``letters enqueue FILE``: hand a file of jobs to the pipeline (over Redis).
+
+JSONL: one job document per line. CSV: one job with one claim per row, with these columns
+(a header row is required; empty cells mean "not given"):
+
+    id, kind, language, letter_date, reference,
+    creditor_name, creditor_org_number,
+    debtor_type, debtor_name, debtor_national_id, debtor_org_number, debtor_email,
+    consent_digipost, consent_email (true/false),
+    address_line1, address_line2, address_line3, postal_code, city, country,
+    invoice_number, invoice_date, due_date, principal, interest, interest_from, description,
+    fees ("code:amount" or "code:amount:charged_on", several separated by ";"),
+    account_number, kid, kid_scheme, payment_due_date,
+    channels (e.g. "digipost;email;print")
+
+Good lines are accepted; each bad line is reported with its line number, field and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from letters.job import FieldError, JobRejected
+
+CSV_COLUMNS = [
+    "id",
+    "kind",
+    "language",
+    "letter_date",
+    "reference",
+    "creditor_name",
+    "creditor_org_number",
+    "debtor_type",
+    "debtor_name",
+    "debtor_national_id",
+    "debtor_org_number",
+    "debtor_email",
+    "consent_digipost",
+    "consent_email",
+    "address_line1",
+    "address_line2",
+    "address_line3",
+    "postal_code",
+    "city",
+    "country",
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "principal",
+    "interest",
+    "interest_from",
+    "description",
+    "fees",
+    "account_number",
+    "kid",
+    "kid_scheme",
+    "payment_due_date",
+    "channels",
+]
+
+
+def _csv_job(row: dict[str, str]) -> dict[str, Any]:
+    def get(name: str) -> str | None:
+        value = (row.get(name) or "").strip()
+        return value or None
+
+    def flag(name: str) -> bool:
+        value = (get(name) or "false").lower()
+        if value not in {"true", "false", "yes", "no", "1", "0"}:
+            raise JobRejected([FieldError(field=name, reason="use true or false")])
+        return value in {"true", "yes", "1"}
+
+    fees = []
+    for part in filter(None, (get("fees") or "").split(";")):
+        bits = part.strip().split(":")
+        if len(bits) not in (2, 3):
+            raise JobRejected([FieldError(field="fees", reason=f"{part!r}: use code:amount")])
+        fee: dict[str, Any] = {"code": bits[0], "amount": bits[1]}
+        if len(bits) == 3:
+            fee["charged_on"] = bits[2]
+        fees.append(fee)
+    claim = {
+        k: v
+        for k, v in {
+            "invoice_number": get("invoice_number"),
+            "invoice_date": get("invoice_date"),
+            "due_date": get("due_date"),
+            "principal": get("principal"),
+            "interest": get("interest"),
+            "interest_from": get("interest_from"),
+            "description": get("description"),
+            "fees": fees,
+        }.items()
+        if v not in (None, [])
+    }
+    address = {
+        "lines": [
+            x for x in (get("address_line1"), get("address_line2"), get("address_line3")) if x
+        ],
+        "postal_code": get("postal_code"),
+        "city": get("city"),
+        "country": get("country") or "NO",
+    }
+    debtor = {
+        k: v
+        for k, v in {
+            "type": get("debtor_type"),
+            "name": get("debtor_name"),
+            "national_id": get("debtor_national_id"),
+            "org_number": get("debtor_org_number"),
+            "email": get("debtor_email"),
+            "address": address,
+            "consents": {"digipost": flag("consent_digipost"), "email": flag("consent_email")},
+        }.items()
+        if v is not None
+    }
+    payment = {
+        k: v
+        for k, v in {
+            "account_number": get("account_number"),
+            "kid": get("kid"),
+            "kid_scheme": get("kid_scheme"),
+            "due_date": get("payment_due_date"),
+        }.items()
+        if v is not None
+    }
+    job: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "id": get("id"),
+            "kind": get("kind"),
+            "language": get("language"),
+            "letter_date": get("letter_date"),
+            "reference": get("reference"),
+            "creditor": {"name": get("creditor_name"), "org_number": get("creditor_org_number")},
+            "debtor": debtor,
+            "claims": [claim],
+            "payment": payment,
+        }.items()
+        if v is not None
+    }
+    if get("channels"):
+        job["channels"] = [c.strip() for c in (get("channels") or "").split(";") if c.strip()]
+    return job
+
+
+def read(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, job document or JobRejected) for every job line of ``path``."""
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
+            if unknown:
+                problem = f"unknown columns: {', '.join(sorted(unknown))}"
+                yield 1, JobRejected([FieldError(field="(header)", reason=problem)])
+                return
+            for row in reader:
+                try:
+                    yield reader.line_num, _csv_job(row)
+                except JobRejected as exc:
+                    yield reader.line_num, exc
+        return
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
+                yield number, JobRejected([FieldError(field="(line)", reason=reason)])

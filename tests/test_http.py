@@ -1,0 +1,178 @@
+"""The HTTP service as an upstream system uses it: tokens and scopes, intake with field
+errors, idempotency, evidence, holds, login checks with lockout, OpenAPI and metrics."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from letters.http import create_app
+from letters.ledger import create_token
+from tests.conftest import Pipeline, load_job, password_on
+
+
+@pytest.fixture
+def api(pipeline: Pipeline) -> Iterator[tuple[TestClient, Pipeline, dict[str, str]]]:
+    ledger = pipeline.runtime.ledger
+    tokens = {
+        "all": create_token(ledger, "all", {"submit", "read", "hold", "verify"}),
+        "read": create_token(ledger, "reader", {"read"}),
+    }
+    with TestClient(create_app(pipeline.runtime)) as client:
+        yield client, pipeline, tokens
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_tokens_and_scopes(api: Any) -> None:
+    client, _, tokens = api
+    job = load_job("reminder.nb")
+    assert client.post("/v1/jobs", json=job).status_code == 401
+    assert client.post("/v1/jobs", json=job, headers=auth("lt_nope")).status_code == 401
+    assert client.post("/v1/jobs", json=job, headers=auth(tokens["read"])).status_code == 403
+    assert client.get("/v1/jobs/x", headers=auth(tokens["read"])).status_code == 404
+
+
+def test_submit_then_read_the_evidence_and_the_pdf(api: Any) -> None:
+    client, pipeline, tokens = api
+    job = load_job("payment_request.en")
+    response = client.post("/v1/jobs", json=job, headers=auth(tokens["all"]))
+    assert response.status_code == 202, response.text
+    letter_id = response.json()["letter_id"]
+    pipeline.drain()
+    history = client.get(f"/v1/jobs/{job['id']}", headers=auth(tokens["read"])).json()
+    assert history["job"]["status"] == "delivered"
+    assert history["letter"]["template"] == "payment_request.en.html"
+    pdf = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["read"]))
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(pdf.content).hexdigest() == history["letter"]["pdf_sha256"]
+    # the same job again: the same letter; other content under the same id: 409
+    again = client.post("/v1/jobs", json=job, headers=auth(tokens["all"]))
+    assert again.status_code == 200 and again.json()["letter_id"] == letter_id
+    changed = dict(job, language="nb")
+    conflict = client.post("/v1/jobs", json=changed, headers=auth(tokens["all"]))
+    assert conflict.status_code == 409
+    assert conflict.json()["errors"][0]["field"] == "id"
+
+
+def test_bad_jobs_get_field_errors(api: Any) -> None:
+    client, _, tokens = api
+    job = load_job("reminder.nb")
+    job["claims"][0]["principal"] = 12.5
+    job["payment"]["kid"] = "123456783"
+    response = client.post("/v1/jobs", json=job, headers=auth(tokens["all"]))
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"claims[0].principal", "payment.kid"}
+    broken = client.post("/v1/jobs", content=b"{nope", headers=auth(tokens["all"]))
+    assert broken.status_code == 422 and "not valid JSON" in broken.text
+
+
+def test_a_batch_accepts_the_good_and_reports_the_bad(api: Any) -> None:
+    client, pipeline, tokens = api
+    good = load_job("reminder.en")
+    bad = copy.deepcopy(good)
+    bad["id"] = "other-0001"
+    bad["kind"] = "final_demand"
+    response = client.post("/v1/jobs", json=[good, bad, good], headers=auth(tokens["all"]))
+    assert response.status_code == 200
+    body = response.json()
+    assert [i["status"] for i in body["items"]] == ["accepted", "refused", "existing"]
+    assert body["items"][1]["errors"][0]["field"] == "kind"
+    assert (body["accepted"], body["refused"]) == (2, 1)
+    pipeline.drain()
+    assert pipeline.status(good["id"]) == "delivered"
+
+
+def test_hold_and_release_over_http(api: Any) -> None:
+    client, pipeline, tokens = api
+    job = load_job("collection_notice.en")
+    held = client.post(
+        f"/v1/cases/{job['reference']}/hold",
+        json={"reason": "dispute"},
+        headers=auth(tokens["all"]),
+    )
+    assert held.status_code == 201
+    client.post("/v1/jobs", json=job, headers=auth(tokens["all"]))
+    pipeline.drain()
+    assert pipeline.status(job["id"]) == "held"
+    released = client.delete(
+        f"/v1/cases/{job['reference']}/hold",
+        params={"reason": "resolved"},
+        headers=auth(tokens["all"]),
+    )
+    assert released.json()["resumed"] == [job["id"]]
+    pipeline.drain()
+    assert pipeline.status(job["id"]) == "delivered"
+    assert (
+        client.post(
+            "/v1/cases/not valid!/hold", json={"reason": "x"}, headers=auth(tokens["all"])
+        ).status_code
+        == 422
+    )
+
+
+def test_login_check_locks_after_five_wrong_tries(api: Any) -> None:
+    client, pipeline, tokens = api
+    job = load_job("reminder.nb")
+    letter_id = client.post("/v1/jobs", json=job, headers=auth(tokens["all"])).json()["letter_id"]
+    pipeline.drain()
+    password = password_on((pipeline.tmp / "outbox" / f"{letter_id}.pdf").read_bytes())
+
+    def check(pw: str) -> str:
+        r = client.post(
+            "/v1/credentials/verify",
+            headers=auth(tokens["all"]),
+            json={"reference": job["reference"], "password": pw},
+        )
+        assert r.status_code == 200
+        return str(r.json()["result"])
+
+    assert check(password) == "valid"
+    for _ in range(5):
+        assert check("Wrong2345678") == "wrong"
+    assert check(password) == "locked"
+    assert (
+        client.post(
+            "/v1/credentials/verify",
+            headers=auth(tokens["read"]),
+            json={"reference": "x", "password": "y"},
+        ).status_code
+        == 403
+    )
+
+
+def test_validation_errors_never_echo_the_input(api: Any) -> None:
+    client, _, tokens = api
+    response = client.post(
+        "/v1/credentials/verify", headers=auth(tokens["all"]), json={"password": "SuperSecret99"}
+    )
+    assert response.status_code == 422
+    assert "SuperSecret99" not in response.text
+    assert response.json()["errors"][0]["field"] == "reference"
+
+
+def test_openapi_describes_the_job_contract(api: Any) -> None:
+    client, _, _ = api
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]["application/json"]
+    assert {"$ref": "#/components/schemas/Job"} in body["schema"]["oneOf"]
+    assert "Claim" in spec["components"]["schemas"]
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_metrics(api: Any) -> None:
+    client, pipeline, tokens = api
+    client.post("/v1/jobs", json=load_job("enforcement_notice.nb"), headers=auth(tokens["all"]))
+    pipeline.drain()
+    text = client.get("/metrics").text
+    assert "letters_jobs_accepted_total" in text
+    assert 'letters_jobs{status="delivered"} 1.0' in text
+    assert "letters_render_seconds_count" in text
