@@ -10,10 +10,12 @@ import copy
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from letters.ledger import DELIVERED, Ledger
 from letters.ledger.models import LetterRow
 from letters.ledger.store import fingerprint
 from tests.conftest import JOB_FILES, ROOT, load_job
+from tests.services import _free_port as free_port
 from tests.services import postgres_database, redis_url
 
 
@@ -104,6 +107,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         "LETTERS_REDIS_HEARTBEAT_TIMEOUT_MS": "5000",
         "LETTERS_MAX_RETRIES": "3",
         "PYTHONPATH": str(ROOT),
+        "LETTERS_METRICS_PORT": str(free_port()),
     }
     ledger = Ledger(database)
     ledger.migrate()
@@ -171,8 +175,12 @@ def test_redis_losing_its_queue_loses_no_letter(setup: Setup) -> None:
         setup.redis.flushdb()  # the queue, the in-flight acks: all gone
         assert setup.delivered() < len(jobs)
         setup.wait_for(len(jobs), timeout=600)  # the sweeper finds the rest in the ledger
+        port = setup.env["LETTERS_METRICS_PORT"]
+        scraped = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
     finally:
         stop(worker)
+    rendered = re.search(rb"^letters_rendered_total (\S+)$", scraped, re.M)
+    assert rendered is not None and float(rendered.group(1)) >= len(jobs) - 40
     assert_exactly_one_letter_per_job(setup, jobs)
 
 

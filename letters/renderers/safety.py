@@ -11,15 +11,14 @@ It reads the PDF as a print vendor or Digipost would and names each failure:
 
 from __future__ import annotations
 
+import ctypes
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from io import BytesIO
-from typing import Any, cast
+from typing import Any
 
 import pypdfium2 as pdfium
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject
+import pypdfium2.raw as pdfium_c
 
 from letters.settings import Settings, get_settings
 
@@ -71,33 +70,14 @@ def _mm(page_height: float, box: Sequence[float]) -> str:
     )
 
 
-def _fonts(resources: Any, seen: set[int]) -> Iterator[tuple[str, DictionaryObject]]:
-    if not resources:
-        return
-    resources = resources.get_object()
-    for _name, ref in (resources.get("/Font") or {}).items():
-        font = ref.get_object()
-        if id(font) not in seen:
-            seen.add(id(font))
-            yield str(font.get("/BaseFont", _name)), font
-    for ref in (resources.get("/XObject") or {}).values():
-        xobj = ref.get_object()
-        if xobj.get("/Subtype") == "/Form":
-            yield from _fonts(xobj.get("/Resources"), seen)
-
-
-def _embedded(font: DictionaryObject) -> bool:
-    subtype = font.get("/Subtype")
-    if subtype == "/Type3":
-        return True
-    if subtype == "/Type0":
-        descendants = cast(ArrayObject, font["/DescendantFonts"])
-        font = cast(DictionaryObject, descendants[0].get_object())
-    descriptor = font.get("/FontDescriptor")
-    if descriptor is None:
-        return False
-    descriptor = descriptor.get_object()
-    return any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+def _font(obj: Any) -> tuple[str, bool]:
+    """The base name of a text object's font and whether the PDF embeds it."""
+    font = pdfium_c.FPDFTextObj_GetFont(obj.raw)
+    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
+    name = buffer.value.decode("latin-1", "replace").split("+")[-1]
+    return name, pdfium_c.FPDFFont_GetIsEmbedded(font) == 1
 
 
 def check(
@@ -110,21 +90,15 @@ def check(
     """
     s = settings or get_settings()
     report = SafetyReport()
-    reader = PdfReader(BytesIO(pdf))
-    if reader.is_encrypted:
-        report.failures.append("the PDF is encrypted")
-        return report
-    seen: set[int] = set()
-    for number, page in enumerate(reader.pages, start=1):
-        for name, font in _fonts(page.get("/Resources"), seen):
-            if not _embedded(font):
-                report.failures.append(f"page {number}: font {name.lstrip('/')} is not embedded")
-
     doc = pdfium.PdfDocument(pdf)
     try:
+        if pdfium_c.FPDF_GetSecurityHandlerRevision(doc.raw) != -1:
+            report.failures.append("the PDF is encrypted")
+            return report
         report.pages = len(doc)
         if report.pages > s.max_pages:
             report.failures.append(f"{report.pages} pages; at most {s.max_pages} are allowed")
+        not_embedded: set[str] = set()
         w = s.window
         for index in range(report.pages):
             page = doc[index]
@@ -142,6 +116,11 @@ def check(
             for obj in page.get_objects(max_depth=8):
                 if obj.type == _FORM:
                     continue
+                if obj.type == _TEXT:
+                    name, embedded = _font(obj)
+                    if not embedded and name not in not_embedded:
+                        not_embedded.add(name)
+                        report.failures.append(f"page {number}: font {name} is not embedded")
                 bounds = obj.get_bounds()
                 if _overlaps(bounds, zone):
                     what = "text" if obj.type == _TEXT else "graphics"
