@@ -98,3 +98,43 @@ def test_no_password_in_cli_output(tmp_path: Path) -> None:
     secret = line.removeprefix("Passord").strip()
     assert len(secret.replace(" ", "")) >= 10
     assert secret.replace(" ", "") not in (result.stdout + result.stderr).replace(" ", "")
+
+
+def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> None:
+    import csv
+    import os
+
+    from letters.pipeline.enqueue import CSV_COLUMNS
+
+    base = {
+        "id": "csv-0001", "kind": "reminder", "language": "nb", "letter_date": "2026-11-20",
+        "reference": "AX-2026-700001", "creditor_name": "Nordlys Energi AS",
+        "creditor_org_number": "912345688", "debtor_type": "person",
+        "debtor_name": "Kari Nordmann", "consent_email": "true",
+        "debtor_email": "kari@example.no", "address_line1": "Storgata 12 B",
+        "postal_code": "0161", "city": "Oslo", "invoice_number": "2026-10-4471",
+        "invoice_date": "2026-09-20", "due_date": "2026-10-05", "principal": "1249.00",
+        "fees": "reminder_fee:37.50", "account_number": "15031123450",
+    }  # fmt: skip
+    rows = [
+        base,
+        dict(base, id="csv-0002", reference="AX-2026-700002"),
+        dict(base, id="csv-0003", principal="12,49"),
+    ]
+    path = tmp_path / "jobs.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}", LETTERS_BROKER="stub")
+    result = subprocess.run(
+        [sys.executable, "-m", "letters", "enqueue", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "2 accepted, 1 refused" in result.stdout
+    assert f"{path}:4: claims[0].principal: not an amount" in result.stderr

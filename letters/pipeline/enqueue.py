@@ -63,6 +63,11 @@ CSV_COLUMNS = [
 ]
 
 
+def _given(**fields: Any) -> dict[str, Any]:
+    """The fields that were given (empty cells are left out, as if absent from a JSON job)."""
+    return {k: v for k, v in fields.items() if v not in (None, [])}
+
+
 def _csv_job(row: dict[str, str]) -> dict[str, Any]:
     def get(name: str) -> str | None:
         value = (row.get(name) or "").strip()
@@ -83,20 +88,16 @@ def _csv_job(row: dict[str, str]) -> dict[str, Any]:
         if len(bits) == 3:
             fee["charged_on"] = bits[2]
         fees.append(fee)
-    claim = {
-        k: v
-        for k, v in {
-            "invoice_number": get("invoice_number"),
-            "invoice_date": get("invoice_date"),
-            "due_date": get("due_date"),
-            "principal": get("principal"),
-            "interest": get("interest"),
-            "interest_from": get("interest_from"),
-            "description": get("description"),
-            "fees": fees,
-        }.items()
-        if v not in (None, [])
-    }
+    claim = _given(
+        invoice_number=get("invoice_number"),
+        invoice_date=get("invoice_date"),
+        due_date=get("due_date"),
+        principal=get("principal"),
+        interest=get("interest"),
+        interest_from=get("interest_from"),
+        description=get("description"),
+        fees=fees,
+    )
     address = {
         "lines": [
             x for x in (get("address_line1"), get("address_line2"), get("address_line3")) if x
@@ -105,44 +106,32 @@ def _csv_job(row: dict[str, str]) -> dict[str, Any]:
         "city": get("city"),
         "country": get("country") or "NO",
     }
-    debtor = {
-        k: v
-        for k, v in {
-            "type": get("debtor_type"),
-            "name": get("debtor_name"),
-            "national_id": get("debtor_national_id"),
-            "org_number": get("debtor_org_number"),
-            "email": get("debtor_email"),
-            "address": address,
-            "consents": {"digipost": flag("consent_digipost"), "email": flag("consent_email")},
-        }.items()
-        if v is not None
-    }
-    payment = {
-        k: v
-        for k, v in {
-            "account_number": get("account_number"),
-            "kid": get("kid"),
-            "kid_scheme": get("kid_scheme"),
-            "due_date": get("payment_due_date"),
-        }.items()
-        if v is not None
-    }
-    job: dict[str, Any] = {
-        k: v
-        for k, v in {
-            "id": get("id"),
-            "kind": get("kind"),
-            "language": get("language"),
-            "letter_date": get("letter_date"),
-            "reference": get("reference"),
-            "creditor": {"name": get("creditor_name"), "org_number": get("creditor_org_number")},
-            "debtor": debtor,
-            "claims": [claim],
-            "payment": payment,
-        }.items()
-        if v is not None
-    }
+    debtor = _given(
+        type=get("debtor_type"),
+        name=get("debtor_name"),
+        national_id=get("debtor_national_id"),
+        org_number=get("debtor_org_number"),
+        email=get("debtor_email"),
+        address=address,
+        consents={"digipost": flag("consent_digipost"), "email": flag("consent_email")},
+    )
+    payment = _given(
+        account_number=get("account_number"),
+        kid=get("kid"),
+        kid_scheme=get("kid_scheme"),
+        due_date=get("payment_due_date"),
+    )
+    job: dict[str, Any] = _given(
+        id=get("id"),
+        kind=get("kind"),
+        language=get("language"),
+        letter_date=get("letter_date"),
+        reference=get("reference"),
+        creditor={"name": get("creditor_name"), "org_number": get("creditor_org_number")},
+        debtor=debtor,
+        claims=[claim],
+        payment=payment,
+    )
     if get("channels"):
         job["channels"] = [c.strip() for c in (get("channels") or "").split(";") if c.strip()]
     return job
