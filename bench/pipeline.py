@@ -91,6 +91,7 @@ def run(processes: int, count: int, redis_url: str) -> dict[str, float]:
         "LETTERS_OUTBOX_DIR": str(tmp / "outbox"),
         "LETTERS_METRICS_PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="letters-metrics-"),
+        "LETTERS_CLOCK_DATE": "2026-11-20",  # the fixtures' letter date
     }
     redis.Redis.from_url(redis_url).flushdb()
     path = tmp / "jobs.jsonl"

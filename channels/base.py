@@ -35,6 +35,8 @@ class Outgoing:
     reference: str
     recipient_name: str
     pdf: bytes
+    language: str = "nb"
+    email: str | None = None
 
 
 @dataclass(frozen=True)

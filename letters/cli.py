@@ -427,7 +427,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from letters.settings import get_settings
+
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for e in exc.errors(include_url=False, include_input=False):
+            name = "LETTERS_" + "__".join(str(p) for p in e["loc"]).upper()
+            err.print(f"configuration: {name}: {e['msg']}", markup=False)
+        return BAD_INPUT
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -39,7 +39,7 @@ from letters import printable, rules
 from letters.numbers import account
 from letters.numbers import kid as kid_number
 from letters.numbers import reference as case_reference
-from letters.settings import get_settings
+from letters.settings import Settings, get_settings
 
 Kind = Literal["reminder", "collection_notice", "payment_request", "enforcement_notice"]
 Language = Literal["nb", "en"]
@@ -112,8 +112,11 @@ def _number(validator: Any, what: str) -> Any:
     return check
 
 
-def today_oslo() -> dt.date:
-    """Today's date in Norway."""
+def today_oslo(settings: Settings | None = None) -> dt.date:
+    """Today's date in Norway (or the rehearsal date ``clock_date`` when one is set)."""
+    s = settings or get_settings()
+    if s.clock_date is not None:
+        return s.clock_date
     return dt.datetime.now(ZoneInfo(rules.OSLO)).date()
 
 

@@ -7,13 +7,15 @@ with legal weight are not here but in :mod:`letters.rules`.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -48,6 +50,21 @@ class Sender(BaseModel):
         return str(orgnr.validate(value))
 
 
+class Smtp(BaseModel):
+    """The e-mail channel's SMTP server. Without a host the channel is not configured."""
+
+    host: str | None = None
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = "brev@fjordinkasso.example"
+    from_name: str = "Fjordinkasso AS"
+    timeout_seconds: float = 30
+    #: A CA bundle to trust instead of the system's (a private relay's certificate).
+    ca_file: Path | None = None
+
+
 class Window(BaseModel):
     """The envelope window, in mm from the page's top-left corner (C5 window envelope)."""
 
@@ -59,11 +76,15 @@ class Window(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="LETTERS_", env_nested_delimiter="__", populate_by_name=True
+        env_prefix="LETTERS_",
+        env_nested_delimiter="__",
+        populate_by_name=True,
+        env_ignore_empty=True,
     )
 
     sender: Sender = Sender()
     window: Window = Window()
+    smtp: Smtp = Smtp()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"
     password_length: int = Field(12, ge=10, le=40)
@@ -76,6 +97,10 @@ class Settings(BaseSettings):
     #: keep the same practical safety at a sixth of the cost.
     argon2_memory_kib: int = Field(8 * 1024, ge=4 * 1024)
     argon2_time_cost: int = Field(1, ge=1)
+
+    #: Rehearsals and tests only: pretend today (Oslo) is this date. Letters are dated and
+    #: checked against it, so it must never be set in production; it is logged when set.
+    clock_date: dt.date | None = None
 
     # --- The pipeline (ledger, archive, broker) ---
     #: The ledger: an SQLite file by default; PostgreSQL for several machines
@@ -126,7 +151,13 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (read once)."""
-    return Settings()
+    settings = Settings()
+    if settings.clock_date is not None:
+        logging.getLogger(__name__).warning(
+            "LETTERS_CLOCK_DATE is set: today is taken to be %s (rehearsal, not production)",
+            settings.clock_date.isoformat(),
+        )
+    return settings
 
 
 def load_toml(path: Path) -> dict[str, Any]:

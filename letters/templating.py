@@ -20,7 +20,7 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from stdnum.no import orgnr as stdnum_orgnr
@@ -85,7 +85,10 @@ def bare_url(value: str) -> str:
 def make_environment(template_dir: Path = TEMPLATE_DIR) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(template_dir),
-        autoescape=True,
+        # HTML is escaped; plain-text e-mail bodies (*.txt) are not, or "&" would print "&amp;"
+        autoescape=select_autoescape(
+            enabled_extensions=("html",), disabled_extensions=("txt",), default=True
+        ),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

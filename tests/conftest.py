@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ os.environ.setdefault("LETTERS_BROKER", "stub")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 JOB_FILES = sorted((FIXTURES / "jobs").glob("*.json"))
+FIXTURE_DATE = datetime.date(2026, 11, 20)  # the letter date of every fixture job
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
@@ -139,6 +141,7 @@ def pipeline(tmp_path: Path, worker: Worker) -> Iterator[Pipeline]:
         database_url=f"sqlite:///{tmp_path / 'ledger.db'}",
         archive_dir=tmp_path / "archive",
         outbox_dir=tmp_path / "outbox",
+        clock_date=FIXTURE_DATE,  # the fixtures are dated 2026-11-20
     )
     runtime = Runtime.from_settings(settings)
     set_runtime(runtime)

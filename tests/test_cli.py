@@ -126,7 +126,12 @@ def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> Non
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}", LETTERS_BROKER="stub")
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}",
+        LETTERS_BROKER="stub",
+        LETTERS_CLOCK_DATE="2026-11-20",
+    )
     result = subprocess.run(
         [sys.executable, "-m", "letters", "enqueue", str(path)],
         capture_output=True,

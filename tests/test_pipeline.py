@@ -32,7 +32,8 @@ def test_every_fixture_ends_in_exactly_one_delivered_letter(pipeline: Pipeline) 
         assert pipeline.runtime.archive.get(letter.pdf_sha256) == pdf
         history = pipeline.runtime.ledger.history(job["id"])
         assert history is not None
-        assert [e["event"] for e in history["events"]] == ["accepted", "rendered", "delivered"]
+        events = [e["event"] for e in history["events"]]
+        assert events == ["accepted", "rendered", "routed", "delivered"]
         assert history["attempts"][0]["status"] == "delivered"
     with pipeline.runtime.ledger.engine.connect() as conn:
         assert conn.scalar(text("select count(*) from letters")) == len(jobs)
@@ -85,7 +86,7 @@ def test_a_hold_stops_the_letter_and_a_release_sends_it(pipeline: Pipeline) -> N
     history = pipeline.runtime.ledger.history(job["id"])
     assert history is not None
     events = [e["event"] for e in history["events"]]
-    assert events == ["accepted", "held", "released", "resumed", "rendered", "delivered"]
+    assert events == ["accepted", "held", "released", "resumed", "rendered", "routed", "delivered"]
 
 
 def test_a_letter_failing_the_print_check_fails_once_with_its_reason(
@@ -136,3 +137,38 @@ def test_no_plaintext_password_outside_the_letter(
         assert secret not in logs
     for job in jobs:  # messages carry ids only, no personal data
         assert job["debtor"]["name"] not in messages
+
+
+def test_a_backdated_letter_is_refused_at_intake(pipeline: Pipeline) -> None:
+    from letters.job import JobRejected
+
+    job = load_job("reminder.nb")
+    job["letter_date"] = "2026-11-19"  # the pipeline's today is 2026-11-20
+    job["claims"][0]["due_date"] = "2026-10-04"
+    with pytest.raises(JobRejected) as info:
+        pipeline.submit(job)
+    assert info.value.errors[0].field == "letter_date"
+    assert "less time than it states" in info.value.errors[0].reason
+
+
+def test_a_held_letter_whose_date_passes_fails_instead_of_going_out_late(
+    pipeline: Pipeline,
+) -> None:
+    import datetime as dt_
+
+    from letters.pipeline.intake import release
+
+    job = load_job("reminder.en")
+    pipeline.runtime.ledger.place_hold(job["reference"], "dispute")
+    letter_id = pipeline.submit(job)
+    pipeline.drain()
+    assert pipeline.status(job["id"]) == HELD
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={"clock_date": dt_.date(2026, 11, 23)}
+    )
+    release(job["reference"], "resolved three days later", pipeline.runtime)
+    pipeline.drain()
+    row = pipeline.runtime.ledger.job(job["id"])
+    assert row is not None and row.status == FAILED
+    assert row.error_class == "PermanentFailure:letter_date_passed"
+    assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()

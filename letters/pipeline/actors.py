@@ -18,17 +18,19 @@ from typing import Any
 
 import dramatiq
 
+from channels import registry
 from channels.base import Outgoing, PermanentError, RetriableError
-from channels.outbox import OutboxChannel
 from letters import metrics
 from letters.credentials import expiry_instant
-from letters.job import JobRejected
+from letters.job import Job, JobRejected
 from letters.ledger import DELIVERED, FINAL, HELD, RENDERED
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
+from letters.pipeline.intake import backdated
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.produce import produce
 from letters.renderers import RenderError
+from letters.routing import route
 from letters.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,11 @@ def render_stage(job_id: str) -> None:
         return
     if _hold(rt, job):
         return
+    stale = backdated(dt.date.fromisoformat(job.payload["letter_date"]), rt)
+    if stale:
+        raise PermanentFailure(
+            "letter_date_passed", f"the letter date passed while waiting: {stale}"
+        )
     rt.ledger.touch([job_id])  # in progress: not stale for the sweeper
     started = time.perf_counter()
     metrics.QUEUE_LAG.observe((dt.datetime.now(dt.UTC) - job.accepted_at).total_seconds())
@@ -116,40 +123,65 @@ def deliver_stage(job_id: str) -> None:
         return
     if _hold(rt, job):
         return
+    available = registry.configured(rt.settings)
+    plan = route(Job.model_validate(job.payload), frozenset(available))
+    history = rt.ledger.history(job_id) or {}
+    attempts = history.get("attempts") or []
+    if not attempts:
+        skipped = "; ".join(f"{c} ({why})" for c, why in plan.skipped)
+        detail = " → ".join(plan.chain) + (f"; skipped: {skipped}" if skipped else "")
+        rt.ledger.add_event(job_id, "routed", detail)
+        for channel, why in plan.skipped:
+            log.info("job %s: %s skipped: %s", job_id, channel, why)
+    refused = {a["channel"] for a in attempts if a["error_class"] == "PermanentError"}
     pdf = rt.archive.get(letter.pdf_sha256)
-    channel = OutboxChannel(rt.settings.outbox_dir)
-    outgoing = Outgoing(letter.id, job_id, letter.reference, job.payload["debtor"]["name"], pdf)
-    at = dt.datetime.now(dt.UTC)
-    try:
-        receipt = channel.deliver(outgoing)
-    except (RetriableError, PermanentError) as exc:
+    debtor = job.payload["debtor"]
+    outgoing = Outgoing(
+        letter.id,
+        job_id,
+        letter.reference,
+        debtor["name"],
+        pdf,
+        language=letter.language,
+        email=debtor.get("email"),
+    )
+    for name in plan.chain:
+        if name in refused:
+            continue
+        at = dt.datetime.now(dt.UTC)
+        try:
+            receipt = available[name].deliver(outgoing)
+        except (RetriableError, PermanentError) as exc:
+            rt.ledger.record_attempt(
+                AttemptRow(
+                    letter_id=letter.id,
+                    channel=name,
+                    status="failed",
+                    error_class=type(exc).__name__,
+                    error_code=exc.code,
+                    error=str(exc),
+                    at=at,
+                )
+            )
+            if isinstance(exc, RetriableError):
+                raise  # the same channel again, after a backoff
+            log.info(
+                "job %s: %s refused the letter for good (%s); next channel", job_id, name, exc.code
+            )
+            continue
         rt.ledger.record_attempt(
             AttemptRow(
                 letter_id=letter.id,
-                channel=channel.name,
-                status="failed",
-                error_class=type(exc).__name__,
-                error_code=exc.code,
-                error=str(exc),
+                channel=name,
+                status="delivered",
+                external_id=receipt.external_id,
+                receipt={**receipt.details, "via": receipt.channel},
                 at=at,
             )
         )
-        if isinstance(exc, PermanentError):
-            raise PermanentFailure(exc.code, str(exc)) from None
-        raise
-    rt.ledger.record_attempt(
-        AttemptRow(
-            letter_id=letter.id,
-            channel=receipt.channel,
-            status="delivered",
-            external_id=receipt.external_id,
-            receipt=receipt.details,
-            at=at,
-        )
-    )
-    rt.ledger.set_status(
-        job_id, DELIVERED, "delivered", detail=f"{receipt.channel} {receipt.external_id}"
-    )
+        rt.ledger.set_status(job_id, DELIVERED, "delivered", detail=f"{name} {receipt.external_id}")
+        return
+    raise PermanentFailure("no_channel", "every channel in the route refused the letter")
 
 
 _settings = get_settings()

@@ -7,11 +7,31 @@ import datetime as dt
 import logging
 from typing import Any
 
-from letters.job import Job, parse
+from letters.job import FieldError, Job, JobRejected, parse, today_oslo
 from letters.ledger import HELD, RENDERED
 from letters.pipeline.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
+
+
+def backdated(letter_date: dt.date, runtime: Runtime) -> str | None:
+    """Why a letter with this date may not be sent today, or None. The deadline counts from
+    the letter date, so a letter sent after its date would give the debtor less than the
+    14 days it promises."""
+    today = today_oslo(runtime.settings)
+    if letter_date >= today:
+        return None
+    return (
+        f"{letter_date.isoformat()} is before today ({today.isoformat()}): sent now, the "
+        "letter would give the debtor less time than it states; date it today or later "
+        "(omit letter_date for today)"
+    )
+
+
+def _not_backdated(job: Job, runtime: Runtime) -> None:
+    reason = backdated(job.letter_date, runtime)
+    if reason:
+        raise JobRejected([FieldError(field="letter_date", reason=reason)], job.id)
 
 
 def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> str:
@@ -25,6 +45,7 @@ def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = No
 
     rt = runtime or get_runtime()
     valid = parse(job)
+    _not_backdated(valid, rt)
     row, created = rt.ledger.accept(valid)
     if created:
         render_letter.send(valid.id)

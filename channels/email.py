@@ -1,0 +1,110 @@
+"""E-mail: the letter as a PDF attachment to a short message in the debtor's language.
+
+SMTP with STARTTLS and authentication. The Message-ID comes from the letter id, so a
+re-sent letter is recognisable as the same message. Header values are built with the
+standard library's SMTP policy, which refuses CR/LF, so input cannot add headers. The
+password is only inside the PDF, never in the message text. SMTP 4xx answers are
+retriable; 5xx answers are permanent (routing then moves the letter on, e.g. to print).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email import policy
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+
+from channels.base import Channel, Outgoing, PermanentError, Receipt, RetriableError
+from letters.settings import Sender, Smtp
+from letters.templating import bare_url, make_environment
+
+SUBJECTS = {
+    "nb": "Brev fra {sender} – sak {reference}",
+    "en": "Letter from {sender} – case {reference}",
+}
+
+
+class EmailChannel(Channel):
+    name = "email"
+
+    def __init__(self, smtp: Smtp, sender: Sender, tls: ssl.SSLContext | None = None) -> None:
+        if not smtp.host:
+            raise ValueError("the e-mail channel needs LETTERS_SMTP__HOST")
+        self.smtp = smtp
+        self.sender = sender
+        self.tls = tls or ssl.create_default_context()
+        self.env = make_environment()
+
+    def message(self, letter: Outgoing) -> EmailMessage:
+        if not letter.email:
+            raise PermanentError("no_address", "the debtor has no e-mail address")
+        language = letter.language if letter.language in SUBJECTS else "nb"
+        context = {
+            "name": letter.recipient_name,
+            "reference": letter.reference,
+            "sender": self.sender,
+            "portal": bare_url(self.sender.portal_url),
+        }
+        msg = EmailMessage(policy=policy.SMTP)
+        domain = self.smtp.from_address.rpartition("@")[2] or "localhost"
+        try:
+            msg["From"] = formataddr((self.smtp.from_name, self.smtp.from_address))
+            msg["To"] = formataddr((letter.recipient_name, letter.email))
+            msg["Subject"] = SUBJECTS[language].format(
+                sender=self.sender.name, reference=letter.reference
+            )
+        except ValueError as exc:  # CR/LF or similar in a value taken from input
+            raise PermanentError("header", f"unsafe header value: {exc}") from None
+        msg["Date"] = formatdate(localtime=True)
+        msg["Message-ID"] = f"<letter-{letter.letter_id}@{domain}>"
+        msg.set_content(self.env.get_template(f"email/{language}.txt").render(context))
+        html = self.env.get_template(f"email/{language}.html").render(context)
+        msg.add_alternative(html, subtype="html")
+        msg.add_attachment(
+            letter.pdf,
+            maintype="application",
+            subtype="pdf",
+            filename=f"letter-{letter.letter_id}.pdf",
+        )
+        return msg
+
+    def deliver(self, letter: Outgoing) -> Receipt:
+        msg = self.message(letter)
+        assert self.smtp.host is not None
+        try:
+            with smtplib.SMTP(
+                self.smtp.host, self.smtp.port, timeout=self.smtp.timeout_seconds
+            ) as client:
+                client.ehlo()
+                if self.smtp.starttls:
+                    client.starttls(context=self.tls)
+                    client.ehlo()
+                if self.smtp.username:
+                    password = self.smtp.password.get_secret_value() if self.smtp.password else ""
+                    client.login(self.smtp.username, password)
+                refused = client.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code = min(c for c, _ in exc.recipients.values())
+            raise _error(code, "recipient refused") from None
+        except smtplib.SMTPAuthenticationError as exc:
+            # our configuration, not the letter: keep it for a retry once it is fixed
+            raise RetriableError("auth", f"SMTP login refused ({exc.smtp_code})") from None
+        except smtplib.SMTPResponseException as exc:
+            raise _error(exc.smtp_code, _text(exc.smtp_error)) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise RetriableError("connection", f"SMTP server unreachable: {exc}") from None
+        if refused:
+            code = min(c for c, _ in refused.values())
+            raise _error(code, "recipient refused")
+        return Receipt(self.name, str(msg["Message-ID"]), {"to": letter.email})
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _error(code: int, text: str) -> RetriableError | PermanentError:
+    if 400 <= code < 500:
+        return RetriableError(f"smtp_{code}", f"SMTP {code}: {text}")
+    return PermanentError(f"smtp_{code}", f"SMTP {code}: {text}")

@@ -1,0 +1,85 @@
+"""Routing: preference, consent and configuration decide the chain; print is the last
+resort; a channel refusing for good moves the letter on, with every attempt recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from letters.job import parse
+from letters.routing import route
+from tests.conftest import Pipeline, load_job
+from tests.test_email import smtp_server  # noqa: F401 - the aiosmtpd fixture
+
+ALL = frozenset({"digipost", "email", "print"})
+
+
+def test_consent_and_addresses_filter_the_preference() -> None:
+    job = load_job("reminder.nb")  # consents to both, has an e-mail and a national id
+    assert route(parse(job), ALL).chain == ("digipost", "email", "print")
+    job["debtor"]["consents"] = {"digipost": False, "email": True}
+    plan = route(parse(job), ALL)
+    assert plan.chain == ("email", "print")
+    assert ("digipost", "no consent to Digipost") in plan.skipped
+    del job["debtor"]["email"]
+    assert route(parse(job), ALL).chain == ("print",)
+
+
+def test_the_jobs_own_order_counts_and_print_is_always_last() -> None:
+    job = load_job("reminder.nb")
+    job["channels"] = ["print", "email"]
+    assert route(parse(job), ALL).chain == ("email", "print")
+
+
+def test_unconfigured_channels_are_skipped_with_a_reason() -> None:
+    plan = route(parse(load_job("reminder.nb")), frozenset({"print"}))
+    assert plan.chain == ("print",)
+    assert ("email", "not configured here") in plan.skipped
+
+
+@pytest.fixture
+def mail_pipeline(pipeline: Pipeline, smtp_server: Any, tmp_path: Path) -> tuple[Pipeline, Any]:  # noqa: F811
+    inbox, port, _ = smtp_server
+    ca = tmp_path / "cert.pem"  # written by the smtp_server fixture
+    smtp = pipeline.runtime.settings.smtp.model_copy(
+        update={
+            "host": "localhost",
+            "port": port,
+            "username": "letters",
+            "password": SecretStr("s3cret"),
+            "ca_file": ca,
+        }
+    )
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(update={"smtp": smtp})
+    return pipeline, inbox
+
+
+def test_a_consenting_debtor_gets_the_letter_by_email_only(mail_pipeline: Any) -> None:
+    pipeline, inbox = mail_pipeline
+    job = load_job("reminder.nb")
+    letter_id = pipeline.submit(job)
+    pipeline.drain()
+    [(recipients, msg)] = inbox.received
+    assert recipients == [job["debtor"]["email"]]
+    assert f"letter-{letter_id}" in msg["Message-ID"]
+    assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()  # exactly one channel
+    history = pipeline.runtime.ledger.history(job["id"])
+    assert [(a["channel"], a["status"]) for a in history["attempts"]] == [("email", "delivered")]
+    routed = next(e for e in history["events"] if e["event"] == "routed")
+    assert routed["detail"] == "email → print; skipped: digipost (not configured here)"
+
+
+def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: Any) -> None:
+    pipeline, inbox = mail_pipeline
+    inbox.answer = "550 5.1.1 no such mailbox"
+    job = load_job("reminder.nb")
+    letter_id = pipeline.submit(job)
+    pipeline.drain()
+    assert pipeline.status(job["id"]) == "delivered"
+    assert (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+    history = pipeline.runtime.ledger.history(job["id"])
+    attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
+    assert attempts == [("email", "failed", "smtp_550"), ("print", "delivered", None)]
