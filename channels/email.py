@@ -84,14 +84,25 @@ class EmailChannel(Channel):
                     password = self.smtp.password.get_secret_value() if self.smtp.password else ""
                     client.login(self.smtp.username, password)
                 refused = client.send_message(msg)
-        except smtplib.SMTPRecipientsRefused as exc:
+        except smtplib.SMTPRecipientsRefused as exc:  # this address refused: the letter's
             code = min(c for c, _ in exc.recipients.values())
             raise _error(code, "recipient refused") from None
-        except smtplib.SMTPAuthenticationError as exc:
-            # our configuration, not the letter: keep it for a retry once it is fixed
-            raise RetriableError("auth", f"SMTP login refused ({exc.smtp_code})") from None
-        except smtplib.SMTPResponseException as exc:
+        except smtplib.SMTPDataError as exc:  # this message refused
             raise _error(exc.smtp_code, _text(exc.smtp_error)) from None
+        except smtplib.SMTPNotSupportedError:  # e.g. a non-ASCII address without SMTPUTF8
+            raise PermanentError("unsupported", "the relay cannot take this address") from None
+        except (
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPSenderRefused,
+            smtplib.SMTPHeloError,
+            smtplib.SMTPConnectError,
+        ) as exc:
+            # the server or our configuration, not this letter: retry once it is fixed
+            raise RetriableError("server", f"SMTP server refused us ({exc.smtp_code})") from None
+        except smtplib.SMTPResponseException as exc:
+            raise RetriableError("server", f"SMTP {exc.smtp_code}") from None
+        except UnicodeError:  # a setting the relay cannot take (never echo it)
+            raise RetriableError("config", "SMTP settings are not ASCII-encodable") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise RetriableError("connection", f"SMTP server unreachable: {exc}") from None
         if refused:

@@ -369,7 +369,8 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="letters", description="Norwegian debt-collection letters: validate, render, check."
+        prog="letters",
+        description="Norwegian debt-collection letters: intake, rendering, delivery, evidence.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("schema", help="print the job contract's JSON Schema")

@@ -186,7 +186,12 @@ class AttemptLog(ABC):
     """Where login tries are counted for the lockout (the ledger, or memory in tests)."""
 
     @abstractmethod
-    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> None: ...
+    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> object:
+        """Record a try; returns a handle for :meth:`settle`."""
+
+    @abstractmethod
+    def settle(self, handle: object, outcome: Verdict) -> None:
+        """Replace a recorded try's outcome once it is known."""
 
     @abstractmethod
     def wrong_since(self, reference: str, since: dt.datetime) -> int: ...
@@ -197,9 +202,16 @@ class MemoryAttemptLog(AttemptLog):
         self._tries: list[tuple[str, dt.datetime, Verdict]] = []
         self._lock = threading.Lock()
 
-    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> None:
+    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> object:
         with self._lock:
             self._tries.append((reference, at, outcome))
+            return len(self._tries) - 1
+
+    def settle(self, handle: object, outcome: Verdict) -> None:
+        assert isinstance(handle, int)
+        with self._lock:
+            reference, at, _ = self._tries[handle]
+            self._tries[handle] = (reference, at, outcome)
 
     def wrong_since(self, reference: str, since: dt.datetime) -> int:
         with self._lock:
@@ -220,10 +232,15 @@ def login(
 ) -> Verdict:
     """A debtor's login try: :func:`verify`, behind the lockout. Five wrong tries on a
     reference within 15 minutes lock it for 15 minutes; tries while locked do not extend the
-    lock, and cost the same hashing work as any other answer."""
-    key = ref.compact(reference)[: ref.MAX_LENGTH + 8]
-    locked = attempts.wrong_since(key, at - LOCK_WINDOW) >= LOCK_AFTER
+    lock, and cost the same hashing work as any other answer. A try counts as wrong from
+    before its hashing starts, so parallel tries cannot slip past the count."""
+    if not ref.is_valid(reference):  # nothing to look up or count; the same work all the same
+        verify(store, "", password, at, settings)
+        return Verdict.WRONG
+    key = ref.compact(reference)
+    handle = attempts.record(key, at, Verdict.WRONG)
+    locked = attempts.wrong_since(key, at - LOCK_WINDOW) > LOCK_AFTER
     verdict = verify(store, reference, password, at, settings)
     outcome = Verdict.LOCKED if locked else verdict
-    attempts.record(key, at, outcome)
+    attempts.settle(handle, outcome)
     return outcome

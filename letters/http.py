@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
@@ -26,6 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from letters import metrics
+from letters.archive import ArchiveCorrupt
 from letters.credentials import login
 from letters.job import FieldError, Job, JobRejected
 from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_scopes
@@ -72,8 +74,33 @@ class VerifyResult(BaseModel):
     result: str = Field(description="valid | expired | wrong | locked")
 
 
+MAX_BODY_BYTES = 20 * 1024 * 1024
+MAX_BATCH = 1000
+_JOB_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no token, or an unknown or revoked one"},
+    403: {"model": Problem, "description": "the token lacks the scope"},
+    422: {"model": Problem, "description": "bad input: one field and reason per problem"},
+}
+
+
+class ProblemError(Exception):
+    def __init__(self, status: int, field: str, reason: str) -> None:
+        self.status, self.errors = status, [FieldError(field=field, reason=reason)]
+
+
 def _problem(status: int, errors: list[FieldError]) -> JSONResponse:
     return JSONResponse(status_code=status, content=Problem(errors=errors).model_dump())
+
+
+async def _raw_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ProblemError(413, "(body)", f"larger than {MAX_BODY_BYTES} bytes")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ProblemError(413, "(body)", f"larger than {MAX_BODY_BYTES} bytes")
+    return body
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -104,6 +131,16 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
                 raise HTTPException(403, f"this token lacks the {scope!r} scope")
 
         return Depends(check)
+
+    @app.exception_handler(ProblemError)
+    async def _problem_error(_: Request, exc: ProblemError) -> JSONResponse:
+        return _problem(exc.status, exc.errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        body = Problem(errors=[FieldError(field="(request)", reason=str(exc.detail))])
+        return JSONResponse(status_code=exc.status_code, content=body.model_dump(), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -141,10 +178,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         status_code=202,
         dependencies=[scoped("submit")],
         responses={
-            200: {"model": BatchResult, "description": "a batch: one result per job"},
-            202: {"model": Accepted, "description": "accepted (or 200: already known)"},
+            **_ERRORS,
+            200: {
+                "model": Accepted | BatchResult,
+                "description": "one job already known (Accepted), or a batch: one result per job",
+            },
+            202: {"model": Accepted, "description": "accepted"},
             409: {"model": Problem, "description": "the id is known with other content"},
-            422: {"model": Problem, "description": "refused: field and reason per problem"},
+            413: {"model": Problem, "description": "the body or the batch is too large"},
         },
         openapi_extra={
             "requestBody": {
@@ -162,11 +203,23 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             }
         },
     )
-    async def post_jobs(request: Request) -> Response:
+    def post_jobs(body: Annotated[bytes, Depends(_raw_body)]) -> Response:
+        if b"\\u0000" in body or b"\x00" in body:
+            return _problem(
+                422, [FieldError(field="(body)", reason="NUL characters are not allowed")]
+            )
         try:
-            payload = json.loads(await request.body())
+            payload = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _problem(422, [FieldError(field="(body)", reason=f"not valid JSON: {exc}")])
+        except RecursionError:
+            return _problem(422, [FieldError(field="(body)", reason="nested too deeply")])
+        if not isinstance(payload, dict | list):
+            reason = "send one job (a JSON object) or a batch (a JSON array)"
+            return _problem(422, [FieldError(field="(body)", reason=reason)])
+        if isinstance(payload, list) and len(payload) > MAX_BATCH:
+            reason = f"at most {MAX_BATCH} jobs per batch"
+            return _problem(413, [FieldError(field="(body)", reason=reason)])
         if isinstance(payload, list):
             items = []
             for index, data in enumerate(payload):
@@ -181,14 +234,19 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             return _problem(status, item.errors)
         assert item.job_id is not None and item.letter_id is not None
         job = rt().ledger.job(item.job_id)
-        body = Accepted(
+        answer = Accepted(
             job_id=item.job_id, letter_id=item.letter_id, status=job.status if job else item.status
         )
-        return JSONResponse(status_code=status, content=body.model_dump())
+        return JSONResponse(status_code=status, content=answer.model_dump())
 
-    @app.get("/v1/jobs/{job_id}", tags=["jobs"], dependencies=[scoped("read")])
+    @app.get(
+        "/v1/jobs/{job_id}",
+        tags=["jobs"],
+        dependencies=[scoped("read")],
+        responses={**_ERRORS, 404: {"model": Problem, "description": "no such job"}},
+    )
     def get_job(job_id: str) -> dict[str, Any]:
-        history = rt().ledger.history(job_id)
+        history = rt().ledger.history(job_id) if _JOB_ID.fullmatch(job_id) else None
         if history is None:
             raise HTTPException(404, f"no job {job_id!r}")
         return history
@@ -198,13 +256,21 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         tags=["jobs"],
         dependencies=[scoped("read")],
         response_class=Response,
-        responses={200: {"content": {"application/pdf": {}}}},
+        responses={
+            **_ERRORS,
+            200: {"content": {"application/pdf": {}}},
+            404: {"model": Problem, "description": "no such letter"},
+            503: {"model": Problem, "description": "the archive cannot be read"},
+        },
     )
     def get_pdf(letter_id: str) -> Response:
         letter = rt().ledger.letter(letter_id) if letter_id.isdigit() else None
         if letter is None:
             raise HTTPException(404, f"no letter {letter_id!r}")
-        pdf = rt().archive.get(letter.pdf_sha256)
+        try:
+            pdf = rt().archive.get(letter.pdf_sha256)
+        except (OSError, ArchiveCorrupt):
+            raise ProblemError(503, "(archive)", "the archived letter cannot be read") from None
         return Response(
             pdf,
             media_type="application/pdf",
@@ -213,17 +279,27 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     def _ref(reference: str) -> str:
         if not case_reference.is_valid(reference):
-            raise HTTPException(422, "not a valid case reference")
+            raise ProblemError(422, "reference", "not a valid case reference")
         return case_reference.compact(reference)
 
     @app.post(
-        "/v1/cases/{reference}/hold", tags=["cases"], status_code=201, dependencies=[scoped("hold")]
+        "/v1/cases/{reference}/hold",
+        tags=["cases"],
+        status_code=201,
+        dependencies=[scoped("hold")],
+        responses={**_ERRORS, 200: {"description": "the case was held already"}},
     )
-    def hold(reference: str, body: HoldRequest) -> dict[str, Any]:
+    def hold(reference: str, body: HoldRequest) -> JSONResponse:
         placed = rt().ledger.place_hold(_ref(reference), body.reason)
-        return {"reference": _ref(reference), "held": True, "already_held": not placed}
+        content = {"reference": _ref(reference), "held": True, "already_held": not placed}
+        return JSONResponse(status_code=201 if placed else 200, content=content)
 
-    @app.delete("/v1/cases/{reference}/hold", tags=["cases"], dependencies=[scoped("hold")])
+    @app.delete(
+        "/v1/cases/{reference}/hold",
+        tags=["cases"],
+        dependencies=[scoped("hold")],
+        responses=_ERRORS,
+    )
     def release(
         reference: str, reason: Annotated[str, Query(min_length=1, max_length=500)]
     ) -> dict[str, Any]:
@@ -232,7 +308,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         resumed = release_case(_ref(reference), reason, rt())
         return {"reference": _ref(reference), "held": False, "resumed": resumed}
 
-    @app.post("/v1/credentials/verify", tags=["credentials"], dependencies=[scoped("verify")])
+    @app.post(
+        "/v1/credentials/verify",
+        tags=["credentials"],
+        dependencies=[scoped("verify")],
+        responses=_ERRORS,
+    )
     def verify(body: Annotated[VerifyRequest, Body()]) -> VerifyResult:
         ledger = rt().ledger
         verdict = login(

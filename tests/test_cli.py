@@ -143,3 +143,44 @@ def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "2 accepted, 1 refused" in result.stdout
     assert f"{path}:4: claims[0].principal: not an amount" in result.stderr
+
+
+def test_a_revoked_tokens_name_can_be_used_again(tmp_path: Path) -> None:
+    import os
+
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}")
+
+    def token(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "letters", "token", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+
+    first = token("create", "billing", "--scopes", "submit")
+    assert first.returncode == 0 and first.stdout.startswith("lt_")
+    assert token("create", "billing").returncode == 2  # a live token has that name
+    assert token("revoke", "billing").returncode == 0
+    second = token("create", "billing", "--scopes", "read")
+    assert second.returncode == 0 and second.stdout != first.stdout
+
+
+def test_enqueue_csv_refuses_a_row_with_extra_cells(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "jobs.csv"
+    path.write_text("id,kind\njob-1,reminder,surplus\n")
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}", LETTERS_BROKER="stub")
+    result = subprocess.run(
+        [sys.executable, "-m", "letters", "enqueue", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{path}:2: (row): more cells than the header has columns" in result.stderr

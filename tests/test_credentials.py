@@ -63,3 +63,27 @@ def test_only_a_hash_is_kept_and_nothing_prints_the_password() -> None:
     logged = "%s" % secret  # noqa: UP031 - how logging formats its arguments
     for shown in (repr(secret), str(secret), f"{secret}", logged, f"{[secret]}"):
         assert plain not in shown
+
+
+def test_parallel_wrong_tries_cannot_slip_past_the_lockout() -> None:
+    import threading
+
+    from letters.credentials import MemoryAttemptLog, login
+
+    store, log = MemoryCredentialStore(), MemoryAttemptLog()
+    _, cred = credentials.issue("AX-2026-100041", dt.date(2026, 11, 20))
+    store.add(cred)
+    now = dt.datetime(2026, 11, 21, 12, tzinfo=OSLO)
+    answers: list[Verdict] = []
+    barrier = threading.Barrier(12)
+
+    def guess() -> None:
+        barrier.wait()
+        answers.append(login(store, log, "AX-2026-100041", "Wrong2345678", now))
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(a is not Verdict.LOCKED for a in answers) <= 5

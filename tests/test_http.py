@@ -176,3 +176,48 @@ def test_metrics(api: Any) -> None:
     assert "letters_jobs_accepted_total" in text
     assert 'letters_jobs{status="delivered"} 1.0' in text
     assert "letters_render_seconds_count" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'"{\\"id\\": \\"x\\"}"', "send one job"),  # a JSON string holding a job
+        (b"[" * 100_000, "nested too deeply"),
+        (b'{"id": "a\\u0000b"}', "NUL characters"),
+    ],
+)
+def test_odd_bodies_get_a_422_and_accept_nothing(api: Any, body: bytes, reason: str) -> None:
+    client, pipeline, tokens = api
+    response = client.post("/v1/jobs", content=body, headers=auth(tokens["all"]))
+    assert response.status_code == 422
+    assert reason in response.json()["errors"][0]["reason"]
+    assert pipeline.runtime.ledger.counts() == {}
+
+
+def test_errors_share_one_shape_and_a_second_hold_is_not_created(api: Any) -> None:
+    client, _, tokens = api
+    missing = client.get("/v1/jobs/nope", headers=auth(tokens["read"]))
+    assert missing.status_code == 404 and missing.json()["errors"][0]["reason"]
+    bad = client.post(
+        "/v1/cases/not valid!/hold", json={"reason": "x"}, headers=auth(tokens["all"])
+    )
+    assert bad.json()["errors"] == [{"field": "reference", "reason": "not a valid case reference"}]
+    first = client.post(
+        "/v1/cases/AX-2026-100041/hold", json={"reason": "dispute"}, headers=auth(tokens["all"])
+    )
+    again = client.post(
+        "/v1/cases/AX-2026-100041/hold", json={"reason": "dispute"}, headers=auth(tokens["all"])
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["already_held"] is True
+
+
+def test_an_unreadable_archive_is_a_503_not_a_crash(api: Any) -> None:
+    client, pipeline, tokens = api
+    job = load_job("reminder.en")
+    letter_id = client.post("/v1/jobs", json=job, headers=auth(tokens["all"])).json()["letter_id"]
+    pipeline.drain()
+    for pdf in (pipeline.tmp / "archive").rglob("*.pdf"):
+        pdf.unlink()
+    response = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["read"]))
+    assert response.status_code == 503

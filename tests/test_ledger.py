@@ -143,3 +143,40 @@ def test_credentials_are_verified_against_the_ledger(ledger: Ledger) -> None:
         verify(store, job["reference"], secret, dt.datetime(2026, 12, 12, 0, 0, 0, tzinfo=oslo))
         is Verdict.EXPIRED
     )
+
+
+def test_one_delivery_claim_and_no_going_back_from_delivered(
+    ledger: Ledger, job: dict[str, Any]
+) -> None:
+    from letters.ledger import DELIVERED, FAILED, RENDERED
+
+    ledger.accept(parse(job))
+    ledger.record_letter(_letter(job["id"], "AX-2026-100041"))
+    assert ledger.job(job["id"]).status == RENDERED  # type: ignore[union-attr]
+    assert ledger.claim_delivery(job["id"]) is True
+    assert ledger.claim_delivery(job["id"]) is False  # a second worker gets nothing
+    ledger.set_status(job["id"], DELIVERED, "delivered")
+    assert ledger.set_status(job["id"], FAILED, "failed", "late duplicate") is False
+    assert ledger.job(job["id"]).status == DELIVERED  # type: ignore[union-attr]
+
+
+def test_the_sweeper_claims_each_stale_job_once_and_frees_stuck_deliveries(
+    ledger: Ledger, job: dict[str, Any]
+) -> None:
+    from letters.ledger import RENDERED
+
+    ledger.accept(parse(job))
+    ledger.record_letter(_letter(job["id"], "AX-2026-100041"))
+    ledger.claim_delivery(job["id"])  # then the worker dies
+    assert ledger.claim_stale(dt.timedelta(seconds=-1)) == [job["id"]]
+    assert ledger.claim_stale(dt.timedelta(seconds=60)) == []  # already claimed
+    assert ledger.job(job["id"]).status == RENDERED  # type: ignore[union-attr]
+
+
+def test_a_job_held_with_no_hold_left_is_resumed_by_the_sweeper(
+    ledger: Ledger, job: dict[str, Any]
+) -> None:
+    ledger.accept(parse(job))
+    ledger.set_status(job["id"], HELD, "held", "a hold released in the same instant")
+    assert ledger.claim_stale(dt.timedelta(seconds=-1)) == [job["id"]]
+    assert ledger.job(job["id"]).status == ACCEPTED  # type: ignore[union-attr]

@@ -172,3 +172,72 @@ def test_a_held_letter_whose_date_passes_fails_instead_of_going_out_late(
     assert row is not None and row.status == FAILED
     assert row.error_class == "PermanentFailure:letter_date_passed"
     assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+
+
+def test_a_letter_dated_after_today_is_refused_at_intake(pipeline: Pipeline) -> None:
+    from letters.job import JobRejected
+
+    job = load_job("reminder.nb")
+    job["letter_date"] = "2026-11-27"  # the pipeline's today is 2026-11-20
+    with pytest.raises(JobRejected) as info:
+        pipeline.submit(job)
+    assert "after today" in info.value.errors[0].reason
+
+
+def test_a_letter_held_after_rendering_is_not_sent_once_its_date_passed(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt_
+
+    from letters.job import parse
+    from letters.pipeline import actors
+    from letters.pipeline.intake import release
+
+    job = load_job("collection_notice.en")
+    pipeline.runtime.ledger.accept(parse(job))
+    with monkeypatch.context() as patch:  # its delivery message has not been handled yet
+        patch.setattr(actors.deliver_letter, "send", lambda *_: None)
+        actors.render_stage(job["id"])
+    pipeline.runtime.ledger.place_hold(job["reference"], "payment reported")
+    actors.deliver_stage(job["id"])  # the delivery message arrives: held
+    assert pipeline.status(job["id"]) == HELD
+    deliver_stage = actors.deliver_stage
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={"clock_date": dt_.date(2026, 11, 21)}
+    )
+    release(job["reference"], "payment not found", pipeline.runtime)
+    pipeline.drain()
+    row = pipeline.runtime.ledger.job(job["id"])
+    assert row is not None and row.status == FAILED
+    assert row.error_class == "PermanentFailure:letter_date_passed"
+    assert deliver_stage(job["id"]) is None  # final: nothing more happens
+    assert not list((pipeline.tmp / "outbox").glob("*.pdf"))
+
+
+def test_a_delivery_recorded_before_a_crash_is_never_sent_again(pipeline: Pipeline) -> None:
+    from letters.ledger import RENDERED
+    from letters.pipeline.actors import deliver_stage
+
+    job = load_job("reminder.en")
+    letter_id = pipeline.submit(job)
+    pipeline.drain()
+    # the crash: the attempt was recorded, the job's status was not
+    pipeline.runtime.ledger.set_status(job["id"], RENDERED, "test", allowed_from=(DELIVERED,))
+    (pipeline.tmp / "outbox" / f"{letter_id}.pdf").unlink()
+    deliver_stage(job["id"])
+    assert pipeline.status(job["id"]) == DELIVERED
+    assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()  # not sent again
+    history = pipeline.runtime.ledger.history(job["id"])
+    assert [a["status"] for a in history["attempts"]] == ["delivered"]
+
+
+def test_a_retry_after_midnight_is_the_same_job(pipeline: Pipeline) -> None:
+    import datetime as dt_
+
+    job = load_job("reminder.nb")
+    del job["letter_date"]
+    first = pipeline.submit(job)
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={"clock_date": dt_.date(2026, 11, 21)}
+    )
+    assert pipeline.submit(job) == first  # not a conflict, not a second letter

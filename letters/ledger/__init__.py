@@ -3,6 +3,7 @@
 from letters.ledger.store import (
     ACCEPTED,
     DELIVERED,
+    DELIVERING,
     FAILED,
     FINAL,
     HELD,
@@ -19,6 +20,7 @@ from letters.ledger.store import (
 __all__ = [
     "ACCEPTED",
     "DELIVERED",
+    "DELIVERING",
     "FAILED",
     "FINAL",
     "HELD",

@@ -40,8 +40,10 @@ from letters.rules import OSLO
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-ACCEPTED, RENDERED, DELIVERED, HELD, FAILED = "accepted", "rendered", "delivered", "held", "failed"
+ACCEPTED, RENDERED, DELIVERING = "accepted", "rendered", "delivering"
+DELIVERED, HELD, FAILED = "delivered", "held", "failed"
 FINAL = frozenset({DELIVERED, FAILED})
+UNFINISHED = (ACCEPTED, RENDERED, DELIVERING, HELD)
 
 
 class JobConflict(Exception):
@@ -52,9 +54,18 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def fingerprint_document(document: Any) -> str:
+    """SHA-256 of a job document as sent, in a canonical form."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def fingerprint(job: Job) -> str:
-    """SHA-256 of the validated job in a canonical form (same content → same hash)."""
-    canonical = json.dumps(job.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """SHA-256 of the job as sent, in a canonical form (same content → same hash). Defaults
+    filled in here (today's letter date) are left out, so a retry after midnight of a job
+    without a letter date is still the same job."""
+    sent = job.model_dump(mode="json", exclude_unset=True)
+    canonical = json.dumps(sent, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -63,7 +74,9 @@ def _engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -74,7 +87,8 @@ def _engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # hide_parameters: error text must never carry hashes, national ids or addresses
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class Ledger:
@@ -100,10 +114,11 @@ class Ledger:
 
     # --- jobs -------------------------------------------------------------------------------
 
-    def accept(self, job: Job) -> tuple[JobRow, bool]:
+    def accept(self, job: Job, digest: str | None = None) -> tuple[JobRow, bool]:
         """Record a validated job. Returns the row and whether it is new. The same id with the
-        same content returns the existing row; with other content raises :class:`JobConflict`."""
-        digest = fingerprint(job)
+        same content (``digest``: the fingerprint of the job as sent) returns the existing
+        row; with other content raises :class:`JobConflict`."""
+        digest = digest or fingerprint(job)
         with self.session() as s:
             existing = s.get(JobRow, job.id)
             if existing is None:
@@ -155,14 +170,55 @@ class Ledger:
         event_name: str,
         detail: str | None = None,
         error_class: str | None = None,
-    ) -> None:
+        allowed_from: tuple[str, ...] = UNFINISHED,
+    ) -> bool:
+        """Move a job to ``status`` if it is in one of ``allowed_from`` (never out of a final
+        status: a late duplicate cannot turn ``delivered`` into ``failed``). True if moved."""
         at = now()
         with self.session() as s:
             values: dict[str, Any] = {"status": status, "updated_at": at}
             if status == FAILED:
                 values |= {"error_class": error_class, "error": detail}
-            s.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
+            moved = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status.in_(allowed_from))
+                .values(**values)
+            )
+            if not getattr(moved, "rowcount", 0):
+                return False
             s.add(EventRow(job_id=job_id, at=at, event=event_name, detail=detail))
+        return True
+
+    def claim_delivery(self, job_id: str) -> bool:
+        """Take a rendered job for delivery; False if another worker has it or it is done."""
+        with self.session() as s:
+            claimed = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == RENDERED)
+                .values(status=DELIVERING, updated_at=now())
+            )
+            return bool(getattr(claimed, "rowcount", 0))
+
+    def release_delivery(self, job_id: str) -> None:
+        """Give a claimed job back (a transient failure: a retry will claim it again)."""
+        with self.session() as s:
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == DELIVERING)
+                .values(status=RENDERED, updated_at=now())
+            )
+
+    def finish_delivery(self, job_id: str, attempt: AttemptRow, detail: str) -> None:
+        """Record the delivered attempt and the job's new status in one transaction."""
+        at = now()
+        with self.session() as s:
+            s.add(attempt)
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status.in_(UNFINISHED))
+                .values(status=DELIVERED, updated_at=at)
+            )
+            s.add(EventRow(job_id=job_id, at=at, event="delivered", detail=detail))
 
     def add_event(self, job_id: str, event_name: str, detail: str | None = None) -> None:
         with self.session() as s:
@@ -174,11 +230,55 @@ class Ledger:
         with self.session() as s:
             rows = s.scalars(
                 select(JobRow.id)
-                .where(JobRow.status.in_([ACCEPTED, RENDERED]), JobRow.updated_at < cutoff)
+                .where(
+                    JobRow.status.in_([ACCEPTED, RENDERED, DELIVERING]), JobRow.updated_at < cutoff
+                )
                 .order_by(JobRow.updated_at)
                 .limit(limit)
             )
             return list(rows)
+
+    def claim_stale(self, older_than: dt.timedelta, limit: int = 1000) -> list[str]:
+        """Stale jobs, each claimed by exactly one sweeper (its ``updated_at`` moves on in the
+        same statement); a delivery that died midway goes back to ``rendered``. Jobs held
+        with no active hold left (a release that crossed a hold) are resumed too."""
+        cutoff = now() - older_than
+        at = now()
+        claimed: list[str] = []
+        for job_id in self.stale(older_than, limit):
+            with self.session() as s:
+                row = s.execute(
+                    update(JobRow)
+                    .where(
+                        JobRow.id == job_id,
+                        JobRow.updated_at < cutoff,
+                        JobRow.status.in_([ACCEPTED, RENDERED, DELIVERING]),
+                    )
+                    .values(updated_at=at)
+                    .returning(JobRow.status)
+                ).first()
+                if row is None:
+                    continue
+                if row[0] == DELIVERING:
+                    s.execute(update(JobRow).where(JobRow.id == job_id).values(status=RENDERED))
+                claimed.append(job_id)
+        with self.session() as s:
+            orphans = s.scalars(
+                select(JobRow.id).where(
+                    JobRow.status == HELD,
+                    JobRow.updated_at < cutoff,
+                    ~select(HoldRow.id)
+                    .where(HoldRow.reference == JobRow.reference, HoldRow.released_at.is_(None))
+                    .exists(),
+                )
+            ).all()
+        for job_id in orphans:
+            resumed = RENDERED if self.letter_for_job(job_id) else ACCEPTED
+            if self.set_status(
+                job_id, resumed, "resumed", "held with no active hold", allowed_from=(HELD,)
+            ):
+                claimed.append(job_id)
+        return claimed
 
     def touch(self, job_ids: list[str]) -> None:
         with self.session() as s:
@@ -197,7 +297,9 @@ class Ledger:
     def oldest_unfinished(self) -> dt.datetime | None:
         with self.session() as s:
             return s.scalar(
-                select(func.min(JobRow.accepted_at)).where(JobRow.status.in_([ACCEPTED, RENDERED]))
+                select(func.min(JobRow.accepted_at)).where(
+                    JobRow.status.in_([ACCEPTED, RENDERED, DELIVERING])
+                )
             )
 
     def counts(self) -> dict[str, int]:
@@ -393,9 +495,20 @@ class LedgerAttemptLog(AttemptLog):
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
 
-    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> None:
+    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> object:
         with self.ledger.session() as s:
-            s.add(LoginAttemptRow(reference=reference, at=at, outcome=str(outcome)))
+            row = LoginAttemptRow(reference=reference, at=at, outcome=str(outcome))
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def settle(self, handle: object, outcome: Verdict) -> None:
+        with self.ledger.session() as s:
+            s.execute(
+                update(LoginAttemptRow)
+                .where(LoginAttemptRow.id == handle)
+                .values(outcome=str(outcome))
+            )
 
     def wrong_since(self, reference: str, since: dt.datetime) -> int:
         with self.ledger.session() as s:
@@ -428,6 +541,12 @@ def create_token(ledger: Ledger, name: str, scopes: set[str]) -> str:
         raise ValueError(f"scopes must be among {', '.join(sorted(SCOPES))}")
     token = "lt_" + secrets.token_urlsafe(32)
     with ledger.session() as s:
+        # a revoked token keeps its row (evidence) under another name, freeing its name
+        for old in s.scalars(
+            select(ApiTokenRow).where(ApiTokenRow.name == name, ApiTokenRow.revoked_at.is_not(None))
+        ):
+            old.name = f"{name[:40]}~revoked~{old.id}"
+        s.flush()
         s.add(
             ApiTokenRow(
                 name=name,

@@ -23,10 +23,10 @@ from channels.base import Outgoing, PermanentError, RetriableError
 from letters import metrics
 from letters.credentials import expiry_instant
 from letters.job import Job, JobRejected
-from letters.ledger import DELIVERED, FINAL, HELD, RENDERED
+from letters.ledger import ACCEPTED, DELIVERED, FINAL, HELD, RENDERED
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
-from letters.pipeline.intake import backdated
+from letters.pipeline.intake import not_today
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.produce import produce
 from letters.renderers import RenderError
@@ -49,7 +49,7 @@ def _hold(rt: Runtime, job: JobRow) -> bool:
     if reason is None:
         return False
     if job.status != HELD:
-        rt.ledger.set_status(job.id, HELD, "held", detail=reason)
+        rt.ledger.set_status(job.id, HELD, "held", detail=reason, allowed_from=(ACCEPTED, RENDERED))
     log.info("job %s held", job.id)
     return True
 
@@ -67,7 +67,7 @@ def render_stage(job_id: str) -> None:
         return
     if _hold(rt, job):
         return
-    stale = backdated(dt.date.fromisoformat(job.payload["letter_date"]), rt)
+    stale = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
     if stale:
         raise PermanentFailure(
             "letter_date_passed", f"the letter date passed while waiting: {stale}"
@@ -123,10 +123,33 @@ def deliver_stage(job_id: str) -> None:
         return
     if _hold(rt, job):
         return
-    available = registry.configured(rt.settings)
-    plan = route(Job.model_validate(job.payload), frozenset(available))
+    passed = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
+    if passed:  # held or retried past its date: its deadline and password no longer hold
+        raise PermanentFailure("letter_date_passed", f"not sent: {passed}")
     history = rt.ledger.history(job_id) or {}
     attempts = history.get("attempts") or []
+    done = next((a for a in attempts if a["status"] == "delivered"), None)
+    if done:  # delivered before a crash could record it on the job: never send again
+        rt.ledger.set_status(
+            job_id, DELIVERED, "delivered", detail=f"{done['channel']} {done['external_id']}"
+        )
+        return
+    if not rt.ledger.claim_delivery(job_id):
+        log.info("job %s is being delivered by another worker", job_id)
+        return
+    try:
+        _deliver(rt, job, letter, attempts)
+    except PermanentFailure:
+        raise
+    except BaseException:
+        rt.ledger.release_delivery(job_id)  # a retry (or the sweeper) may claim it again
+        raise
+
+
+def _deliver(rt: Runtime, job: JobRow, letter: LetterRow, attempts: list[dict[str, Any]]) -> None:
+    job_id = job.id
+    available = registry.configured(rt.settings)
+    plan = route(Job.model_validate(job.payload), frozenset(available))
     if not attempts:
         skipped = "; ".join(f"{c} ({why})" for c, why in plan.skipped)
         detail = " → ".join(plan.chain) + (f"; skipped: {skipped}" if skipped else "")
@@ -169,7 +192,8 @@ def deliver_stage(job_id: str) -> None:
                 "job %s: %s refused the letter for good (%s); next channel", job_id, name, exc.code
             )
             continue
-        rt.ledger.record_attempt(
+        rt.ledger.finish_delivery(
+            job_id,
             AttemptRow(
                 letter_id=letter.id,
                 channel=name,
@@ -177,9 +201,9 @@ def deliver_stage(job_id: str) -> None:
                 external_id=receipt.external_id,
                 receipt={**receipt.details, "via": receipt.channel},
                 at=at,
-            )
+            ),
+            detail=f"{name} {receipt.external_id}",
         )
-        rt.ledger.set_status(job_id, DELIVERED, "delivered", detail=f"{name} {receipt.external_id}")
         return
     raise PermanentFailure("no_channel", "every channel in the route refused the letter")
 

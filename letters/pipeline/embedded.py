@@ -121,6 +121,12 @@ def run(source: Path, settings: Settings, console: Console) -> int:
     return _summary(entries, runtime, console)
 
 
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
     table = Table(title="Letters")
     for heading in ("job", "kind", "status", "pages"):
@@ -156,7 +162,7 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
     ok = len(entries) - refused - failed
     console.print(
         f"{ok} accepted and handled, {refused} refused, {failed} failed. "
-        f"Ledger: {runtime.settings.database_url}. "
+        f"Ledger: {_safe_url(runtime.settings.database_url)}. "
         "See one job's history with `letters status JOB_ID`."
     )
     return 2 if refused else 1 if failed else 0

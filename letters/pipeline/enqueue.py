@@ -148,6 +148,10 @@ def read(path: Path) -> Iterator[tuple[int, Any]]:
                 yield 1, JobRejected([FieldError(field="(header)", reason=problem)])
                 return
             for row in reader:
+                if None in row:  # more cells than columns: an unquoted comma, most likely
+                    problem = "more cells than the header has columns (quote values with commas)"
+                    yield reader.line_num, JobRejected([FieldError(field="(row)", reason=problem)])
+                    continue
                 try:
                     yield reader.line_num, _csv_job(row)
                 except JobRejected as exc:

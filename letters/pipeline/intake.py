@@ -4,32 +4,53 @@ message never loses a job: the sweeper finds it in the ledger)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any
 
 from letters.job import FieldError, Job, JobRejected, parse, today_oslo
 from letters.ledger import HELD, RENDERED
+from letters.ledger.store import fingerprint_document
 from letters.pipeline.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
 
 
-def backdated(letter_date: dt.date, runtime: Runtime) -> str | None:
+def not_today(letter_date: dt.date, runtime: Runtime) -> str | None:
     """Why a letter with this date may not be sent today, or None. The deadline counts from
-    the letter date, so a letter sent after its date would give the debtor less than the
-    14 days it promises."""
+    the letter date, so a letter sent after its date gives the debtor less than the 14 days
+    it promises; and the rules (a claim overdue, a fee 14 days after the due date) were
+    checked against the letter date, so a letter sent before its date may break them."""
     today = today_oslo(runtime.settings)
-    if letter_date >= today:
+    if letter_date == today:
         return None
+    if letter_date < today:
+        return (
+            f"{letter_date.isoformat()} is before today ({today.isoformat()}): sent now, the "
+            "letter would give the debtor less time than it states; date it today (omit "
+            "letter_date for today)"
+        )
     return (
-        f"{letter_date.isoformat()} is before today ({today.isoformat()}): sent now, the "
-        "letter would give the debtor less time than it states; date it today or later "
-        "(omit letter_date for today)"
+        f"{letter_date.isoformat()} is after today ({today.isoformat()}): the rules were "
+        "checked for that day; submit the job on its letter date"
     )
 
 
+def _document(job: Job | dict[str, Any] | str | bytes) -> Any:
+    if isinstance(job, Job):
+        return job.model_dump(mode="json", exclude_unset=True)
+    if isinstance(job, str | bytes):
+        try:
+            return json.loads(job)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise JobRejected(
+                [FieldError(field="(job)", reason=f"not valid JSON: {exc}")]
+            ) from None
+    return job
+
+
 def _not_backdated(job: Job, runtime: Runtime) -> None:
-    reason = backdated(job.letter_date, runtime)
+    reason = not_today(job.letter_date, runtime)
     if reason:
         raise JobRejected([FieldError(field="letter_date", reason=reason)], job.id)
 
@@ -44,9 +65,13 @@ def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = No
     from letters.pipeline.actors import render_letter
 
     rt = runtime or get_runtime()
-    valid = parse(job)
+    document = _document(job)
+    digest = fingerprint_document(document)  # the job as sent, before defaults
+    if isinstance(document, dict) and "letter_date" not in document:
+        document = {**document, "letter_date": today_oslo(rt.settings).isoformat()}
+    valid = parse(document)
     _not_backdated(valid, rt)
-    row, created = rt.ledger.accept(valid)
+    row, created = rt.ledger.accept(valid, digest)
     if created:
         render_letter.send(valid.id)
     return row.letter_id
@@ -75,7 +100,7 @@ def release(reference: str, reason: str, runtime: Runtime | None = None) -> list
     held = rt.ledger.release_hold(reference, reason)
     for job_id in held:
         status = RENDERED if rt.ledger.letter_for_job(job_id) else "accepted"
-        rt.ledger.set_status(job_id, status, "resumed")
+        rt.ledger.set_status(job_id, status, "resumed", allowed_from=(HELD,))
         render_letter.send(job_id)
     return held
 
@@ -87,9 +112,8 @@ def sweep(older_than: dt.timedelta | None = None, runtime: Runtime | None = None
 
     rt = runtime or get_runtime()
     age = older_than or dt.timedelta(seconds=rt.settings.stale_after_seconds)
-    stale = [j for j in rt.ledger.stale(age) if j]
+    stale = rt.ledger.claim_stale(age)
     if stale:
-        rt.ledger.touch(stale)
         for job_id in stale:
             render_letter.send(job_id)
         log.info("sweeper re-enqueued %d job(s)", len(stale))
