@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     stale_after_seconds: int = Field(300, ge=5)
     #: Retries for transient errors, with exponential backoff between them.
     max_retries: int = Field(5, ge=0)
+    #: Transient failures of one channel (an SMTP server down, say) before the letter moves
+    #: to the next channel in its route; delivery retries back off up to 10 minutes apart.
+    channel_attempts: int = Field(6, ge=1)
     #: A stage taking longer than this is stopped and retried.
     stage_time_limit_seconds: int = Field(120, ge=1)
     #: Where ``letters worker`` serves its Prometheus metrics (127.0.0.1).

@@ -83,3 +83,23 @@ def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: Any) 
     history = pipeline.runtime.ledger.history(job["id"])
     attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
     assert attempts == [("email", "failed", "smtp_550"), ("print", "delivered", None)]
+
+
+def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None:
+    pipeline, inbox = mail_pipeline
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(update={"channel_attempts": 2})
+    inbox.answer = "451 4.3.0 mail system down"
+    job = load_job("reminder.en")  # consents to e-mail
+    job["debtor"]["consents"] = {"digipost": False, "email": True}
+    job["debtor"]["email"] = "ola.hansen@example.no"
+    letter_id = pipeline.submit(job)
+    pipeline.drain()  # includes the retry after its backoff
+    assert pipeline.status(job["id"]) == "delivered"
+    assert (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+    history = pipeline.runtime.ledger.history(job["id"])
+    attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
+    assert attempts == [
+        ("email", "failed", "smtp_451"),
+        ("email", "failed", "smtp_451"),
+        ("print", "delivered", None),
+    ]

@@ -157,6 +157,12 @@ def _deliver(rt: Runtime, job: JobRow, letter: LetterRow, attempts: list[dict[st
         for channel, why in plan.skipped:
             log.info("job %s: %s skipped: %s", job_id, channel, why)
     refused = {a["channel"] for a in attempts if a["error_class"] == "PermanentError"}
+    for name in plan.chain:  # a channel down for long enough counts as refusing
+        transient = sum(
+            1 for a in attempts if a["channel"] == name and a["error_class"] == "RetriableError"
+        )
+        if name != plan.chain[-1] and transient >= rt.settings.channel_attempts:
+            refused.add(name)
     pdf = rt.archive.get(letter.pdf_sha256)
     debtor = job.payload["debtor"]
     outgoing = Outgoing(
@@ -186,7 +192,12 @@ def _deliver(rt: Runtime, job: JobRow, letter: LetterRow, attempts: list[dict[st
                     at=at,
                 )
             )
-            if isinstance(exc, RetriableError):
+            tries = 1 + sum(
+                1 for a in attempts if a["channel"] == name and a["error_class"] == "RetriableError"
+            )
+            if isinstance(exc, RetriableError) and (
+                name == plan.chain[-1] or tries < rt.settings.channel_attempts
+            ):
                 raise  # the same channel again, after a backoff
             log.info(
                 "job %s: %s refused the letter for good (%s); next channel", job_id, name, exc.code
@@ -221,7 +232,16 @@ render_letter = dramatiq.actor(
     actor_name="render_letter", queue_name=RENDER_QUEUE, priority=10, **_options
 )(render_stage)
 deliver_letter = dramatiq.actor(
-    actor_name="deliver_letter", queue_name=DELIVER_QUEUE, priority=0, **_options
+    actor_name="deliver_letter",
+    queue_name=DELIVER_QUEUE,
+    priority=0,
+    **{
+        **_options,
+        # a channel may be down for a while: back off longer, and move on after
+        # channel_attempts tries (see _deliver), before Dramatiq gives up
+        "max_retries": max(_settings.max_retries, _settings.channel_attempts * 3),
+        "max_backoff": 600_000,
+    },
 )(deliver_stage)
 
 __all__ = ["RENDERED", "PermanentFailure", "deliver_letter", "render_letter"]
