@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from pathlib import Path
 from tests.conftest import FIXTURES, ROOT
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``letters ARGS`` in a subprocess, with extra environment variables."""
     return subprocess.run(
         [sys.executable, "-m", "letters", *map(str, args)],
         capture_output=True,
@@ -19,6 +21,7 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=300,
         check=False,
+        env={**os.environ, **env},
     )
 
 
@@ -102,7 +105,6 @@ def test_no_password_in_cli_output(tmp_path: Path) -> None:
 
 def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> None:
     import csv
-    import os
 
     from letters.pipeline.enqueue import CSV_COLUMNS
 
@@ -126,19 +128,12 @@ def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> Non
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    env = dict(
-        os.environ,
+    result = run(
+        "enqueue",
+        path,
         DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}",
         LETTERS_BROKER="stub",
         LETTERS_CLOCK_DATE="2026-11-20",
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "letters", "enqueue", str(path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
     )
     assert result.returncode == 2
     assert "2 accepted, 1 refused" in result.stdout
@@ -146,19 +141,9 @@ def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> Non
 
 
 def test_a_revoked_tokens_name_can_be_used_again(tmp_path: Path) -> None:
-    import os
-
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}")
 
     def token(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "letters", "token", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=False,
-        )
+        return run("token", *args, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}")
 
     first = token("create", "billing", "--scopes", "submit")
     assert first.returncode == 0 and first.stdout.startswith("lt_")
@@ -169,18 +154,11 @@ def test_a_revoked_tokens_name_can_be_used_again(tmp_path: Path) -> None:
 
 
 def test_enqueue_csv_refuses_a_row_with_extra_cells(tmp_path: Path) -> None:
-    import os
 
     path = tmp_path / "jobs.csv"
     path.write_text("id,kind\njob-1,reminder,surplus\n")
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}", LETTERS_BROKER="stub")
-    result = subprocess.run(
-        [sys.executable, "-m", "letters", "enqueue", str(path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
+    result = run(
+        "enqueue", path, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}", LETTERS_BROKER="stub"
     )
     assert result.returncode == 2
     assert f"{path}:2: (row): more cells than the header has columns" in result.stderr

@@ -344,6 +344,22 @@ class Ledger:
         with self.session() as s:
             return s.scalar(select(LetterRow).where(LetterRow.job_id == job_id))
 
+    def attempts(self, letter_id: str) -> list[dict[str, Any]]:
+        """A letter's delivery attempts, oldest first (what the deliver stage needs)."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(AttemptRow).where(AttemptRow.letter_id == letter_id).order_by(AttemptRow.id)
+            )
+            return [
+                {
+                    "channel": a.channel,
+                    "status": a.status,
+                    "error_class": a.error_class,
+                    "external_id": a.external_id,
+                }
+                for a in rows
+            ]
+
     def record_attempt(self, attempt: AttemptRow) -> None:
         with self.session() as s:
             s.add(attempt)

@@ -126,8 +126,7 @@ def deliver_stage(job_id: str) -> None:
     passed = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
     if passed:  # held or retried past its date: its deadline and password no longer hold
         raise PermanentFailure("letter_date_passed", f"not sent: {passed}")
-    history = rt.ledger.history(job_id) or {}
-    attempts = history.get("attempts") or []
+    attempts = rt.ledger.attempts(letter.id)
     done = next((a for a in attempts if a["status"] == "delivered"), None)
     if done:  # delivered before a crash could record it on the job: never send again
         rt.ledger.set_status(
