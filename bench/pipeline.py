@@ -88,7 +88,7 @@ def run(processes: int, count: int, redis_url: str) -> dict[str, float]:
         "REDIS_URL": redis_url,
         "DATABASE_URL": database(),
         "LETTERS_ARCHIVE_DIR": str(tmp / "archive"),
-        "LETTERS_OUTBOX_DIR": str(tmp / "outbox"),
+        "LETTERS_PRINTING__FOLDER": str(tmp / "print"),
         "LETTERS_METRICS_PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="letters-metrics-"),
         "LETTERS_CLOCK_DATE": "2026-11-20",  # the fixtures' letter date

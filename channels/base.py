@@ -7,8 +7,10 @@ it to the next channel). Each carries a short machine-readable ``code``.
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 
@@ -27,8 +29,30 @@ class PermanentError(ChannelError):
 
 
 @dataclass(frozen=True)
+class PostalAddress:
+    """Where a printed letter goes: the debtor's name and address as the job gave them."""
+
+    name: str
+    lines: tuple[str, ...]
+    postal_code: str
+    city: str
+    country: str = "NO"  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True)
+class PaymentDetails:
+    """What the debtor is asked to pay (Digipost's inkasso data-type carries it)."""
+
+    due_date: dt.date
+    amount: Decimal
+    account: str  # 11 digits, no separators
+    kid: str  # digits, no separators
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """A letter ready for a channel: its ids, the PDF and the recipient's name."""
+    """A letter ready for a channel: its ids, the PDF and what a channel needs to address
+    it. Never the password (only inside the PDF)."""
 
     letter_id: str
     job_id: str
@@ -37,6 +61,15 @@ class Outgoing:
     pdf: bytes
     language: str = "nb"
     email: str | None = None
+    kind: str = "reminder"
+    letter_date: dt.date | None = None
+    #: A short title for the letter (Digipost subject, e.g. "Inkassovarsel").
+    subject: str = ""
+    address: PostalAddress | None = None
+    national_id: str | None = None
+    org_number: str | None = None
+    payment: PaymentDetails | None = None
+    page_count: int = 1
 
 
 @dataclass(frozen=True)

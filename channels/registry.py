@@ -1,28 +1,37 @@
-"""The channels configured in this installation, by routing name."""
+"""The channels configured in this installation, by routing name.
+
+Print (the print batch) is always there; e-mail when an SMTP host is set; Digipost when
+its API address is set. A channel without configuration is left out, and routing says so.
+"""
 
 from __future__ import annotations
 
 import ssl
+from typing import TYPE_CHECKING
 
 from channels.base import Channel
-from channels.outbox import OutboxChannel
-from letters.settings import Settings
 
-_built: tuple[Settings, dict[str, Channel]] | None = None
+if TYPE_CHECKING:
+    from letters.pipeline.runtime import Runtime
+
+_built: tuple[object, dict[str, Channel]] | None = None
 
 
-def configured(settings: Settings) -> dict[str, Channel]:
-    """Print (for now the local outbox, until print batches exist) is always there; e-mail
-    when an SMTP host is set; Digipost once its client exists. Built once per settings
-    object, not per letter (a TLS context and a template environment are not free)."""
+def configured(runtime: Runtime) -> dict[str, Channel]:
+    """Built once per runtime (settings and ledger), not per letter: a TLS context, a
+    template environment and an HTTP connection pool are not free."""
     global _built
-    if _built is None or _built[0] is not settings:
-        _built = (settings, _build(settings))
+    if _built is None or _built[0] is not runtime:
+        _built = (runtime, _build(runtime))
     return _built[1]
 
 
-def _build(settings: Settings) -> dict[str, Channel]:
-    out: dict[str, Channel] = {"print": OutboxChannel(settings.outbox_dir)}
+def _build(runtime: Runtime) -> dict[str, Channel]:
+    from channels.printing.channel import PrintChannel
+    from letters.ledger.batches import Batches
+
+    settings = runtime.settings
+    out: dict[str, Channel] = {"print": PrintChannel(Batches(runtime.ledger), settings)}
     if settings.smtp.host:
         from channels.email import EmailChannel
 

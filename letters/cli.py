@@ -170,7 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.source.exists():
         err.print(f"{args.source}: no such file or folder", markup=False)
         return BAD_INPUT
-    return run(args.source, get_settings(), out)
+    return run(args.source, get_settings(), out, close_batch=not args.keep_batch_open)
 
 
 def _ledger() -> Any:
@@ -182,7 +182,37 @@ def _ledger() -> Any:
     return ledger
 
 
+def _overview(as_json: bool) -> int:
+    view = _ledger().overview()
+    if as_json:
+        out.print_json(json.dumps(view))
+        return OK
+    jobs = ", ".join(f"{n} {status}" for status, n in sorted(view["jobs"].items())) or "none"
+    out.print(f"jobs: {jobs}", markup=False)
+    by_channel = view["delivered_by_channel"]
+    delivered = ", ".join(f"{n} by {c}" for c, n in sorted(by_channel.items())) or "none"
+    out.print(f"delivered: {delivered}", markup=False)
+    table = Table(title="Print batches (newest first)")
+    for heading in ("batch", "status", "letters", "pages", "sheets", "closed", "folder"):
+        table.add_column(heading, overflow="fold")
+    for b in view["print_batches"]:
+        table.add_row(
+            b["id"],
+            b["status"],
+            str(b["letters"]),
+            str(b["pages"] or ""),
+            str(b["sheets"] or ""),
+            b["closed_at"] or "",
+            b["folder"] or "",
+        )
+    out.print(table)
+    out.print("One job's history: `letters status JOB_ID`.")
+    return OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    if args.job_id is None:
+        return _overview(args.json)
     history = _ledger().history(args.job_id)
     if history is None:
         err.print(f"no job {args.job_id!r} in the ledger", markup=False)
@@ -212,6 +242,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     for a in history["attempts"]:
         detail = a["external_id"] or f"{a['error_code']}: {a['error']}"
         rows.append((a["at"], f"{a['channel']} {a['status']}", detail or ""))
+    batch = history.get("print_batch")
+    if batch:
+        rows.append((batch["joined_at"], f"print batch {batch['id']}", f"now {batch['status']}"))
+        if batch["closed_at"]:
+            rows.append((batch["closed_at"], "print batch closed", batch["folder"] or ""))
+        if batch["handed_off_at"]:
+            rows.append((batch["handed_off_at"], "print batch handed off", batch["id"]))
     for h in history["holds"]:
         rows.append((h["placed_at"], "hold placed", h["reason"]))
         if h["released_at"]:
@@ -219,6 +256,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     for row in sorted(rows, key=lambda r: r[0]):
         table.add_row(*row)
     out.print(table)
+    return OK
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from channels.printing.batch import BatchCloser, BatchError
+    from letters.pipeline.runtime import Runtime
+
+    closer = BatchCloser(Runtime.from_settings())
+    if args.action == "list":
+        return _overview(as_json=False)
+    try:
+        closed = closer.close(args.batch)
+    except BatchError as exc:
+        err.print(str(exc), markup=False)
+        return BAD_INPUT
+    if not closed:
+        out.print("no open print batch: nothing to close")
+    for b in closed:
+        how = "was already written; recorded as closed" if b.adopted else "closed"
+        out.print(
+            f"print batch {b.id} {how}: {b.letters} letter(s), {b.pages} page(s), "
+            f"{b.sheets} sheet(s) in {len(b.files)} file(s) → {b.folder}",
+            markup=False,
+        )
+    for receipt in closer.hand_off():
+        out.print(f"print batch {receipt['batch']} handed off: {receipt['target']}", markup=False)
     return OK
 
 
@@ -381,6 +444,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_render)
     p = sub.add_parser("run", help="run the whole pipeline in this process (no services)")
     p.add_argument("source", type=Path, help="JOBS.jsonl, a folder of *.json jobs, or one")
+    p.add_argument(
+        "--keep-batch-open",
+        action="store_true",
+        help="leave the print batch open (default: close it at the end)",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("enqueue", help="hand a JSONL or CSV file of jobs to the workers (Redis)")
     p.add_argument("file", type=Path)
@@ -391,10 +459,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=1, help="threads per process (rendering is CPU-bound)"
     )
     p.set_defaults(func=cmd_worker)
-    p = sub.add_parser("status", help="a job's whole history from the ledger")
-    p.add_argument("job_id")
+    p = sub.add_parser(
+        "status", help="a job's whole history; without a job id, an overview with print batches"
+    )
+    p.add_argument("job_id", nargs="?")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_status)
+    p = sub.add_parser("batch", help="print batches: close the open one, or list them")
+    p.add_argument("action", choices=["close", "list"])
+    p.add_argument("--batch", help="close this batch (default: the open one)")
+    p.set_defaults(func=cmd_batch)
     for name, text in (
         ("hold", "hold a case: none of its letters go out"),
         ("release", "release a case's holds; its letters continue"),

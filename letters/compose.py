@@ -131,6 +131,17 @@ def address_lines(job: Job) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def amount_due(job: Job) -> Decimal:
+    """What the letter asks the debtor to pay: principal, interest and fees of every claim."""
+    return sum(
+        (
+            c.principal + (c.interest or Decimal("0")) + sum((f.amount for f in c.fees), Decimal(0))
+            for c in job.claims
+        ),
+        Decimal("0"),
+    )
+
+
 def _fee_label(code: str, label: str | None, language: str) -> str:
     if label:
         return label
@@ -188,7 +199,7 @@ def compose(job: Job, settings: Settings | None = None) -> Composed:
         total_principal=total_principal,
         total_interest=total_interest,
         total_fees=total_fees,
-        total=total_principal + total_interest + total_fees,
+        total=amount_due(job),
         interest_rate=rate,
         due_date=rules.due_date(job),
         account_number=account.format(job.payment.account_number),

@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 from stdnum.no import orgnr
 
+from channels.printing.handoff import HandoffSettings
 from letters.numbers.kid import Scheme
 
 
@@ -74,6 +75,26 @@ class Window(BaseModel):
     height: float = 35
 
 
+class Printing(BaseModel):
+    """Print batches for the print vendor."""
+
+    #: Closed batches are written here, one folder per batch (``PB000001/``).
+    folder: Path = Path("out/print")
+    #: Printed on both sides: a letter of n pages takes ceil(n/2) sheets.
+    duplex: bool = True
+    #: Letters of up to this many sheets are folded into C5 window envelopes; thicker ones
+    #: go flat in C4 envelopes. The two are written to separate files for the inserter.
+    c5_max_sheets: int = Field(5, ge=1)
+    #: At most this many letters per PDF file (bounded memory while closing, and files a
+    #: vendor's RIP handles comfortably).
+    letters_per_file: int = Field(1000, ge=1, le=20_000)
+    #: The worker closes the open batch every day at this Oslo time (HH:MM); none: only
+    #: ``letters batch close`` closes batches.
+    cutoff: dt.time | None = None
+    #: Where closed batches go: nowhere (the vendor reads ``folder``), a drop folder, or SFTP.
+    handoff: HandoffSettings = HandoffSettings()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LETTERS_",
@@ -85,6 +106,7 @@ class Settings(BaseSettings):
     sender: Sender = Sender()
     window: Window = Window()
     smtp: Smtp = Smtp()
+    printing: Printing = Printing()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"
     password_length: int = Field(12, ge=10, le=40)
@@ -116,8 +138,6 @@ class Settings(BaseSettings):
     )
     #: Content-addressed store of every rendered PDF.
     archive_dir: Path = Path("var/archive")
-    #: Where the local outbox channel drops letters until real channels are configured.
-    outbox_dir: Path = Path("out/outbox")
     #: A job with no progress for this long is enqueued again by the sweeper.
     stale_after_seconds: int = Field(300, ge=5)
     #: Retries for transient errors, with exponential backoff between them.

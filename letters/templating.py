@@ -169,3 +169,15 @@ def render_html(letter: Letter, env: ImmutableSandboxedEnvironment | None = None
     template = env.get_template(f"{letter.kind}.{letter.language}.html")
     context: dict[str, Any] = {"letter": letter, "sender": letter.sender}
     return template.render(context)
+
+
+@cache
+def letter_title(kind: str, language: str) -> str:
+    """The letter's heading as its template words it (the subject of a Digipost message).
+
+    >>> letter_title("collection_notice", "nb"), letter_title("reminder", "en")
+    ('Inkassovarsel', 'Payment reminder')
+    """
+    template = _environment().get_template(f"{kind}.{language}.html")
+    block = template.blocks["title"]
+    return "".join(block(template.new_context({}))).strip()

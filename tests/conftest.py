@@ -66,7 +66,7 @@ from pypdf import PdfReader  # noqa: E402
 
 from letters.pipeline import broker as brokers  # noqa: E402
 from letters.pipeline.runtime import Runtime, set_runtime  # noqa: E402
-from letters.settings import Settings  # noqa: E402
+from letters.settings import Printing, Settings  # noqa: E402
 
 
 class Recorder(dramatiq.Middleware):
@@ -116,6 +116,28 @@ class Pipeline:
             ):
                 return
 
+    def pdf(self, letter_id: str) -> bytes:
+        """The letter's PDF as archived (what every channel was given)."""
+        letter = self.runtime.ledger.letter(letter_id)
+        assert letter is not None, f"no letter {letter_id}"
+        return self.runtime.archive.get(letter.pdf_sha256)
+
+    def in_print(self, letter_id: str) -> str | None:
+        """The print batch the letter joined, if any."""
+        from letters.ledger.batches import Batches
+
+        batch = Batches(self.runtime.ledger).of_letter(letter_id)
+        return batch.id if batch else None
+
+    def printed(self) -> list[str]:
+        """Every letter in a print batch, sorted."""
+        from sqlalchemy import select
+
+        from letters.ledger.models import PrintBatchLetterRow
+
+        with self.runtime.ledger.session() as s:
+            return sorted(s.scalars(select(PrintBatchLetterRow.letter_id)))
+
     def status(self, job_id: str) -> str:
         row = self.runtime.ledger.job(job_id)
         assert row is not None
@@ -140,7 +162,7 @@ def pipeline(tmp_path: Path, worker: Worker) -> Iterator[Pipeline]:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'ledger.db'}",
         archive_dir=tmp_path / "archive",
-        outbox_dir=tmp_path / "outbox",
+        printing=Printing(folder=tmp_path / "print"),
         clock_date=FIXTURE_DATE,  # the fixtures are dated 2026-11-20
     )
     runtime = Runtime.from_settings(settings)

@@ -124,7 +124,7 @@ def test_login_check_locks_after_five_wrong_tries(api: Any) -> None:
     job = load_job("reminder.nb")
     letter_id = client.post("/v1/jobs", json=job, headers=auth(tokens["all"])).json()["letter_id"]
     pipeline.drain()
-    password = password_on((pipeline.tmp / "outbox" / f"{letter_id}.pdf").read_bytes())
+    password = password_on(pipeline.pdf(letter_id))
 
     def check(pw: str) -> str:
         r = client.post(

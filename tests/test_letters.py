@@ -8,6 +8,8 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from letters.produce import Produced
@@ -230,3 +232,23 @@ def test_template_metadata_is_recorded(produced: dict[str, Produced]) -> None:
     assert info.name == "reminder.nb.html"
     assert info.version == "1.0" and info.renderer == "weasyprint"
     assert len(info.sha256) == 64
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.from_regex(r"(99|00|[0-9]{2})[0-9]{18}", fullmatch=True))
+def test_letter_id_bars_scan_as_the_id(value: str) -> None:
+    """The bars drawn for a letter id read back as that id (python-barcode alone loses a
+    leading "99")."""
+    import zxingcpp
+    from PIL import Image, ImageDraw
+
+    from letters.barcodes import modules
+
+    bars = modules(value)
+    scale, quiet = 3, 30
+    image = Image.new("L", (len(bars) * scale + 2 * quiet, 60), 255)
+    draw = ImageDraw.Draw(image)
+    for i, m in enumerate(bars):
+        if m == "1":
+            draw.rectangle([quiet + i * scale, 5, quiet + (i + 1) * scale - 1, 54], fill=0)
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [value]

@@ -21,15 +21,13 @@ def test_every_fixture_ends_in_exactly_one_delivered_letter(pipeline: Pipeline) 
     jobs = [json.loads(p.read_text("utf-8")) for p in JOB_FILES]
     letter_ids = [pipeline.submit(job) for job in jobs]
     pipeline.drain()
-    outbox = sorted((pipeline.tmp / "outbox").glob("*.pdf"))
-    assert [p.stem for p in outbox] == sorted(letter_ids)
+    assert pipeline.printed() == sorted(letter_ids)  # every letter in the print batch, once
     for job, letter_id in zip(jobs, letter_ids, strict=True):
         assert pipeline.status(job["id"]) == DELIVERED
         letter = pipeline.runtime.ledger.letter_for_job(job["id"])
         assert letter is not None and letter.id == letter_id
-        pdf = (pipeline.tmp / "outbox" / f"{letter_id}.pdf").read_bytes()
+        pdf = pipeline.pdf(letter_id)
         assert hashlib.sha256(pdf).hexdigest() == letter.pdf_sha256
-        assert pipeline.runtime.archive.get(letter.pdf_sha256) == pdf
         history = pipeline.runtime.ledger.history(job["id"])
         assert history is not None
         events = [e["event"] for e in history["events"]]
@@ -67,7 +65,7 @@ def test_a_redelivered_render_message_makes_no_second_letter(pipeline: Pipeline)
         after.pdf_sha256,
         after.password_hash,
     )
-    assert len(list((pipeline.tmp / "outbox").glob("*.pdf"))) == 1
+    assert len(pipeline.printed()) == 1
 
 
 def test_a_hold_stops_the_letter_and_a_release_sends_it(pipeline: Pipeline) -> None:
@@ -78,11 +76,11 @@ def test_a_hold_stops_the_letter_and_a_release_sends_it(pipeline: Pipeline) -> N
     letter_id = pipeline.submit(job)
     pipeline.drain()
     assert pipeline.status(job["id"]) == HELD
-    assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+    assert pipeline.in_print(letter_id) is None
     assert release(job["reference"], "payment not found", pipeline.runtime) == [job["id"]]
     pipeline.drain()
     assert pipeline.status(job["id"]) == DELIVERED
-    assert (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+    assert pipeline.in_print(letter_id)
     history = pipeline.runtime.ledger.history(job["id"])
     assert history is not None
     events = [e["event"] for e in history["events"]]
@@ -100,7 +98,7 @@ def test_a_letter_failing_the_print_check_fails_once_with_its_reason(
     assert row is not None and row.status == FAILED
     assert row.error_class == "PermanentFailure:print_safety"
     assert "3 pages; at most 2 are allowed" in (row.error or "")
-    assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+    assert pipeline.in_print(letter_id) is None
     assert pipeline.runtime.ledger.letter_for_job(job["id"]) is None
 
 
@@ -125,7 +123,7 @@ def test_no_plaintext_password_outside_the_letter(
     jobs = [load_job("reminder.nb"), load_job("payment_request.en")]
     ids = [pipeline.submit(job) for job in jobs]
     pipeline.drain()
-    passwords = [password_on((pipeline.tmp / "outbox" / f"{i}.pdf").read_bytes()) for i in ids]
+    passwords = [password_on(pipeline.pdf(i)) for i in ids]
     assert all(len(p) >= 10 for p in passwords)
     dump = "\n".join(pipeline.runtime.ledger.engine.raw_connection().driver_connection.iterdump())
     messages = b"\n".join(recorder.bodies).decode()
@@ -171,7 +169,7 @@ def test_a_held_letter_whose_date_passes_fails_instead_of_going_out_late(
     row = pipeline.runtime.ledger.job(job["id"])
     assert row is not None and row.status == FAILED
     assert row.error_class == "PermanentFailure:letter_date_passed"
-    assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+    assert pipeline.in_print(letter_id) is None
 
 
 def test_a_letter_dated_after_today_is_refused_at_intake(pipeline: Pipeline) -> None:
@@ -211,7 +209,7 @@ def test_a_letter_held_after_rendering_is_not_sent_once_its_date_passed(
     assert row is not None and row.status == FAILED
     assert row.error_class == "PermanentFailure:letter_date_passed"
     assert deliver_stage(job["id"]) is None  # final: nothing more happens
-    assert not list((pipeline.tmp / "outbox").glob("*.pdf"))
+    assert not pipeline.printed()
 
 
 def test_a_delivery_recorded_before_a_crash_is_never_sent_again(pipeline: Pipeline) -> None:
@@ -219,14 +217,13 @@ def test_a_delivery_recorded_before_a_crash_is_never_sent_again(pipeline: Pipeli
     from letters.pipeline.actors import deliver_stage
 
     job = load_job("reminder.en")
-    letter_id = pipeline.submit(job)
+    pipeline.submit(job)
     pipeline.drain()
     # the crash: the attempt was recorded, the job's status was not
     pipeline.runtime.ledger.set_status(job["id"], RENDERED, "test", allowed_from=(DELIVERED,))
-    (pipeline.tmp / "outbox" / f"{letter_id}.pdf").unlink()
     deliver_stage(job["id"])
     assert pipeline.status(job["id"]) == DELIVERED
-    assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()  # not sent again
+    assert len(pipeline.printed()) == 1
     history = pipeline.runtime.ledger.history(job["id"])
     assert [a["status"] for a in history["attempts"]] == ["delivered"]
 

@@ -65,7 +65,7 @@ def test_a_consenting_debtor_gets_the_letter_by_email_only(mail_pipeline: Any) -
     [(recipients, msg)] = inbox.received
     assert recipients == [job["debtor"]["email"]]
     assert f"letter-{letter_id}" in msg["Message-ID"]
-    assert not (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()  # exactly one channel
+    assert pipeline.in_print(letter_id) is None  # exactly one channel
     history = pipeline.runtime.ledger.history(job["id"])
     assert [(a["channel"], a["status"]) for a in history["attempts"]] == [("email", "delivered")]
     routed = next(e for e in history["events"] if e["event"] == "routed")
@@ -79,7 +79,7 @@ def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: Any) 
     letter_id = pipeline.submit(job)
     pipeline.drain()
     assert pipeline.status(job["id"]) == "delivered"
-    assert (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+    assert pipeline.in_print(letter_id)
     history = pipeline.runtime.ledger.history(job["id"])
     attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
     assert attempts == [("email", "failed", "smtp_550"), ("print", "delivered", None)]
@@ -95,7 +95,7 @@ def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None
     letter_id = pipeline.submit(job)
     pipeline.drain()  # includes the retry after its backoff
     assert pipeline.status(job["id"]) == "delivered"
-    assert (pipeline.tmp / "outbox" / f"{letter_id}.pdf").exists()
+    assert pipeline.in_print(letter_id)
     history = pipeline.runtime.ledger.history(job["id"])
     attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
     assert attempts == [

@@ -7,7 +7,7 @@ These start `letters worker` and `letters enqueue` as a newcomer would, in subpr
 from __future__ import annotations
 
 import copy
-import hashlib
+import csv
 import json
 import os
 import re
@@ -26,10 +26,14 @@ import pytest
 import redis
 from sqlalchemy import func, select, text
 
+from channels.printing.batch import BatchCloser
+from letters.archive import Archive
 from letters.job import JobRejected, parse
 from letters.ledger import DELIVERED, Ledger
 from letters.ledger.models import LetterRow
 from letters.ledger.store import fingerprint_document
+from letters.pipeline.runtime import Runtime
+from letters.settings import Printing, Settings
 from tests.conftest import JOB_FILES, ROOT, load_job
 from tests.services import _free_port as free_port
 from tests.services import postgres_database, redis_url
@@ -101,7 +105,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         "REDIS_URL": url,
         "DATABASE_URL": database,
         "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
-        "LETTERS_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
         "LETTERS_SWEEP_INTERVAL_SECONDS": "2",
         "LETTERS_STALE_AFTER_SECONDS": "10",
         "LETTERS_REDIS_HEARTBEAT_TIMEOUT_MS": "5000",
@@ -141,10 +145,16 @@ def assert_exactly_one_letter_per_job(setup: Setup, jobs: list[dict[str, Any]]) 
     assert letters == distinct == len(jobs)
     statuses = setup.ledger.statuses([j["id"] for j in jobs])
     assert set(statuses.values()) == {DELIVERED}
-    outbox = setup.tmp / "outbox"
-    assert len(list(outbox.glob("*.pdf"))) == len(jobs)
-    for letter_id, sha in rows:
-        assert hashlib.sha256((outbox / f"{letter_id}.pdf").read_bytes()).hexdigest() == sha
+    # what the print vendor gets: every letter exactly once, the PDF that was archived
+    settings = Settings(
+        database_url=setup.env["DATABASE_URL"],
+        archive_dir=setup.tmp / "archive",
+        printing=Printing(folder=setup.tmp / "print"),
+    )
+    [closed] = BatchCloser(Runtime(settings, setup.ledger, Archive(settings.archive_dir))).close()
+    with (closed.folder / "manifest.csv").open(encoding="utf-8") as fh:
+        manifest = [(r["letter_id"], r["sha256"]) for r in csv.DictReader(fh)]
+    assert sorted(manifest) == sorted(rows)
 
 
 def test_sigkill_mid_run_then_restart_gives_exactly_one_letter_per_job(setup: Setup) -> None:

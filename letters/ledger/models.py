@@ -148,3 +148,43 @@ class ApiTokenRow(Base):
     scopes: Mapped[str] = mapped_column(String(128))  # space-separated
     created_at: Mapped[dt.datetime] = mapped_column()
     revoked_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class PrintBatchRow(Base):
+    """A print batch for the print vendor: open (letters join it) → closing → closed (its
+    folder written, READY last) → handed_off (in the vendor's drop folder or SFTP)."""
+
+    __tablename__ = "print_batches"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # PB000001
+    sequence: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    #: 1 while the batch is open, NULL after: the unique index allows one open batch only.
+    open_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
+    opened_at: Mapped[dt.datetime] = mapped_column()
+    closing_at: Mapped[dt.datetime | None] = mapped_column()
+    #: Renewed while a process writes the batch; a lease older than a few minutes means
+    #: that process died and another may resume the close.
+    lease_at: Mapped[dt.datetime | None] = mapped_column()
+    closed_at: Mapped[dt.datetime | None] = mapped_column()
+    handed_off_at: Mapped[dt.datetime | None] = mapped_column()
+    letters: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    sheets: Mapped[int] = mapped_column(Integer, default=0)
+    folder: Mapped[str | None] = mapped_column(Text)
+    sums_sha256: Mapped[str | None] = mapped_column(String(64))
+    handoff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PrintBatchLetterRow(Base):
+    """A letter in a print batch: a letter joins one batch only, ever (primary key)."""
+
+    __tablename__ = "print_batch_letters"
+    __table_args__ = (Index("ix_print_batch_letters_batch_sort", "batch_id", "sort_key"),)
+
+    letter_id: Mapped[str] = mapped_column(ForeignKey("letters.id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("print_batches.id"))
+    #: Postal order: Norwegian addresses by postal code, then foreign ones by country.
+    sort_key: Mapped[str] = mapped_column(String(40))
+    page_count: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[dt.datetime] = mapped_column()

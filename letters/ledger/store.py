@@ -34,6 +34,8 @@ from letters.ledger.models import (
     JobRow,
     LetterRow,
     LoginAttemptRow,
+    PrintBatchLetterRow,
+    PrintBatchRow,
 )
 from letters.numbers import reference as case_reference
 from letters.rules import OSLO
@@ -476,7 +478,60 @@ class Ledger:
                     }
                     for a in letter.attempts
                 ]
+                member = s.get(PrintBatchLetterRow, letter.id)
+                batch = s.get(PrintBatchRow, member.batch_id) if member else None
+                if batch is not None:
+                    out["print_batch"] = {
+                        "id": batch.id,
+                        "status": batch.status,
+                        "joined_at": _iso(member.joined_at) if member else None,
+                        "closed_at": _iso(batch.closed_at),
+                        "handed_off_at": _iso(batch.handed_off_at),
+                        "folder": batch.folder,
+                    }
             return out
+
+    def overview(self) -> dict[str, Any]:
+        """Jobs by status, deliveries by channel and the newest print batches."""
+        with self.session() as s:
+            jobs = dict(
+                s.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all()
+            )
+            channels = dict(
+                s.execute(
+                    select(AttemptRow.channel, func.count())
+                    .where(AttemptRow.status == "delivered")
+                    .group_by(AttemptRow.channel)
+                ).all()
+            )
+            batches = s.scalars(
+                select(PrintBatchRow).order_by(PrintBatchRow.sequence.desc()).limit(10)
+            )
+            members = dict(
+                s.execute(
+                    select(PrintBatchLetterRow.batch_id, func.count()).group_by(
+                        PrintBatchLetterRow.batch_id
+                    )
+                ).all()
+            )
+            return {
+                "jobs": jobs,
+                "delivered_by_channel": channels,
+                "print_batches": [
+                    {
+                        "id": b.id,
+                        "status": b.status,
+                        "letters": members.get(b.id, 0),
+                        "pages": b.pages,
+                        "sheets": b.sheets,
+                        "opened_at": _iso(b.opened_at),
+                        "closed_at": _iso(b.closed_at),
+                        "handed_off_at": _iso(b.handed_off_at),
+                        "folder": b.folder,
+                    }
+                    for b in batches
+                ],
+            }
 
 
 def _iso(value: dt.datetime | None, zone: str | None = None) -> str | None:

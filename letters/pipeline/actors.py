@@ -19,12 +19,14 @@ from typing import Any
 import dramatiq
 
 from channels import registry
-from channels.base import Outgoing, PermanentError, RetriableError
+from channels.base import Outgoing, PaymentDetails, PermanentError, PostalAddress, RetriableError
 from letters import metrics
+from letters.compose import amount_due
 from letters.credentials import expiry_instant
 from letters.job import Job, JobRejected
 from letters.ledger import ACCEPTED, DELIVERED, FINAL, HELD, RENDERED
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
+from letters.numbers import account, kid
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
 from letters.pipeline.intake import not_today
 from letters.pipeline.runtime import Runtime, get_runtime
@@ -32,6 +34,7 @@ from letters.produce import produce
 from letters.renderers import RenderError
 from letters.routing import route
 from letters.settings import get_settings
+from letters.templating import letter_title
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +148,41 @@ def deliver_stage(job_id: str) -> None:
         raise
 
 
-def _deliver(rt: Runtime, job: JobRow, letter: LetterRow, attempts: list[dict[str, Any]]) -> None:
-    job_id = job.id
-    available = registry.configured(rt.settings)
-    plan = route(Job.model_validate(job.payload), frozenset(available))
+def _outgoing(rt: Runtime, job: Job, letter: LetterRow) -> Outgoing:
+    """What a channel gets: the archived PDF and the addressing, never the password."""
+    debtor = job.debtor
+    addr = debtor.address
+    return Outgoing(
+        letter.id,
+        job.id,
+        letter.reference,
+        debtor.name,
+        rt.archive.get(letter.pdf_sha256),
+        language=letter.language,
+        email=debtor.email,
+        kind=letter.kind,
+        letter_date=job.letter_date,
+        subject=letter_title(letter.kind, letter.language),
+        address=PostalAddress(
+            debtor.name, tuple(addr.lines), addr.postal_code, addr.city, addr.country
+        ),
+        national_id=debtor.national_id,
+        org_number=debtor.org_number,
+        payment=PaymentDetails(
+            due_date=letter.due_date,
+            amount=amount_due(job),
+            account=account.compact(job.payment.account_number),
+            kid=kid.compact(letter.kid),
+        ),
+        page_count=letter.page_count,
+    )
+
+
+def _deliver(rt: Runtime, row: JobRow, letter: LetterRow, attempts: list[dict[str, Any]]) -> None:
+    job_id = row.id
+    job = Job.model_validate(row.payload)
+    available = registry.configured(rt)
+    plan = route(job, frozenset(available))
     if not attempts:
         skipped = "; ".join(f"{c} ({why})" for c, why in plan.skipped)
         detail = " → ".join(plan.chain) + (f"; skipped: {skipped}" if skipped else "")
@@ -162,17 +196,7 @@ def _deliver(rt: Runtime, job: JobRow, letter: LetterRow, attempts: list[dict[st
         )
         if name != plan.chain[-1] and transient >= rt.settings.channel_attempts:
             refused.add(name)
-    pdf = rt.archive.get(letter.pdf_sha256)
-    debtor = job.payload["debtor"]
-    outgoing = Outgoing(
-        letter.id,
-        job_id,
-        letter.reference,
-        debtor["name"],
-        pdf,
-        language=letter.language,
-        email=debtor.get("email"),
-    )
+    outgoing = _outgoing(rt, job, letter)
     for name in plan.chain:
         if name in refused:
             continue

@@ -1,9 +1,10 @@
 """``letters run``: the whole pipeline in one process, with no services to start.
 
 Dramatiq's in-memory broker and an in-process worker carry the same actors that
-``letters worker`` runs over Redis; the ledger is an SQLite file and letters land in the
-local outbox. Input is a JSONL file (one job per line), a folder of ``*.json`` jobs, or one
-``.json`` file.
+``letters worker`` runs over Redis; the ledger is an SQLite file. Letters go through the
+configured channels (Digipost, e-mail) or join the print batch, which is closed at the end
+(``--keep-batch-open`` leaves it open for a later ``letters batch close``). Input is a
+JSONL file (one job per line), a folder of ``*.json`` jobs, or one ``.json`` file.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def read_jobs(source: Path) -> Iterator[tuple[str, Any]]:
                     yield decode(f"{source}:{number}", line)
 
 
-def run(source: Path, settings: Settings, console: Console) -> int:
+def run(source: Path, settings: Settings, console: Console, close_batch: bool = True) -> int:
     from dramatiq import Worker
     from dramatiq.brokers.stub import StubBroker
 
@@ -118,7 +119,25 @@ def run(source: Path, settings: Settings, console: Console) -> int:
                 time.sleep(0.1)
     finally:
         worker.stop()
-    return _summary(entries, runtime, console)
+    code = _summary(entries, runtime, console)
+    if close_batch:
+        _close_print_batch(runtime, console)
+    return code
+
+
+def _close_print_batch(runtime: Any, console: Console) -> None:
+    from channels.printing.batch import BatchCloser
+
+    closer = BatchCloser(runtime)
+    for b in closer.close():
+        console.print(
+            f"Print batch [bold]{b.id}[/] closed: {b.letters} letter(s), {b.pages} page(s), "
+            f"{b.sheets} sheet(s) in {len(b.files)} file(s) → {escape(str(b.folder))}"
+        )
+    for receipt in closer.hand_off():
+        console.print(
+            f"Print batch {receipt['batch']} handed off: {escape(str(receipt['target']))}"
+        )
 
 
 def _safe_url(url: str) -> str:
@@ -148,8 +167,13 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
             where = job.error or ""
         elif job.status == HELD:
             where = "held: " + (runtime.ledger.hold_reason(job.reference) or "")
-        elif attempts and attempts[-1]["receipt"]:
-            where = attempts[-1]["receipt"].get("path", attempts[-1]["external_id"])
+        elif attempts and attempts[-1]["status"] == "delivered":
+            last = attempts[-1]
+            where = (
+                f"print batch {last['external_id']}"
+                if last["channel"] == "print"
+                else f"{last['channel']} {last['external_id']}"
+            )
         table.add_row(
             entry.job_id, job.kind, job.status, str(letter.page_count) if letter else "", where
         )

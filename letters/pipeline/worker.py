@@ -3,7 +3,8 @@
 
 Each process also runs the sweeper: when the queue is empty but the ledger still has
 unfinished jobs without progress, their messages were lost (a Redis restart, a crash
-between commit and enqueue) and they are enqueued again.
+between commit and enqueue) and they are enqueued again. With a daily cut-off configured
+(``LETTERS_PRINTING__CUTOFF``), the same loop closes and hands off the print batch.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class Sweeper(Middleware):
         self.stopping.set()
 
     def _loop(self, broker: dramatiq.Broker) -> None:
+        from channels.printing.batch import close_at_cutoff
         from letters.pipeline.intake import sweep
+        from letters.pipeline.runtime import get_runtime
 
         while not self.stopping.wait(self.interval):
             try:
@@ -54,6 +57,10 @@ class Sweeper(Middleware):
                     sweep()
             except Exception:  # keep sweeping through passing faults (Redis, database)
                 log.exception("sweep failed; trying again in %.0f s", self.interval)
+            try:
+                close_at_cutoff(get_runtime())
+            except Exception:  # a full disk or an unreachable vendor: try again next round
+                log.exception("closing the print batch at the cut-off failed")
 
 
 def _configure() -> dramatiq.Broker:

@@ -1,0 +1,41 @@
+"""The print channel: a letter joins the open print batch for the print vendor.
+
+Handing a letter to print means recording it in the open batch; the vendor gets it when the
+batch closes (``letters batch close`` or the worker's daily cut-off). A letter that fails
+the print-safety check never joins a batch: the channel refuses it with the reasons, and the
+refusal is recorded in the ledger like any other.
+"""
+
+from __future__ import annotations
+
+from channels.base import Channel, Outgoing, PermanentError, Receipt, RetriableError
+from letters.ledger.batches import Batches, sort_key
+from letters.renderers import safety
+from letters.settings import Settings
+
+
+class PrintChannel(Channel):
+    name = "print"
+
+    def __init__(self, batches: Batches, settings: Settings) -> None:
+        self.batches = batches
+        self.settings = settings
+
+    def deliver(self, letter: Outgoing) -> Receipt:
+        if letter.address is None:
+            raise PermanentError("no_address", "the letter has no postal address")
+        report = safety.check(letter.pdf, settings=self.settings)
+        if not report.ok:
+            raise PermanentError("print_safety", "; ".join(report.failures))
+        key = sort_key(letter.address.postal_code, letter.address.country)
+        try:
+            joined = self.batches.join(letter.letter_id, key, report.pages)
+        except Exception as exc:  # the ledger is unreachable or busy: try again later
+            raise RetriableError(
+                "ledger", f"could not join the print batch: {type(exc).__name__}"
+            ) from None
+        return Receipt(
+            self.name,
+            joined.batch_id,
+            {"batch": joined.batch_id, "pages": report.pages, "joined": joined.new},
+        )

@@ -1,0 +1,328 @@
+"""The cover sheet the print vendor sees first in each batch file.
+
+One A4 page drawn with ReportLab: the batch id (also as a Code128 the vendor can scan),
+the batch sequence, when the batch was made (Europe/Oslo), which file this is ("part n of
+m"), the sender, the counts (letters, pages, sheets, letters going abroad), the envelope,
+a table of the batch's files and how the inserter code on each page reads.
+
+Counts only: :class:`CoverInfo` has no place for anything about a debtor, so the cover
+cannot show one.
+
+The text is in ReportLab's standard Helvetica (WinAnsi encoding, not embedded): this page
+is for the vendor, not a letter to a debtor. WinAnsi has æ, ø, å and the other Western
+European letters; a character it lacks is shown without its accent where it has one and
+as ``?`` otherwise (:func:`winansi`), never as a black box.
+
+Sheets assume duplex printing where each letter starts on a new sheet: a letter of ``p``
+pages takes ``ceil(p / 2)`` sheets (:func:`sheets`). The cover sheet itself is not counted.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from reportlab.graphics.barcode.code128 import (  # type: ignore[import-untyped,unused-ignore]
+    Code128,
+)
+from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped,unused-ignore]
+from reportlab.lib.units import mm  # type: ignore[import-untyped,unused-ignore]
+from reportlab.pdfbase.pdfmetrics import (  # type: ignore[import-untyped,unused-ignore]
+    stringWidth,
+)
+from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
+
+from channels.printing import inserter
+
+OSLO = ZoneInfo("Europe/Oslo")
+FONT = "Helvetica"
+BOLD = "Helvetica-Bold"
+_BATCH_ID = re.compile(r"[\x21-\x7e]{1,40}")
+
+
+def winansi(text: str) -> str:
+    """``text`` as Helvetica can show it: WinAnsi characters as they are, others without
+    their accent, or ``?``.
+
+    >>> winansi("Fjordinkasso Tromsø – Łódź")
+    'Fjordinkasso Tromsø – ?ódz'
+    """
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        if _in_winansi(char):
+            out.append(char)
+            continue
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        out.append(base if base and all(_in_winansi(c) for c in base) else "?")
+    return "".join(out)
+
+
+def _in_winansi(char: str) -> bool:
+    try:
+        char.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return char.isprintable()
+
+
+def sheets(page_counts: Iterable[int], duplex: bool = True) -> int:
+    """Sheets for letters of these page counts, each letter starting on a new sheet.
+
+    >>> sheets([1, 2, 3])
+    4
+    >>> sheets([1, 2, 3], duplex=False)
+    6
+    """
+    return sum(math.ceil(p / 2) if duplex else p for p in page_counts)
+
+
+class BatchFile(NamedTuple):
+    """One file of the batch: its name and what it holds (cover sheet not counted)."""
+
+    name: str
+    letters: int
+    pages: int
+    sheets: int
+
+
+@dataclass(frozen=True)
+class CoverInfo:
+    """What a cover shows.
+
+    ``files`` are all the batch's files in order, as :class:`BatchFile` or plain
+    ``(name, letters, pages, sheets)`` tuples. With ``file_name`` the cover opens that one
+    file (its place in ``files`` is the "part n of m"); without, it opens the whole batch.
+    ``created_at`` must carry a time zone. ``foreign_letters`` and ``envelope`` are shown
+    when given.
+    """
+
+    batch_id: str
+    sequence: int
+    created_at: datetime
+    sender_name: str
+    files: Sequence[BatchFile | tuple[str, int, int, int]]
+    file_name: str | None = None
+    foreign_letters: int | None = None
+    envelope: str | None = None
+    duplex: bool = True
+    placement: inserter.Placement = field(default=inserter.DEFAULT_PLACEMENT)
+    rows: tuple[BatchFile, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        files = tuple(BatchFile(*f) for f in self.files)
+        object.__setattr__(self, "files", files)
+        object.__setattr__(self, "rows", files)
+        if not _BATCH_ID.fullmatch(self.batch_id):
+            raise ValueError(f"batch_id: {self.batch_id!r} is not 1-40 printable ASCII")
+        if self.sequence < 0:
+            raise ValueError(f"sequence: {self.sequence} is negative")
+        if self.created_at.utcoffset() is None:
+            raise ValueError("created_at: has no time zone")
+        if not files:
+            raise ValueError("files: a batch has at least one file")
+        names = [f.name for f in files]
+        if len(set(names)) != len(names):
+            raise ValueError("files: a file name appears twice")
+        if self.file_name is not None and self.file_name not in names:
+            raise ValueError(f"file_name: {self.file_name!r} is not one of the batch's files")
+        for f in files:
+            _check_file(f, self.duplex)
+        if self.foreign_letters is not None and not 0 <= self.foreign_letters <= self.letters:
+            raise ValueError(
+                f"foreign_letters: {self.foreign_letters} is not in 0-{self.letters} letters"
+            )
+
+    @property
+    def part(self) -> int | None:
+        """This file's place among the batch's files (from 1), if the cover is for one."""
+        if self.file_name is None:
+            return None
+        return [f.name for f in self.rows].index(self.file_name) + 1
+
+    @property
+    def parts(self) -> int:
+        return len(self.rows)
+
+    @property
+    def letters(self) -> int:
+        return sum(f.letters for f in self.rows)
+
+    @property
+    def pages(self) -> int:
+        return sum(f.pages for f in self.rows)
+
+    @property
+    def sheets(self) -> int:
+        return sum(f.sheets for f in self.rows)
+
+
+def _check_file(f: BatchFile, duplex: bool) -> None:
+    if min(f.letters, f.pages, f.sheets) < 0:
+        raise ValueError(f"files: {f.name}: negative count")
+    if f.pages < f.letters:
+        raise ValueError(f"files: {f.name}: {f.pages} pages for {f.letters} letters")
+    # each letter starts a new sheet: at least one sheet a letter, at most one a page
+    least = max(f.letters, math.ceil(f.pages / 2)) if duplex else f.pages
+    if not least <= f.sheets <= f.pages:
+        raise ValueError(
+            f"files: {f.name}: {f.sheets} sheets for {f.letters} letters of {f.pages} pages"
+        )
+
+
+# --- drawing -------------------------------------------------------------------------------
+
+PAGE_W, PAGE_H = A4
+MARGIN = 20 * mm
+LINE = 5.2 * mm
+#: File-table columns: name, then letters, pages, sheets (right-aligned at these x).
+_COLUMNS = (MARGIN, PAGE_W - MARGIN - 60 * mm, PAGE_W - MARGIN - 30 * mm, PAGE_W - MARGIN)
+_TABLE_BOTTOM = 32 * mm
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """``text`` shortened with an ellipsis to fit ``width``."""
+    text = winansi(text)
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    lines: list[str] = []
+    for word in winansi(text).split():
+        if lines and stringWidth(f"{lines[-1]} {word}", font, size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def _count(n: int) -> str:
+    """Thousands grouped with a space, as in Norway: 12 345."""
+    return f"{n:,}".replace(",", " ")
+
+
+def cover_sheet(info: CoverInfo) -> bytes:
+    """The cover sheet as a one-page A4 PDF (the same bytes for the same ``info``)."""
+    buffer = io.BytesIO()
+    c = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1)
+    part = f"part {info.part} of {info.parts}" if info.file_name else f"{info.parts} files"
+    c.setTitle(winansi(f"Cover sheet {info.batch_id}, {part}"))
+    c.setAuthor(winansi(info.sender_name))
+    c.setCreator("letters")
+
+    y = PAGE_H - MARGIN - 4 * mm
+    c.setFont(BOLD, 18)
+    c.drawString(MARGIN, y, "PRINT BATCH COVER SHEET")
+    c.setFont(FONT, 9)
+    c.drawRightString(PAGE_W - MARGIN, y, "Not for mailing: remove before inserting")
+    y -= 8 * mm
+
+    symbol = Code128(info.batch_id, barWidth=0.33 * mm, barHeight=14 * mm, humanReadable=False)
+    y -= symbol.height
+    symbol.drawOn(c, MARGIN - symbol.lquiet, y)
+    y -= 6 * mm
+    c.setFont(BOLD, 14)
+    c.drawString(MARGIN, y, info.batch_id)
+    y -= 10 * mm
+
+    created = info.created_at.astimezone(OSLO).isoformat(timespec="seconds")
+    rows: list[tuple[str, str]] = [
+        ("Batch id", info.batch_id),
+        ("Batch sequence", str(info.sequence)),
+        ("Created (Europe/Oslo)", created),
+        ("File", f"{info.file_name} ({part})" if info.file_name else f"the whole batch ({part})"),
+        ("Sender", info.sender_name),
+    ]
+    if info.envelope is not None:
+        rows.append(("Envelope", info.envelope))
+    rows += [
+        ("Letters", _count(info.letters)),
+        ("Pages", _count(info.pages)),
+        ("Sheets", f"{_count(info.sheets)} ({'duplex' if info.duplex else 'simplex'})"),
+    ]
+    if info.foreign_letters is not None:
+        rows.append(("Foreign letters", _count(info.foreign_letters)))
+    label_w = 45 * mm
+    value_w = PAGE_W - 2 * MARGIN - label_w
+    for label, value in rows:
+        c.setFont(FONT, 10)
+        c.drawString(MARGIN, y, label)
+        c.setFont(BOLD, 10)
+        c.drawString(MARGIN + label_w, y, _fit(value, BOLD, 10, value_w))
+        y -= LINE
+
+    y -= 2 * mm
+    c.setFont(FONT, 10)
+    c.drawString(MARGIN, y, "Inserter code")
+    c.setFont(FONT, 8.5)
+    for line in _wrap(inserter.describe(info.placement)["summary"], FONT, 8.5, value_w):
+        c.drawString(MARGIN + label_w, y, line)
+        y -= 4 * mm
+    y -= 6 * mm
+
+    _files_table(c, info, y)
+
+    c.setFont(FONT, 8)
+    c.drawString(
+        MARGIN,
+        MARGIN - 6 * mm,
+        "Counts exclude this cover sheet. Each letter starts on a new sheet. "
+        "No personal data on this page.",
+    )
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def _files_table(c: Canvas, info: CoverInfo, top: float) -> None:
+    c.setFont(BOLD, 11)
+    c.drawString(MARGIN, top, "Files in this batch")
+    y = top - 7 * mm
+    heads = ("File", "Letters", "Pages", "Sheets")
+    c.setFont(BOLD, 9)
+    c.drawString(_COLUMNS[0], y, heads[0])
+    for x, head in zip(_COLUMNS[1:], heads[1:], strict=True):
+        c.drawRightString(x, y, head)
+    c.setLineWidth(0.6)
+    c.line(MARGIN, y - 1.6 * mm, PAGE_W - MARGIN, y - 1.6 * mm)
+    y -= LINE
+
+    room = int((y - _TABLE_BOTTOM) // LINE) - 1  # rows left above the totals line
+    files: list[BatchFile] = list(info.rows)
+    if len(files) > room:
+        rest = files[room - 1 :]
+        files = [
+            *files[: room - 1],
+            BatchFile(
+                f"... and {len(rest)} more files",
+                sum(f.letters for f in rest),
+                sum(f.pages for f in rest),
+                sum(f.sheets for f in rest),
+            ),
+        ]
+    name_w = _COLUMNS[1] - _COLUMNS[0] - 25 * mm
+    for f in files:
+        this = f.name == info.file_name
+        c.setFont(BOLD if this else FONT, 9)
+        name = _fit(f.name, BOLD if this else FONT, 9, name_w)
+        c.drawString(_COLUMNS[0], y, f"{name}  (this file)" if this else name)
+        for x, n in zip(_COLUMNS[1:], (f.letters, f.pages, f.sheets), strict=True):
+            c.drawRightString(x, y, _count(n))
+        y -= LINE
+    c.line(MARGIN, y + LINE - 1.6 * mm, PAGE_W - MARGIN, y + LINE - 1.6 * mm)
+    c.setFont(BOLD, 9)
+    c.drawString(_COLUMNS[0], y, f"Total ({info.parts} files)")
+    for x, n in zip(_COLUMNS[1:], (info.letters, info.pages, info.sheets), strict=True):
+        c.drawRightString(x, y, _count(n))

@@ -1,0 +1,302 @@
+"""Print batches as the print vendor receives them: letters join the open batch, closing
+writes one folder (cover sheet, merged PDFs in postal order with the inserter code on every
+page, manifests, checksums, READY last), and no letter is ever in two batches."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+
+from channels.base import Outgoing, PermanentError, PostalAddress
+from channels.printing import inserter
+from channels.printing.batch import BatchCloser, BatchError, verify
+from channels.printing.channel import PrintChannel
+from letters.ledger.batches import CLOSED, OPEN, Batches
+from tests.conftest import JOB_FILES, Pipeline, load_job
+
+
+def run_fixtures(pipeline: Pipeline, names: list[str] | None = None) -> dict[str, str]:
+    """Submit fixture jobs (all by default) and drain; job id → letter id."""
+    jobs = [load_job(n) for n in (names or [p.stem for p in JOB_FILES])]
+    ids = {job["id"]: pipeline.submit(job) for job in jobs}
+    pipeline.drain()
+    return ids
+
+
+def read_csv(folder: Path) -> list[dict[str, str]]:
+    with (folder / "manifest.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def codes_on(pdf_path: Path, scale: float = 300 / 72) -> list[list[str]]:
+    """Every Code128 value found on each page, as a scanner would read them."""
+    doc = pdfium.PdfDocument(str(pdf_path))
+    try:
+        found = []
+        for page in doc:
+            image = page.render(scale=scale, grayscale=True).to_pil()
+            found.append(sorted(r.text for r in zxingcpp.read_barcodes(image)))
+        return found
+    finally:
+        doc.close()
+
+
+def test_closing_writes_the_vendor_folder(pipeline: Pipeline) -> None:
+    ids = run_fixtures(pipeline)
+    [closed] = BatchCloser(pipeline.runtime).close()
+    folder = closed.folder
+    assert folder.name == closed.id and (folder / "READY").exists()
+    assert verify(folder) == []
+    names = sorted(p.name for p in folder.iterdir())
+    assert names[0] == "00-cover.pdf" and "manifest.json" in names and "SHA256SUMS" in names
+    rows = read_csv(folder)
+    # every printed letter exactly once, in postal order with letters abroad last
+    assert sorted(r["letter_id"] for r in rows) == sorted(ids.values())
+    keys = [(r["country"] != "NO", r["country"], r["postal_code"]) for r in rows]
+    assert keys == sorted(keys)
+    assert rows[-1]["country"] != "NO"
+    assert [int(r["sequence"]) for r in rows] == list(range(1, len(rows) + 1))
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    assert [e["letter_id"] for e in manifest["letters"]] == [r["letter_id"] for r in rows]
+    assert manifest["totals"]["letters"] == len(rows) == closed.letters
+    assert [f["name"] for f in manifest["inserter_code"]["fields"]][:2] == ["batch", "letter"]
+    # each letter's pages sit where the manifest says, carrying their inserter code
+    for r in rows:
+        letter = pipeline.runtime.ledger.letter(r["letter_id"])
+        assert letter is not None and r["sha256"] == letter.pdf_sha256
+        assert int(r["pages"]) == letter.page_count
+    by_file: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_file.setdefault(r["file"], []).append(r)
+    for name, members in by_file.items():
+        with pikepdf.open(folder / name) as pdf:
+            assert len(pdf.pages) == sum(int(r["pages"]) for r in members)
+    sample = next(r for r in rows if int(r["pages"]) > 1)  # the many-claims letter
+    codes = codes_on(folder / sample["file"])
+    first = int(sample["first_page"]) - 1
+    pages = int(sample["pages"])
+    for n in range(pages):
+        expected = inserter.encode(closed.sequence, int(sample["sequence"]), n + 1, pages)
+        assert expected in codes[first + n]
+        assert sample["letter_id"] in codes[first + n] or n > 0  # the letter's own code, p. 1
+
+
+def test_the_cover_sheet_counts_what_is_in_the_batch(pipeline: Pipeline) -> None:
+    run_fixtures(pipeline, ["reminder.nb", "edge.many-claims", "edge.foreign-address"])
+    [closed] = BatchCloser(pipeline.runtime).close()
+    doc = pdfium.PdfDocument(str(closed.folder / "00-cover.pdf"))
+    try:
+        assert len(doc) == 1
+        text = doc[0].get_textpage().get_text_range()
+        image = doc[0].render(scale=300 / 72, grayscale=True).to_pil()
+    finally:
+        doc.close()
+    assert closed.id in text
+    assert closed.letters == 3 and closed.pages == 5 and closed.sheets == 4
+    for figure in ("3", "5", "4"):
+        assert figure in text
+    assert closed.id in [r.text for r in zxingcpp.read_barcodes(image)]
+    for job in ("reminder.nb", "edge.many-claims"):  # no debtor data on the cover
+        assert load_job(job)["debtor"]["name"] not in text
+
+
+def test_closing_twice_makes_no_second_batch(pipeline: Pipeline) -> None:
+    run_fixtures(pipeline, ["reminder.nb", "reminder.en"])
+    closer = BatchCloser(pipeline.runtime)
+    [first] = closer.close()
+    sums = (first.folder / "SHA256SUMS").read_bytes()
+    assert closer.close() == []
+    with pytest.raises(BatchError, match="no print batch PB999999"):
+        closer.close("PB999999")
+    assert closer.close(first.id) == []  # naming a closed batch does nothing
+    assert [p.name for p in first.folder.parent.iterdir()] == [first.id]
+    assert (first.folder / "SHA256SUMS").read_bytes() == sums
+    # a letter handled again (a redelivered message) stays in its batch
+    letter = pipeline.runtime.ledger.letter_for_job(load_job("reminder.nb")["id"])
+    assert letter is not None
+    joined = Batches(pipeline.runtime.ledger).join(letter.id, "0|0000", 1)
+    assert (joined.batch_id, joined.new) == (first.id, False)
+
+
+def test_letters_after_a_close_go_into_the_next_batch(pipeline: Pipeline) -> None:
+    run_fixtures(pipeline, ["reminder.nb"])
+    closer = BatchCloser(pipeline.runtime)
+    [first] = closer.close()
+    run_fixtures(pipeline, ["reminder.en"])
+    [second] = closer.close()
+    assert (first.sequence, second.sequence) == (1, 2)
+    assert [r["letter_id"] for r in read_csv(second.folder)] == [
+        pipeline.runtime.ledger.letter_for_job(load_job("reminder.en")["id"]).id  # type: ignore[union-attr]
+    ]
+
+
+def test_a_crash_mid_close_is_finished_by_the_next_close(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = run_fixtures(pipeline, ["reminder.nb", "reminder.en", "edge.foreign-address"])
+    closer = BatchCloser(pipeline.runtime)
+
+    def crash(*_: Any) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("channels.printing.batch._fsync_dir", crash)
+        with pytest.raises(OSError):
+            closer.close()
+    batches = Batches(pipeline.runtime.ledger)
+    [row] = batches.listing()
+    assert row.status == "closing"
+    assert not (pipeline.tmp / "print" / row.id / "READY").exists()
+    # the lease of the crashed close has not run out: another close leaves it alone
+    assert closer.close() == []
+    with batches.ledger.session() as s:  # … until it has
+        from letters.ledger.models import PrintBatchRow
+
+        stuck = s.get(PrintBatchRow, row.id)
+        assert stuck is not None
+        stuck.lease_at = None
+    [done] = closer.close()
+    assert done.id == row.id and done.letters == 3
+    assert sorted(r["letter_id"] for r in read_csv(done.folder)) == sorted(ids.values())
+    assert verify(done.folder) == []
+    assert sorted(p.name for p in done.folder.parent.iterdir()) == [row.id]  # no leftovers
+    assert batches.get(row.id).status == CLOSED  # type: ignore[union-attr]
+
+
+def test_a_folder_written_before_a_crash_is_adopted_not_rewritten(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_fixtures(pipeline, ["reminder.nb"])
+    closer = BatchCloser(pipeline.runtime)
+    batches = Batches(pipeline.runtime.ledger)
+
+    def crash(*_: Any, **__: Any) -> None:
+        raise RuntimeError("killed after READY")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(batches.__class__, "mark_closed", crash)
+        with pytest.raises(RuntimeError):
+            closer.close()
+    [row] = batches.listing()
+    folder = pipeline.tmp / "print" / row.id
+    ready = (folder / "READY").read_bytes()
+    with batches.ledger.session() as s:
+        from letters.ledger.models import PrintBatchRow
+
+        s.get(PrintBatchRow, row.id).lease_at = None  # type: ignore[union-attr]
+    [done] = closer.close()
+    assert done.adopted and (folder / "READY").read_bytes() == ready
+
+
+def test_a_letter_failing_the_print_check_never_enters_a_batch(pipeline: Pipeline) -> None:
+    channel = PrintChannel(Batches(pipeline.runtime.ledger), pipeline.runtime.settings)
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=(200, 200))  # not A4, standard font not embedded
+    page.drawString(10, 100, "not a letter")
+    page.save()
+    letter = Outgoing(
+        "12345678901234567890",
+        "job-x",
+        "X-1",
+        "Kari",
+        buffer.getvalue(),
+        address=PostalAddress("Kari", ("Gate 1",), "0150", "OSLO"),
+    )
+    with pytest.raises(PermanentError) as info:
+        channel.deliver(letter)
+    assert info.value.code == "print_safety"
+    assert "A4" in str(info.value)
+    assert Batches(pipeline.runtime.ledger).listing() == []
+
+
+def test_letters_joining_while_a_batch_closes_are_never_lost(pipeline: Pipeline) -> None:
+    """Joins racing a close: each letter is in exactly one batch, and every closed batch's
+    manifest lists exactly the letters the ledger has in it."""
+    from letters.ledger.models import JobRow, LetterRow
+
+    ids = run_fixtures(pipeline, ["reminder.nb"])
+    template = pipeline.runtime.ledger.letter(next(iter(ids.values())))
+    assert template is not None
+    batches = Batches(pipeline.runtime.ledger)
+    fake = [f"{90000000000000000000 + i}" for i in range(60)]
+    with pipeline.runtime.ledger.session() as s:  # letters as the render stage records them
+        job = s.get(JobRow, template.job_id)
+        assert job is not None
+        for lid in fake:
+            s.add(
+                JobRow(
+                    id=f"j{lid}",
+                    content_sha256="0" * 64,
+                    payload=job.payload,
+                    kind=job.kind,
+                    reference=job.reference,
+                    letter_id=lid,
+                    status="delivering",
+                    accepted_at=job.accepted_at,
+                    updated_at=job.updated_at,
+                )
+            )
+            s.flush()
+            s.add(
+                LetterRow(
+                    **{
+                        c.name: getattr(template, c.name)
+                        for c in LetterRow.__table__.columns
+                        if c.name not in ("id", "job_id")
+                    },
+                    id=lid,
+                    job_id=f"j{lid}",
+                )
+            )
+    closer = BatchCloser(pipeline.runtime)
+    closed: list[Any] = []
+
+    def joiner() -> None:
+        for lid in fake:
+            batches.join(lid, "0|0150", 1)
+
+    thread = threading.Thread(target=joiner)
+    thread.start()
+    while thread.is_alive():
+        closed += closer.close()
+    thread.join()
+    closed += closer.close()
+    seen = [r["letter_id"] for b in closed for r in read_csv(b.folder)]
+    assert sorted(seen) == sorted([*ids.values(), *fake])  # each exactly once
+    assert all(b.status != OPEN for b in batches.listing())
+
+
+def test_status_shows_the_batch_a_letter_went_into(pipeline: Pipeline) -> None:
+    run_fixtures(pipeline, ["reminder.nb"])
+    job_id = load_job("reminder.nb")["id"]
+    history = pipeline.runtime.ledger.history(job_id)
+    assert history is not None and history["print_batch"]["status"] == OPEN
+    [closed] = BatchCloser(pipeline.runtime).close()
+    history = pipeline.runtime.ledger.history(job_id)
+    assert history is not None and history["print_batch"]["id"] == closed.id
+    assert history["print_batch"]["status"] == CLOSED
+    overview = pipeline.runtime.ledger.overview()
+    assert overview["print_batches"][0]["letters"] == 1
+    assert overview["delivered_by_channel"] == {"print": 1}
+
+
+def test_sha256sums_cover_every_file(pipeline: Pipeline) -> None:
+    run_fixtures(pipeline, ["reminder.nb"])
+    [closed] = BatchCloser(pipeline.runtime).close()
+    for line in (closed.folder / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((closed.folder / name).read_bytes()).hexdigest() == digest
+    (closed.folder / "manifest.csv").write_text("tampered")
+    assert verify(closed.folder) == ["manifest.csv does not match its checksum"]
