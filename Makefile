@@ -1,6 +1,6 @@
 # The two commands a newcomer needs (see README):
 #   make main   run every fixture job through the whole pipeline in one process
-#               (in-memory broker, SQLite ledger in var/, letters in out/outbox/), as of
+#               (in-memory broker, SQLite ledger in var/, print batch in out/print/), as of
 #               the fixtures' letter date: the pipeline refuses letters dated in the past
 #   make test   ruff, mypy and pytest
 PY ?= python3

@@ -1,7 +1,8 @@
 """Delivery channels behind one interface (see :mod:`channels.base`).
 
-Today only the local outbox exists; Digipost, e-mail and print batches come with the
-channels issue and slot in beside it.
+One module (or package) per channel: ``digipost`` (API v8), ``email`` (SMTP) and
+``printing`` (print batches for the vendor); ``registry`` builds the configured ones and
+:mod:`letters.routing` chooses among them.
 """
 
 from channels.base import Channel, ChannelError, PermanentError, Receipt, RetriableError

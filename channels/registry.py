@@ -39,4 +39,8 @@ def _build(runtime: Runtime) -> dict[str, Channel]:
             cafile=str(settings.smtp.ca_file) if settings.smtp.ca_file else None
         )
         out["email"] = EmailChannel(settings.smtp, settings.sender, tls)
+    if settings.digipost.configured:
+        from channels.digipost.channel import DigipostChannel
+
+        out["digipost"] = DigipostChannel(settings.digipost)
     return out

@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 from stdnum.no import orgnr
 
+from channels.digipost.config import DigipostSettings
 from channels.printing.handoff import HandoffSettings
 from letters.numbers.kid import Scheme
 
@@ -107,6 +108,9 @@ class Settings(BaseSettings):
     window: Window = Window()
     smtp: Smtp = Smtp()
     printing: Printing = Printing()
+    #: Digipost API v8 (``LETTERS_DIGIPOST__BASE_URL``, ``__SENDER_ID``, ``__KEY_PATH``, …);
+    #: without a base URL the channel is not configured.
+    digipost: DigipostSettings = DigipostSettings()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"
     password_length: int = Field(12, ge=10, le=40)

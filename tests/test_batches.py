@@ -300,3 +300,63 @@ def test_sha256sums_cover_every_file(pipeline: Pipeline) -> None:
         assert hashlib.sha256((closed.folder / name).read_bytes()).hexdigest() == digest
     (closed.folder / "manifest.csv").write_text("tampered")
     assert verify(closed.folder) == ["manifest.csv does not match its checksum"]
+
+
+def test_the_daily_cutoff_closes_only_a_batch_opened_before_it(pipeline: Pipeline) -> None:
+    import datetime as dt
+
+    from channels.printing.batch import OSLO, close_at_cutoff
+    from letters.settings import Printing
+
+    run_fixtures(pipeline, ["reminder.nb"])
+    [row] = Batches(pipeline.runtime.ledger).listing()
+    opened = row.opened_at.astimezone(OSLO)
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={"printing": Printing(folder=pipeline.tmp / "print", cutoff=dt.time(16, 0))}
+    )
+    cutoff_today = opened.replace(hour=16, minute=0, second=0, microsecond=0)
+    if cutoff_today <= opened:  # the batch opened after today's cut-off: use tomorrow's
+        cutoff_today += dt.timedelta(days=1)
+    assert close_at_cutoff(pipeline.runtime, at=cutoff_today - dt.timedelta(minutes=1)) == []
+    [closed] = close_at_cutoff(pipeline.runtime, at=cutoff_today + dt.timedelta(minutes=1))
+    assert closed.id == row.id and (closed.folder / "READY").exists()
+    assert close_at_cutoff(pipeline.runtime, at=cutoff_today + dt.timedelta(hours=1)) == []
+
+
+def test_closed_batches_are_handed_to_the_vendors_sftp_server(pipeline: Pipeline) -> None:
+    from letters.settings import Printing
+    from tests.sftp_server import running
+
+    root = pipeline.tmp / "vendor"
+    (root / "inbox").mkdir(parents=True)
+    run_fixtures(pipeline, ["reminder.nb", "reminder.en"])
+    with running(root, pipeline.tmp / "keys") as server:
+        handoff = {
+            "kind": "sftp",
+            "sftp": {
+                "host": server.host,
+                "port": server.port,
+                "username": server.username,
+                "key_file": str(server.client_key_file),
+                "host_key_sha256": server.host_key_sha256,
+                "remote_dir": "inbox",
+            },
+        }
+        pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+            update={
+                "printing": Printing.model_validate(
+                    {"folder": pipeline.tmp / "print", "handoff": handoff}
+                )
+            }
+        )
+        closer = BatchCloser(pipeline.runtime)
+        [closed] = closer.close()
+        [receipt] = closer.hand_off()
+        assert closer.hand_off() == []  # handed off once
+    delivered = root / "inbox" / closed.id
+    assert receipt["batch"] == closed.id and not receipt["already_there"]
+    assert sorted(p.name for p in delivered.iterdir()) == sorted(
+        p.name for p in closed.folder.iterdir()
+    )
+    assert verify(delivered) == []
+    assert Batches(pipeline.runtime.ledger).get(closed.id).status == "handed_off"  # type: ignore[union-attr]

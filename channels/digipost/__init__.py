@@ -1,0 +1,24 @@
+"""Digipost API v8: letters to the recipient's digital mailbox (or Digipost's print).
+
+- :mod:`~channels.digipost.config`: :class:`DigipostSettings`
+- :mod:`~channels.digipost.signing`: request signing and response verification
+- :mod:`~channels.digipost.messages`: the message XML and the answers
+- :mod:`~channels.digipost.client`: the HTTP calls
+- :mod:`~channels.digipost.channel`: :class:`DigipostChannel`, the error taxonomy and
+  reconciliation
+"""
+
+from channels.digipost.channel import DigipostChannel
+from channels.digipost.client import DigipostClient
+from channels.digipost.config import DigipostSettings, ReturnAddress
+from channels.digipost.signing import Authenticator, RequestSigner, ResponseVerifier
+
+__all__ = [
+    "Authenticator",
+    "DigipostChannel",
+    "DigipostClient",
+    "DigipostSettings",
+    "RequestSigner",
+    "ResponseVerifier",
+    "ReturnAddress",
+]

@@ -1,0 +1,121 @@
+"""The main job as an operator runs it (`letters run fixtures/jobs` in a subprocess) with
+every channel configured against real peers on loopback: the Digipost contract server, an
+SMTP server with STARTTLS and login, and the print vendor's SFTP server. Each letter goes
+through exactly one channel, and `letters status` shows where."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import ssl
+from pathlib import Path
+from typing import Any
+
+from letters.ledger import Ledger
+from letters.ledger.models import AttemptRow, LetterRow
+from tests.conftest import JOB_FILES, load_job
+from tests.digipost_server import DigipostServer, load_schema
+from tests.sftp_server import running
+from tests.test_cli import run
+from tests.test_digipost import SENDER_ID, Keys, keys, rsa_key  # noqa: F401 - fixture
+from tests.test_email import Inbox, smtp_server  # noqa: F401 - fixture
+
+KARI = "15038512363"  # the debtor of the four nb fixtures: a Digipost user here
+
+
+def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
+    tmp_path: Path,
+    keys: Keys,  # noqa: F811 - the fixture imported above
+    smtp_server: tuple[Inbox, int, ssl.SSLContext],  # noqa: F811
+) -> None:
+    inbox, smtp_port, _ = smtp_server
+    vendor = tmp_path / "vendor"
+    (vendor / "inbox").mkdir(parents=True)
+    database = tmp_path / "ledger.db"
+    with (
+        DigipostServer(
+            {str(SENDER_ID): rsa_key("sender").public_key()},
+            rsa_key("server"),
+            rsa_key("rogue"),
+            schema=load_schema(),
+            users={KARI},
+        ) as digipost,
+        running(vendor, tmp_path / "keys") as sftp,
+    ):
+        env = {
+            "LETTERS_CLOCK_DATE": "2026-11-20",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
+            "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
+            "LETTERS_PRINTING__HANDOFF__KIND": "sftp",
+            "LETTERS_PRINTING__HANDOFF__SFTP__HOST": sftp.host,
+            "LETTERS_PRINTING__HANDOFF__SFTP__PORT": str(sftp.port),
+            "LETTERS_PRINTING__HANDOFF__SFTP__USERNAME": sftp.username,
+            "LETTERS_PRINTING__HANDOFF__SFTP__KEY_FILE": str(sftp.client_key_file),
+            "LETTERS_PRINTING__HANDOFF__SFTP__HOST_KEY_SHA256": sftp.host_key_sha256,
+            "LETTERS_PRINTING__HANDOFF__SFTP__REMOTE_DIR": "inbox",
+            "LETTERS_DIGIPOST__BASE_URL": digipost.url,
+            "LETTERS_DIGIPOST__SENDER_ID": str(SENDER_ID),
+            "LETTERS_DIGIPOST__KEY_PATH": str(keys.sender_pem),
+            "LETTERS_SMTP__HOST": "localhost",
+            "LETTERS_SMTP__PORT": str(smtp_port),
+            "LETTERS_SMTP__USERNAME": "letters",
+            "LETTERS_SMTP__PASSWORD": "s3cret",
+            "LETTERS_SMTP__CA_FILE": str(tmp_path / "cert.pem"),
+        }
+        done = run("run", "fixtures/jobs", **env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Print batch PB000001 closed" in done.stdout
+        assert "handed off" in done.stdout
+        overview = run("status", "--json", **env)
+        stored = list(digipost.stored)
+    assert digipost.problems == []
+
+    ledger = Ledger(f"sqlite:///{database}")
+    with ledger.session() as s:
+        letters = {row.job_id: row for row in s.query(LetterRow)}
+        delivered = [
+            (a.letter_id, a.channel)
+            for a in s.query(AttemptRow).filter(AttemptRow.status == "delivered")
+        ]
+    jobs = {load_job(p.stem)["id"]: load_job(p.stem) for p in JOB_FILES}
+    assert set(letters) == set(jobs)
+    # exactly one delivered attempt per letter
+    assert sorted(lid for lid, _ in delivered) == sorted(r.id for r in letters.values())
+    channel_of = dict(delivered)
+    by_channel: dict[str, set[str]] = {}
+    for job_id, row in letters.items():
+        by_channel.setdefault(channel_of[row.id], set()).add(job_id)
+    digital = {j for j, job in jobs.items() if job["debtor"].get("national_id") == KARI}
+    assert by_channel["digipost"] == digital and len(digital) == 4
+    assert by_channel["email"] == {"edge-foreign-0001"}  # consents to e-mail, not Digipost
+    assert by_channel["print"] == set(jobs) - digital - {"edge-foreign-0001"}
+
+    sha_of = {row.id: row.pdf_sha256 for row in letters.values()}
+    # Digipost holds exactly the archived PDFs of its letters, with the inkasso data
+    assert sorted(m.pdf_sha256 for m in stored) == sorted(sha_of[letters[j].id] for j in digital)
+    # the e-mail arrived with the letter attached
+    [(recipients, message)] = inbox.received
+    assert recipients == [jobs["edge-foreign-0001"]["debtor"]["email"]]
+    [attachment] = [p for p in message.iter_attachments()]
+    payload = attachment.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert hashlib.sha256(payload).hexdigest() == sha_of[letters["edge-foreign-0001"].id]
+    # the print vendor got the closed batch over SFTP, with exactly the print letters
+    handed = vendor / "inbox" / "PB000001"
+    assert (handed / "READY").exists()
+    with (handed / "manifest.csv").open(encoding="utf-8") as fh:
+        printed = {r["letter_id"] for r in csv.DictReader(fh)}
+    assert printed == {letters[j].id for j in by_channel["print"]}
+    # and `letters status` tells the same story
+    assert overview.returncode == 0, overview.stderr
+    view: dict[str, Any] = json.loads(overview.stdout)
+    assert view["jobs"] == {"delivered": 14}
+    assert view["delivered_by_channel"] == {"digipost": 4, "email": 1, "print": 9}
+    [batch] = view["print_batches"]
+    assert (batch["id"], batch["status"], batch["letters"]) == ("PB000001", "handed_off", 9)
+    one = run("status", "rem-nb-0001", **env)
+    assert "digipost delivered" in one.stdout
+    printed_job = run("status", "rem-en-0001", **env)
+    assert "print batch PB000001" in printed_job.stdout
