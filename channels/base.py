@@ -24,6 +24,12 @@ class RetriableError(ChannelError):
     """A transient failure: the same channel may succeed later."""
 
 
+class UncertainError(RetriableError):
+    """The channel may have taken the letter (no answer, an answer that could not be
+    trusted, a server error after the upload). Try the same channel again, which
+    reconciles; never move the letter to another channel on this."""
+
+
 class PermanentError(ChannelError):
     """This channel cannot deliver this letter."""
 
@@ -85,3 +91,6 @@ class Channel(ABC):
     @abstractmethod
     def deliver(self, letter: Outgoing) -> Receipt:
         """Hand the letter over; re-delivering the same letter must not duplicate it."""
+
+    def close(self) -> None:  # noqa: B027 - most channels hold nothing to release
+        """Release connections (called when the configuration is replaced)."""

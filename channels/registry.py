@@ -6,6 +6,7 @@ its API address is set. A channel without configuration is left out, and routing
 
 from __future__ import annotations
 
+import logging
 import ssl
 from typing import TYPE_CHECKING
 
@@ -14,16 +15,20 @@ from channels.base import Channel
 if TYPE_CHECKING:
     from letters.pipeline.runtime import Runtime
 
-_built: tuple[object, dict[str, Channel]] | None = None
+log = logging.getLogger(__name__)
+_built: tuple[object, object, dict[str, Channel]] | None = None
 
 
 def configured(runtime: Runtime) -> dict[str, Channel]:
     """Built once per runtime (settings and ledger), not per letter: a TLS context, a
     template environment and an HTTP connection pool are not free."""
     global _built
-    if _built is None or _built[0] is not runtime:
-        _built = (runtime, _build(runtime))
-    return _built[1]
+    if _built is None or _built[0] is not runtime or _built[1] is not runtime.settings:
+        if _built is not None:
+            for channel in _built[2].values():
+                channel.close()
+        _built = (runtime, runtime.settings, _build(runtime))
+    return _built[2]
 
 
 def _build(runtime: Runtime) -> dict[str, Channel]:
@@ -42,5 +47,8 @@ def _build(runtime: Runtime) -> dict[str, Channel]:
     if settings.digipost.configured:
         from channels.digipost.channel import DigipostChannel
 
-        out["digipost"] = DigipostChannel(settings.digipost)
+        try:
+            out["digipost"] = DigipostChannel(settings.digipost)
+        except Exception as exc:  # an unreadable key: the other channels still work
+            log.error("Digipost is configured but cannot start (%s); left out", type(exc).__name__)
     return out

@@ -280,9 +280,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
             f"{b.sheets} sheet(s) in {len(b.files)} file(s) → {b.folder}",
             markup=False,
         )
+    status = OK
     for receipt in closer.hand_off():
-        out.print(f"print batch {receipt['batch']} handed off: {receipt['target']}", markup=False)
-    return OK
+        if "error" in receipt:
+            err.print(
+                f"print batch {receipt['batch']} NOT handed off: {receipt['error']}",
+                markup=False,
+            )
+            status = FAILED
+        else:
+            out.print(
+                f"print batch {receipt['batch']} handed off: {receipt['target']}", markup=False
+            )
+    return status
 
 
 def cmd_hold(args: argparse.Namespace) -> int:

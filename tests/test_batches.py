@@ -80,7 +80,14 @@ def test_closing_writes_the_vendor_folder(pipeline: Pipeline) -> None:
         by_file.setdefault(r["file"], []).append(r)
     for name, members in by_file.items():
         with pikepdf.open(folder / name) as pdf:
-            assert len(pdf.pages) == sum(int(r["pages"]) for r in members)
+            # duplex: every letter starts on a new sheet, so odd letters get a blank back
+            assert len(pdf.pages) == sum(2 * int(r["sheets"]) for r in members)
+            for r in members:
+                first = int(r["first_page"]) - 1
+                assert first % 2 == 0  # a front side
+                if int(r["pages"]) % 2:
+                    blank = pdf.pages[first + int(r["pages"])]
+                    assert not blank.get("/Contents")  # nothing printed on it
     sample = next(r for r in rows if int(r["pages"]) > 1)  # the many-claims letter
     codes = codes_on(folder / sample["file"])
     first = int(sample["first_page"]) - 1
@@ -102,8 +109,9 @@ def test_the_cover_sheet_counts_what_is_in_the_batch(pipeline: Pipeline) -> None
     finally:
         doc.close()
     assert closed.id in text
-    assert closed.letters == 3 and closed.pages == 5 and closed.sheets == 4
-    for figure in ("3", "5", "4"):
+    # 1 + 3 + 1 letter pages, each odd letter with a blank back: 8 sides on 4 sheets
+    assert closed.letters == 3 and closed.pages == 8 and closed.sheets == 4
+    for figure in ("3", "8", "4"):
         assert figure in text
     assert closed.id in [r.text for r in zxingcpp.read_barcodes(image)]
     for job in ("reminder.nb", "edge.many-claims"):  # no debtor data on the cover
@@ -360,3 +368,48 @@ def test_closed_batches_are_handed_to_the_vendors_sftp_server(pipeline: Pipeline
     )
     assert verify(delivered) == []
     assert Batches(pipeline.runtime.ledger).get(closed.id).status == "handed_off"  # type: ignore[union-attr]
+
+
+def test_a_letter_that_cannot_be_printed_is_left_out_and_its_job_fails(
+    pipeline: Pipeline,
+) -> None:
+    ids = run_fixtures(pipeline, ["reminder.nb", "reminder.en"])
+    bad = ids["rem-en-0001"]
+    letter = pipeline.runtime.ledger.letter(bad)
+    assert letter is not None
+    pipeline.runtime.archive.path_for(letter.pdf_sha256).write_bytes(b"%PDF-1.7 damaged")
+    [closed] = BatchCloser(pipeline.runtime).close()
+    assert [r["letter_id"] for r in read_csv(closed.folder)] == [ids["rem-nb-0001"]]
+    assert closed.letters == 1
+    row = pipeline.runtime.ledger.job("rem-en-0001")
+    assert row is not None and row.status == "failed"
+    assert "left out of print batch PB000001" in (row.error or "")
+    assert pipeline.in_print(bad) is None
+
+
+def test_a_published_batch_that_no_longer_verifies_is_not_written_again(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_fixtures(pipeline, ["reminder.nb"])
+    closer = BatchCloser(pipeline.runtime)
+    batches = Batches(pipeline.runtime.ledger)
+
+    def crash(*_: Any, **__: Any) -> None:
+        raise RuntimeError("killed after READY")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(batches.__class__, "mark_closed", crash)
+        with pytest.raises(RuntimeError):
+            closer.close()
+    [row] = batches.listing()
+    folder = pipeline.tmp / "print" / row.id
+    (folder / "C5-001.pdf").unlink()  # the vendor already took the file
+    with batches.ledger.session() as s:
+        from letters.ledger.models import PrintBatchRow
+
+        s.get(PrintBatchRow, row.id).lease_at = None  # type: ignore[union-attr]
+    run_fixtures(pipeline, ["reminder.en"])
+    [second] = closer.close()  # the stuck batch is left to an operator; the next one closes
+    assert second.id != row.id
+    assert not (folder / "C5-001.pdf").exists()  # not written (and printed) again
+    assert batches.get(row.id).status == "closing"  # type: ignore[union-attr]

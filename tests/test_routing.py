@@ -12,6 +12,8 @@ from pydantic import SecretStr
 from letters.job import parse
 from letters.routing import route
 from tests.conftest import Pipeline, load_job
+from tests.digipost_server import DigipostServer
+from tests.test_digipost import SENDER_ID, Keys, keys, rsa_key  # noqa: F401 - fixture
 from tests.test_email import smtp_server  # noqa: F401 - the aiosmtpd fixture
 
 ALL = frozenset({"digipost", "email", "print"})
@@ -103,3 +105,44 @@ def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None
         ("email", "failed", "smtp_451"),
         ("print", "delivered", None),
     ]
+
+
+def test_an_untrusted_digipost_answer_never_sends_the_letter_elsewhere(
+    pipeline: Pipeline,
+    keys: Keys,  # noqa: F811 - the fixture imported above
+) -> None:
+    """Digipost stored the letter but its answer did not verify: the letter may be in the
+    debtor's mailbox, so it must not also be printed. The retry reconciles."""
+    from channels.digipost.config import DigipostSettings
+
+    with DigipostServer(
+        {str(SENDER_ID): rsa_key("sender").public_key()},
+        rsa_key("server"),
+        rsa_key("rogue"),
+        users={"15038512363"},
+    ) as server:
+        pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+            update={
+                "channel_attempts": 1,  # would move on after one transient failure
+                "digipost": DigipostSettings(
+                    base_url=server.url,
+                    sender_id=SENDER_ID,
+                    key_path=keys.sender_pem,
+                    timeout_seconds=2,
+                ),
+            }
+        )
+        server.fault("bad_signature", 1, method="POST", path="/messages")
+        job = load_job("reminder.nb")
+        letter_id = pipeline.submit(job)
+        pipeline.drain()
+        assert len(server.stored) == 1
+    history = pipeline.runtime.ledger.history(job["id"])
+    assert history is not None
+    attempts = [(a["channel"], a["status"], a["error_class"]) for a in history["attempts"]]
+    assert attempts == [
+        ("digipost", "failed", "UncertainError"),
+        ("digipost", "delivered", None),
+    ]
+    assert history["attempts"][1]["receipt"]["reconciled"] is True
+    assert pipeline.in_print(letter_id) is None

@@ -39,6 +39,7 @@ from channels.base import (
     PostalAddress,
     Receipt,
     RetriableError,
+    UncertainError,
 )
 from channels.digipost.client import (
     ApiResponseError,
@@ -133,6 +134,10 @@ class DigipostChannel(Channel):
         try:
             with _mapped(sending=True):
                 delivery = self.client.send(xml, [(message.document_uuid, letter.pdf)])
+        except UncertainError:
+            raise
+        except RetriableError as exc:  # after the upload started: Digipost may have it
+            raise UncertainError(exc.code, str(exc)) from None
         except _Duplicate as exc:
             return self._reconcile(message, letter.pdf, exc.code.lower(), "duplicate_unconfirmed")
         except _Unanswered:
@@ -159,8 +164,8 @@ class DigipostChannel(Channel):
     def _reconcile(self, message: Message, pdf: bytes, cause: str, missing: str) -> Receipt:
         with _mapped():
             status = self.client.document_status(message.document_uuid)
-        if status is None:
-            raise RetriableError(missing, f"Digipost does not hold the document after {cause}")
+        if status is None:  # not (yet) there: send again later, never elsewhere
+            raise UncertainError(missing, f"Digipost does not hold the document after {cause}")
         return self._receipt(message, pdf, status, after=cause)
 
     def _receipt(self, message: Message, pdf: bytes, status: DocumentStatus, after: str) -> Receipt:

@@ -173,8 +173,16 @@ class Batches:
             row = s.scalar(query.with_for_update())
             if row is None:
                 return None
-            row.status, row.open_slot = CLOSING, None
-            row.closing_at = row.lease_at = now()
+            at = now()
+            claimed = s.execute(  # the status in the WHERE: two closers, one wins
+                update(PrintBatchRow)
+                .where(PrintBatchRow.id == row.id, PrintBatchRow.status == OPEN)
+                .values(status=CLOSING, open_slot=None, closing_at=at, lease_at=at)
+            )
+            if not getattr(claimed, "rowcount", 0):
+                return None
+            s.expire(row)
+            s.refresh(row)
             return row
 
     def claim_resume(self, batch: str, stale_after: dt.timedelta) -> bool:
@@ -191,6 +199,34 @@ class Batches:
                 .values(lease_at=now())
             )
             return bool(getattr(moved, "rowcount", 0))
+
+    def leave_out(self, letter_id: str, job_id: str, reason: str) -> None:
+        """A letter that cannot be printed leaves its batch, and its job fails with the
+        reason, in one transaction: it is neither printed nor shown as delivered."""
+        from sqlalchemy import delete
+
+        from letters.ledger.models import AttemptRow, EventRow
+
+        at = now()
+        with self.ledger.session() as s:
+            s.execute(delete(PrintBatchLetterRow).where(PrintBatchLetterRow.letter_id == letter_id))
+            s.add(
+                AttemptRow(
+                    letter_id=letter_id,
+                    channel="print",
+                    status="failed",
+                    error_class="PermanentError",
+                    error_code="print_batch",
+                    error=reason,
+                    at=at,
+                )
+            )
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id)
+                .values(status="failed", error_class="PermanentError:print_batch", error=reason)
+            )
+            s.add(EventRow(job_id=job_id, at=at, event="print_failed", detail=reason))
 
     def renew(self, batch: str) -> None:
         with self.ledger.session() as s:

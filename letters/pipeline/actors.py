@@ -19,7 +19,14 @@ from typing import Any
 import dramatiq
 
 from channels import registry
-from channels.base import Outgoing, PaymentDetails, PermanentError, PostalAddress, RetriableError
+from channels.base import (
+    Outgoing,
+    PaymentDetails,
+    PermanentError,
+    PostalAddress,
+    RetriableError,
+    UncertainError,
+)
 from letters import metrics
 from letters.compose import amount_due
 from letters.credentials import expiry_instant
@@ -190,12 +197,15 @@ def _deliver(rt: Runtime, row: JobRow, letter: LetterRow, attempts: list[dict[st
         for channel, why in plan.skipped:
             log.info("job %s: %s skipped: %s", job_id, channel, why)
     refused = {a["channel"] for a in attempts if a["error_class"] == "PermanentError"}
+    #: a channel that may hold the letter is never left for another (no second copy)
+    uncertain = {a["channel"] for a in attempts if a["error_class"] == "UncertainError"}
     for name in plan.chain:  # a channel down for long enough counts as refusing
         transient = sum(
             1 for a in attempts if a["channel"] == name and a["error_class"] == "RetriableError"
         )
         if name != plan.chain[-1] and transient >= rt.settings.channel_attempts:
             refused.add(name)
+    refused -= uncertain
     outgoing = _outgoing(rt, job, letter)
     for name in plan.chain:
         if name in refused:
@@ -218,6 +228,8 @@ def _deliver(rt: Runtime, row: JobRow, letter: LetterRow, attempts: list[dict[st
             tries = 1 + sum(
                 1 for a in attempts if a["channel"] == name and a["error_class"] == "RetriableError"
             )
+            if isinstance(exc, UncertainError) or name in uncertain:
+                raise  # the same channel again: it reconciles, and nothing goes elsewhere
             if isinstance(exc, RetriableError) and (
                 name == plan.chain[-1] or tries < rt.settings.channel_attempts
             ):

@@ -135,9 +135,15 @@ def _close_print_batch(runtime: Any, console: Console) -> None:
             f"{b.sheets} sheet(s) in {len(b.files)} file(s) → {escape(str(b.folder))}"
         )
     for receipt in closer.hand_off():
-        console.print(
-            f"Print batch {receipt['batch']} handed off: {escape(str(receipt['target']))}"
-        )
+        if "error" in receipt:
+            console.print(
+                f"[bold red]Print batch {receipt['batch']} NOT handed off[/]: "
+                f"{escape(receipt['error'])} (`letters batch close` tries again)"
+            )
+        else:
+            console.print(
+                f"Print batch {receipt['batch']} handed off: {escape(str(receipt['target']))}"
+            )
 
 
 def _safe_url(url: str) -> str:

@@ -47,7 +47,7 @@ class Sweeper(Middleware):
         self.stopping.set()
 
     def _loop(self, broker: dramatiq.Broker) -> None:
-        from channels.printing.batch import close_at_cutoff
+        from channels.printing.batch import BatchCloser, close_at_cutoff
         from letters.pipeline.intake import sweep
         from letters.pipeline.runtime import get_runtime
 
@@ -58,9 +58,11 @@ class Sweeper(Middleware):
             except Exception:  # keep sweeping through passing faults (Redis, database)
                 log.exception("sweep failed; trying again in %.0f s", self.interval)
             try:
-                close_at_cutoff(get_runtime())
-            except Exception:  # a full disk or an unreachable vendor: try again next round
-                log.exception("closing the print batch at the cut-off failed")
+                runtime = get_runtime()
+                close_at_cutoff(runtime)
+                BatchCloser(runtime).hand_off()
+            except Exception:  # a full disk, the ledger away: try again next round
+                log.exception("closing or handing off print batches failed")
 
 
 def _configure() -> dramatiq.Broker:
