@@ -193,7 +193,7 @@ def _overview(as_json: bool) -> int:
     delivered = ", ".join(f"{n} by {c}" for c, n in sorted(by_channel.items())) or "none"
     out.print(f"delivered: {delivered}", markup=False)
     table = Table(title="Print batches (newest first)")
-    for heading in ("batch", "status", "letters", "pages", "sheets", "closed", "folder"):
+    for heading in ("batch", "status", "letters", "sides", "sheets", "closed", "folder"):
         table.add_column(heading, overflow="fold")
     for b in view["print_batches"]:
         table.add_row(
@@ -276,8 +276,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for b in closed:
         how = "was already written; recorded as closed" if b.adopted else "closed"
         out.print(
-            f"print batch {b.id} {how}: {b.letters} letter(s), {b.pages} page(s), "
-            f"{b.sheets} sheet(s) in {len(b.files)} file(s) → {b.folder}",
+            f"print batch {b.id} {how}: {b.letters} letter(s), {b.pages} printed side(s) "
+            f"on {b.sheets} sheet(s) in {len(b.files)} file(s) → {b.folder}",
             markup=False,
         )
     status = OK

@@ -162,3 +162,40 @@ def test_enqueue_csv_refuses_a_row_with_extra_cells(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert f"{path}:2: (row): more cells than the header has columns" in result.stderr
+
+
+def test_batch_close_as_an_operator_runs_it(tmp_path: Path) -> None:
+    env = {
+        "LETTERS_CLOCK_DATE": "2026-11-20",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
+        "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
+        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
+        "LETTERS_PRINTING__HANDOFF__KIND": "folder",
+        "LETTERS_PRINTING__HANDOFF__FOLDER": str(tmp_path / "vendor"),
+    }
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    for name in ("reminder.nb", "edge.many-claims"):
+        shutil.copy(FIXTURES / "jobs" / f"{name}.json", jobs)
+    done = run("run", jobs, "--keep-batch-open", **env)
+    assert done.returncode == 0, done.stderr
+    assert "Print batch" not in done.stdout  # left open
+    listed = run("batch", "list", **env)
+    assert "PB000001" in listed.stdout and "open" in listed.stdout
+    closing = run("batch", "close", **env)
+    # the vendor's drop folder does not exist yet: closed, but not handed off (exit 1)
+    assert closing.returncode == 1
+    assert (
+        "print batch PB000001 closed: 2 letter(s), 6 printed side(s) on 3 sheet(s)"
+        in closing.stdout
+    )
+    assert "NOT handed off" in closing.stderr
+    (tmp_path / "vendor").mkdir()
+    again = run("batch", "close", **env)
+    assert again.returncode == 0, again.stderr
+    assert "no open print batch" in again.stdout
+    assert "print batch PB000001 handed off" in again.stdout
+    assert (tmp_path / "vendor" / "PB000001" / "READY").exists()
+    assert "handed_off" in run("batch", "list", **env).stdout
+    unknown = run("batch", "close", "--batch", "PB000009", **env)
+    assert unknown.returncode == 2 and "no print batch PB000009" in unknown.stderr

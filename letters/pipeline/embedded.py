@@ -131,8 +131,8 @@ def _close_print_batch(runtime: Any, console: Console) -> None:
     closer = BatchCloser(runtime)
     for b in closer.close():
         console.print(
-            f"Print batch [bold]{b.id}[/] closed: {b.letters} letter(s), {b.pages} page(s), "
-            f"{b.sheets} sheet(s) in {len(b.files)} file(s) → {escape(str(b.folder))}"
+            f"Print batch [bold]{b.id}[/] closed: {b.letters} letter(s), {b.pages} printed side(s) "
+            f"on {b.sheets} sheet(s) in {len(b.files)} file(s) → {escape(str(b.folder))}"
         )
     for receipt in closer.hand_off():
         if "error" in receipt:
