@@ -181,9 +181,10 @@ def test_a_crash_mid_close_is_finished_by_the_next_close(
     assert batches.get(row.id).status == CLOSED  # type: ignore[union-attr]
 
 
-def test_a_folder_written_before_a_crash_is_adopted_not_rewritten(
+def published_then_crashed(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[BatchCloser, Batches, Any, Path]:
+    """A close killed after READY was written but before the ledger recorded it."""
     run_fixtures(pipeline, ["reminder.nb"])
     closer = BatchCloser(pipeline.runtime)
     batches = Batches(pipeline.runtime.ledger)
@@ -196,7 +197,13 @@ def test_a_folder_written_before_a_crash_is_adopted_not_rewritten(
         with pytest.raises(RuntimeError):
             closer.close()
     [row] = batches.listing()
-    folder = pipeline.tmp / "print" / row.id
+    return closer, batches, row, pipeline.tmp / "print" / row.id
+
+
+def test_a_folder_written_before_a_crash_is_adopted_not_rewritten(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closer, batches, row, folder = published_then_crashed(pipeline, monkeypatch)
     ready = (folder / "READY").read_bytes()
     with batches.ledger.session() as s:
         from letters.ledger.models import PrintBatchRow
@@ -390,19 +397,7 @@ def test_a_letter_that_cannot_be_printed_is_left_out_and_its_job_fails(
 def test_a_published_batch_that_no_longer_verifies_is_not_written_again(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_fixtures(pipeline, ["reminder.nb"])
-    closer = BatchCloser(pipeline.runtime)
-    batches = Batches(pipeline.runtime.ledger)
-
-    def crash(*_: Any, **__: Any) -> None:
-        raise RuntimeError("killed after READY")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(batches.__class__, "mark_closed", crash)
-        with pytest.raises(RuntimeError):
-            closer.close()
-    [row] = batches.listing()
-    folder = pipeline.tmp / "print" / row.id
+    closer, batches, row, folder = published_then_crashed(pipeline, monkeypatch)
     (folder / "C5-001.pdf").unlink()  # the vendor already took the file
     with batches.ledger.session() as s:
         from letters.ledger.models import PrintBatchRow
