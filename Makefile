@@ -29,6 +29,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
+	@$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/render.py
 
 clean:

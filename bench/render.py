@@ -190,10 +190,8 @@ def timed_round(render: Render, pages: list[str]) -> float:
 
 def target_line(what: str, shown: str, target: float, value: float, sense: str) -> str:
     ok = value <= target if sense == "≤" else value >= target
-    unit = " ms" if sense == "≤" else "×"
-    return (
-        f"  {what:<28} {shown:>11}  target {sense} {target:g}{unit:<4} {'met' if ok else 'NOT met'}"
-    )
+    wanted = f"{sense} {target:g}{' ms' if sense == '≤' else '×'}"
+    return f"  {what:<28} {shown:>11}  target {wanted:<8} {'met' if ok else 'NOT met'}"
 
 
 def main() -> None:
