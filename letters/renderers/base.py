@@ -42,7 +42,11 @@ def get_renderer(name: str = "weasyprint") -> Renderer:
         from letters.renderers.weasy import WeasyPrintRenderer
 
         return WeasyPrintRenderer()
-    raise RenderError(f"unknown renderer {name!r} (known: weasyprint)")
+    if name == "reportlab":
+        from letters.renderers.fast import ReportLabRenderer
+
+        return ReportLabRenderer()
+    raise RenderError(f"unknown renderer {name!r} (known: weasyprint, reportlab)")
 
 
 @atexit.register

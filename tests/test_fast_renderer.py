@@ -1,0 +1,224 @@
+"""The fast (ReportLab) renderer against the WeasyPrint reference: for every fixture, the same
+HTML gives the same text on the same pages, the address, payment box, login box and barcode
+in the same place, embedded fonts, a barcode that scans and a letter that passes the
+print-safety check. Templates outside the documented subset are refused by name."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from pypdf import PdfReader
+
+from letters import templating
+from letters.barcodes import barcode_html
+from letters.compose import Composed, compose
+from letters.job import parse
+from letters.produce import window_text
+from letters.renderers import RenderError, get_renderer
+from letters.renderers.fast import ReportLabRenderer, UnsupportedStyle, UnsupportedTemplate
+from letters.renderers.safety import check
+from letters.settings import Settings
+from tests.conftest import FIXTURE_DATE, JOB_FILES
+from tests.pdftext import MM, barcodes, page_texts
+
+NAMES = [p.stem for p in JOB_FILES]
+SETTINGS = Settings(clock_date=FIXTURE_DATE)
+TITLES = {
+    "nb": ("Betalingsinformasjon", "Logg inn på Min side"),
+    "en": ("Payment details", "Log in to My page"),
+}
+
+
+@dataclass
+class Pair:
+    composed: Composed
+    html: str
+    reference: bytes
+    fast: bytes
+
+
+@pytest.fixture(scope="module")
+def pairs() -> dict[str, Pair]:
+    """Every fixture's HTML rendered once by each renderer."""
+    reference, fast = get_renderer("weasyprint"), get_renderer("reportlab")
+    out = {}
+    for path in JOB_FILES:
+        composed = compose(parse(json.loads(path.read_text("utf-8"))), SETTINGS)
+        html = templating.render_html(composed.letter)
+        out[path.stem] = Pair(composed, html, reference.render(html).pdf, fast.render(html).pdf)
+    return out
+
+
+def _find(pdf: bytes, text: str) -> tuple[int, float, float]:
+    """(page, left mm, top mm) of the first character of the first ``text`` in the PDF."""
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        for index in range(len(doc)):
+            page = doc[index]
+            textpage = page.get_textpage()
+            found = textpage.search(text, match_case=True).get_next()
+            if found:
+                left, _, _, top = textpage.get_charbox(found[0])
+                return index, left / MM, (page.get_height() - top) / MM
+        raise AssertionError(f"{text!r} is not in the PDF")
+    finally:
+        doc.close()
+
+
+def _fonts(pdf: bytes) -> dict[str, bool]:
+    """Base font name (subset tag removed) → whether the font program is embedded."""
+    fonts: dict[str, bool] = {}
+    for page in PdfReader(BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            else:
+                descriptor = font["/FontDescriptor"]
+            name = str(font["/BaseFont"]).split("+")[-1]
+            embedded = any(
+                k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            fonts[name] = fonts.get(name, True) and embedded
+    return fonts
+
+
+def test_the_fast_renderer_is_selected_by_name() -> None:
+    renderer = get_renderer("reportlab")
+    assert isinstance(renderer, ReportLabRenderer)
+    assert renderer.name == "reportlab"
+    with pytest.raises(RenderError, match="known: weasyprint, reportlab"):
+        get_renderer("nonesuch")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_text_on_the_same_pages(pairs: dict[str, Pair], name: str) -> None:
+    pair = pairs[name]
+    assert page_texts(pair.fast) == page_texts(pair.reference)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_address_boxes_and_barcode_sit_where_the_reference_puts_them(
+    pairs: dict[str, Pair], name: str
+) -> None:
+    pair = pairs[name]
+    letter = pair.composed.letter
+    payment, login = TITLES[letter.language]
+    for text in (letter.address_lines[0], letter.sender.return_address, payment, login):
+        want, got = _find(pair.reference, text), _find(pair.fast, text)
+        assert got[0] == want[0], f"{text!r} on page {got[0] + 1}, reference {want[0] + 1}"
+        assert abs(got[1] - want[1]) <= 1 and abs(got[2] - want[2]) <= 1, (text, got, want)
+    (want_code,), (got_code,) = barcodes(pair.reference), barcodes(pair.fast)
+    for side in ("left_mm", "top_mm", "right_mm", "bottom_mm"):
+        assert abs(getattr(got_code, side) - getattr(want_code, side)) <= 1, side
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_barcode_scans_as_the_letter_id(pairs: dict[str, Pair], name: str) -> None:
+    pair = pairs[name]
+    found = barcodes(pair.fast)
+    assert [b.text for b in found] == [pair.composed.letter.id]
+    assert "128" in found[0].format
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fonts_are_embedded_under_the_reference_names(pairs: dict[str, Pair], name: str) -> None:
+    fast, reference = _fonts(pairs[name].fast), _fonts(pairs[name].reference)
+    assert all(fast.values()), fast
+    assert set(fast) == set(reference)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_both_renderers_pass_the_print_safety_check(pairs: dict[str, Pair], name: str) -> None:
+    pair = pairs[name]
+    window = window_text(pair.composed)
+    fast, reference = check(pair.fast, window, SETTINGS), check(pair.reference, window, SETTINGS)
+    assert fast.ok, fast.failures
+    assert reference.ok, reference.failures
+    assert fast.pages == reference.pages
+
+
+def test_long_claim_list_paginates_like_the_reference(pairs: dict[str, Pair]) -> None:
+    pages = page_texts(pairs["edge.many-claims"].fast)
+    assert len(pages) == 3
+    for number, text in enumerate(pages, start=1):
+        assert f"Side {number} av 3" in text
+        assert "Faktura Fakturadato" in text or number == 3  # the heading repeats
+    assert "Å betale 9 373,70 kr" in pages[0]  # the total row closes every page of the table
+
+
+def test_title_author_and_language_match_the_reference(pairs: dict[str, Pair]) -> None:
+    for pair in pairs.values():
+        fast, reference = PdfReader(BytesIO(pair.fast)), PdfReader(BytesIO(pair.reference))
+        assert fast.metadata is not None and reference.metadata is not None
+        assert fast.metadata.title == reference.metadata.title
+        assert fast.metadata.author == reference.metadata.author
+        assert fast.trailer["/Root"]["/Lang"] == reference.trailer["/Root"]["/Lang"]
+
+
+def test_markup_in_input_prints_as_text(pairs: dict[str, Pair]) -> None:
+    text = " ".join(page_texts(pairs["edge.markup-in-names"].fast))
+    assert "<script>alert('x')</script> {{ letter.password }}" in text
+    assert "<b>Bold</b> & Sons {{ 7*7 }} AS" in text
+
+
+@pytest.mark.parametrize("value", ["99000000000000000042", "99999999999999999999", "0012"])
+def test_barcodes_starting_with_99_scan(pairs: dict[str, Pair], value: str) -> None:
+    html = re.sub(
+        r'<div class="barcode".*?</svg></div>',
+        lambda _: str(barcode_html(value)),
+        pairs["reminder.en"].html,
+        flags=re.S,
+    )
+    pdf = get_renderer("reportlab").render(html).pdf
+    assert [b.text for b in barcodes(pdf)] == [value]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        ("<h1>", '<h1><img src="https://example.com/x.png">', "element <img>"),
+        ('<p class="howto">', '<p class="howto shout">', "class 'shout'"),
+        ('<p class="howto">', '<p class="howto" style="color: red">', "attribute 'style'"),
+        ('<p class="howto">', '<p class="howto"><a href="x">x</a>', "element <a>"),
+        ('<td class="gap">', '<td class="gap" onclick="x()">', "attribute 'onclick'"),
+    ],
+)
+def test_html_outside_the_subset_is_refused_by_name(
+    pairs: dict[str, Pair], old: str, new: str, named: str
+) -> None:
+    html = pairs["reminder.nb"].html.replace(old, new, 1)
+    with pytest.raises(UnsupportedTemplate) as refused:
+        get_renderer("reportlab").render(html)
+    assert named in str(refused.value)
+    assert "body >" in str(refused.value)  # and where
+
+
+@pytest.mark.parametrize(
+    ("addition", "named"),
+    [
+        ("p.howto { float: left; }", "property 'float'"),
+        ("p.howto { text-align: justify; }", "'justify'"),
+        ("table.boxes > tr { color: #000; }", "selector 'table.boxes > tr'"),
+        ("td.gap { border: 1pt dashed #000; }", "'dashed'"),
+        (
+            '@font-face { font-family: "X"; src: url("/etc/passwd"); }',
+            "only bundled asset files",
+        ),
+    ],
+)
+def test_css_outside_the_subset_is_refused_by_name(
+    tmp_path: Path, addition: str, named: str
+) -> None:
+    from letters.paths import STYLESHEET
+
+    sheet = tmp_path / "letter.css"
+    sheet.write_text(STYLESHEET.read_text("utf-8") + "\n" + addition + "\n", "utf-8")
+    with pytest.raises(UnsupportedStyle, match=re.escape(named)):
+        ReportLabRenderer(sheet)
