@@ -13,6 +13,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +47,14 @@ ACCEPTED, RENDERED, DELIVERING = "accepted", "rendered", "delivering"
 DELIVERED, HELD, FAILED = "delivered", "held", "failed"
 FINAL = frozenset({DELIVERED, FAILED})
 UNFINISHED = (ACCEPTED, RENDERED, DELIVERING, HELD)
+
+
+@dataclass(frozen=True)
+class Stage:
+    job: JobRow | None
+    letter: LetterRow | None
+    hold: str | None  # the reason of the active hold on the case, if any
+    attempts: list[dict[str, Any]]
 
 
 class JobConflict(Exception):
@@ -191,15 +200,38 @@ class Ledger:
             s.add(EventRow(job_id=job_id, at=at, event=event_name, detail=detail))
         return True
 
-    def claim_delivery(self, job_id: str) -> bool:
-        """Take a rendered job for delivery; False if another worker has it or it is done."""
+    def claim_delivery(self, job_id: str, event: tuple[str, str] | None = None) -> bool:
+        """Take a rendered job for delivery; False if another worker has it or it is done.
+        ``event`` (name, detail) is recorded with the claim, in the same transaction."""
         with self.session() as s:
+            at = now()
             claimed = s.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.status == RENDERED)
-                .values(status=DELIVERING, updated_at=now())
+                .values(status=DELIVERING, updated_at=at)
             )
-            return bool(getattr(claimed, "rowcount", 0))
+            if not getattr(claimed, "rowcount", 0):
+                return False
+            if event is not None:
+                s.add(EventRow(job_id=job_id, at=at, event=event[0], detail=event[1]))
+            return True
+
+    def stage(self, job_id: str) -> Stage:
+        """What a pipeline stage needs to decide, read in one transaction: the job, its
+        letter, the active hold on its case and the letter's delivery attempts."""
+        with self.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None:
+                return Stage(None, None, None, [])
+            letter = s.scalar(select(LetterRow).where(LetterRow.job_id == job_id))
+            hold = s.scalar(
+                select(HoldRow.reason)
+                .where(*self._active(case_reference.compact(job.reference)))
+                .order_by(HoldRow.id)
+                .limit(1)
+            )
+            attempts = [] if letter is None else self._attempts(s, letter.id)
+            return Stage(job, letter, hold, attempts)
 
     def release_delivery(self, job_id: str) -> None:
         """Give a claimed job back (a transient failure: a retry will claim it again)."""
@@ -349,18 +381,23 @@ class Ledger:
     def attempts(self, letter_id: str) -> list[dict[str, Any]]:
         """A letter's delivery attempts, oldest first (what the deliver stage needs)."""
         with self.session() as s:
-            rows = s.scalars(
-                select(AttemptRow).where(AttemptRow.letter_id == letter_id).order_by(AttemptRow.id)
+            return self._attempts(s, letter_id)
+
+    @staticmethod
+    def _attempts(s: Session, letter_id: str) -> list[dict[str, Any]]:
+        rows = s.execute(
+            select(
+                AttemptRow.channel,
+                AttemptRow.status,
+                AttemptRow.error_class,
+                AttemptRow.external_id,
             )
-            return [
-                {
-                    "channel": a.channel,
-                    "status": a.status,
-                    "error_class": a.error_class,
-                    "external_id": a.external_id,
-                }
-                for a in rows
-            ]
+            .where(AttemptRow.letter_id == letter_id)
+            .order_by(AttemptRow.id)
+        )
+        return [
+            {"channel": c, "status": st, "error_class": e, "external_id": x} for c, st, e, x in rows
+        ]
 
     def record_attempt(self, attempt: AttemptRow) -> None:
         with self.session() as s:

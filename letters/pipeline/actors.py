@@ -20,6 +20,7 @@ import dramatiq
 
 from channels import registry
 from channels.base import (
+    Channel,
     Outgoing,
     PaymentDetails,
     PermanentError,
@@ -39,7 +40,7 @@ from letters.pipeline.intake import not_today
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.produce import produce
 from letters.renderers import RenderError
-from letters.routing import route
+from letters.routing import Route, route
 from letters.settings import get_settings
 from letters.templating import letter_title
 
@@ -54,8 +55,7 @@ class PermanentFailure(Exception):
         self.code = code
 
 
-def _hold(rt: Runtime, job: JobRow) -> bool:
-    reason = rt.ledger.hold_reason(job.reference)
+def _hold(rt: Runtime, job: JobRow, reason: str | None) -> bool:
     if reason is None:
         return False
     if job.status != HELD:
@@ -66,16 +66,17 @@ def _hold(rt: Runtime, job: JobRow) -> bool:
 
 def render_stage(job_id: str) -> None:
     rt = get_runtime()
-    job = rt.ledger.job(job_id)
+    view = rt.ledger.stage(job_id)
+    job = view.job
     if job is None:
         log.warning("render: no job %s in the ledger", job_id)
         return
     if job.status in FINAL:
         return
-    if rt.ledger.letter_for_job(job_id) is not None:
+    if view.letter is not None:
         deliver_letter.send(job_id)  # rendered before; continue where it stopped
         return
-    if _hold(rt, job):
+    if _hold(rt, job, view.hold):
         return
     stale = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
     if stale:
@@ -124,30 +125,38 @@ def render_stage(job_id: str) -> None:
 
 def deliver_stage(job_id: str) -> None:
     rt = get_runtime()
-    job = rt.ledger.job(job_id)
+    view = rt.ledger.stage(job_id)
+    job, letter, attempts = view.job, view.letter, view.attempts
     if job is None or job.status in FINAL:
         return
-    letter = rt.ledger.letter_for_job(job_id)
     if letter is None:
         render_letter.send(job_id)
         return
-    if _hold(rt, job):
+    if _hold(rt, job, view.hold):
         return
     passed = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
     if passed:  # held or retried past its date: its deadline and password no longer hold
         raise PermanentFailure("letter_date_passed", f"not sent: {passed}")
-    attempts = rt.ledger.attempts(letter.id)
     done = next((a for a in attempts if a["status"] == "delivered"), None)
     if done:  # delivered before a crash could record it on the job: never send again
         rt.ledger.set_status(
             job_id, DELIVERED, "delivered", detail=f"{done['channel']} {done['external_id']}"
         )
         return
-    if not rt.ledger.claim_delivery(job_id):
+    parsed = Job.model_validate(job.payload)
+    available = registry.configured(rt)
+    plan = route(parsed, frozenset(available))
+    routed = None
+    if not attempts:  # the first try: the route is recorded with the claim
+        skipped = "; ".join(f"{c} ({why})" for c, why in plan.skipped)
+        routed = ("routed", " → ".join(plan.chain) + (f"; skipped: {skipped}" if skipped else ""))
+        for channel, why in plan.skipped:
+            log.info("job %s: %s skipped: %s", job_id, channel, why)
+    if not rt.ledger.claim_delivery(job_id, routed):
         log.info("job %s is being delivered by another worker", job_id)
         return
     try:
-        _deliver(rt, job, letter, attempts)
+        _deliver(rt, job, parsed, letter, attempts, available, plan)
     except PermanentFailure:
         raise
     except BaseException:
@@ -185,17 +194,16 @@ def _outgoing(rt: Runtime, job: Job, letter: LetterRow) -> Outgoing:
     )
 
 
-def _deliver(rt: Runtime, row: JobRow, letter: LetterRow, attempts: list[dict[str, Any]]) -> None:
+def _deliver(
+    rt: Runtime,
+    row: JobRow,
+    job: Job,
+    letter: LetterRow,
+    attempts: list[dict[str, Any]],
+    available: dict[str, Channel],
+    plan: Route,
+) -> None:
     job_id = row.id
-    job = Job.model_validate(row.payload)
-    available = registry.configured(rt)
-    plan = route(job, frozenset(available))
-    if not attempts:
-        skipped = "; ".join(f"{c} ({why})" for c, why in plan.skipped)
-        detail = " → ".join(plan.chain) + (f"; skipped: {skipped}" if skipped else "")
-        rt.ledger.add_event(job_id, "routed", detail)
-        for channel, why in plan.skipped:
-            log.info("job %s: %s skipped: %s", job_id, channel, why)
     refused = {a["channel"] for a in attempts if a["error_class"] == "PermanentError"}
     #: a channel that may hold the letter is never left for another (no second copy)
     uncertain = {a["channel"] for a in attempts if a["error_class"] == "UncertainError"}
