@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
@@ -222,3 +224,82 @@ def test_css_outside_the_subset_is_refused_by_name(
     sheet.write_text(STYLESHEET.read_text("utf-8") + "\n" + addition + "\n", "utf-8")
     with pytest.raises(UnsupportedStyle, match=re.escape(named)):
         ReportLabRenderer(sheet)
+
+
+def _variant(name: str, change: Any) -> tuple[Composed, bytes, bytes]:
+    job = json.loads((JOB_FILES[0].parent / f"{name}.json").read_text("utf-8"))
+    change(job)
+    composed = compose(parse(job), SETTINGS)
+    html = templating.render_html(composed.letter)
+    return (
+        composed,
+        get_renderer("weasyprint").render(html).pdf,
+        get_renderer("reportlab").render(html).pdf,
+    )
+
+
+def _set(path: str, value: Any) -> Any:
+    def change(job: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = job
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[last] = value
+
+    return change
+
+
+def _many_claims(count: int) -> Any:
+    def change(job: dict[str, Any]) -> None:
+        first = job["claims"][0]
+        job["claims"] = [dict(first, invoice_number=f"INV-{i:03d}") for i in range(count)]
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [  # line breaks as Pango finds them, beyond ASCII spaces and hyphens (found by fuzzing)
+        (
+            "payment_request.nb",
+            _set(
+                "claims.0.description",
+                "Strøm|Nettleie|Fastbeløp|Energiledd|Effektledd|Forbruksavgift|Enova|MVA|Rabatt|Justering",
+            ),
+        ),
+        (
+            "payment_request.en",
+            _set("claims.0.description", "Electricity?Grid!Fixed…Energy‐Power‧Tax"),
+        ),
+        (
+            "reminder.nb",
+            _set(
+                "creditor.name", "Østre\u2009Åsgårdstrand\u2009Bærekraftige\u2009Kraftlag\u2009AS"
+            ),
+        ),
+        # a claims row is never split over two pages, in either renderer
+        ("reminder.en", _many_claims(34)),
+        ("payment_request.en", _many_claims(22)),
+    ],
+)
+def test_hard_inputs_lay_out_like_the_reference(name: str, change: Any) -> None:
+    composed, reference, fast = _variant(name, change)
+    assert page_texts(fast) == page_texts(reference)
+    expected = window_text(composed)
+    for pdf in (reference, fast):
+        report = check(pdf, expected, SETTINGS)
+        assert report.ok, report.failures
+
+
+def test_accents_typed_as_combining_marks_print_as_one_letter() -> None:
+    name = "Bjo\u0308rn A\u030asmund"  # as macOS sends it
+    composed, reference, fast = _variant("reminder.nb", _set("debtor.name", name))
+    assert "Björn Åsmund" in page_texts(fast)[0]
+
+    def composed_texts(pdf: bytes) -> list[str]:
+        return [unicodedata.normalize("NFC", t) for t in page_texts(pdf)]
+
+    assert composed_texts(fast) == composed_texts(reference)
+    for pdf in (reference, fast):
+        report = check(pdf, window_text(composed), SETTINGS)
+        assert report.ok, report.failures

@@ -211,10 +211,9 @@ def test_pdf_has_title_language_and_embedded_fonts(
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
             font = font.get_object()
-            if "/DescendantFonts" in font:  # Type0 (WeasyPrint) or simple TrueType (ReportLab)
-                font_ = font["/DescendantFonts"][0].get_object()
-            else:
-                font_ = font
+            # Type0 with a descendant (WeasyPrint) or a simple TrueType font (ReportLab)
+            simple = "/DescendantFonts" not in font
+            font_ = font if simple else font["/DescendantFonts"][0].get_object()
             desc = font_["/FontDescriptor"].get_object()
             assert "/FontFile2" in desc
             fonts.add(str(font["/BaseFont"]).split("+")[-1])

@@ -77,3 +77,26 @@ def test_address_overflowing_the_window_is_caught() -> None:
 def test_a_clean_letter_passes_except_for_the_font() -> None:
     report = check(_pdf(), ADDRESS)
     assert report.failures == ["page 1: font Helvetica is not embedded"]
+
+
+def test_text_pushed_off_the_page_is_caught() -> None:
+    """A word too long to wrap pushes a column (and the amounts) off the page: the letter
+    must not pass."""
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    from letters.paths import ASSET_DIR
+    from letters.renderers.safety import check
+
+    pdfmetrics.registerFont(TTFont("SafetySans", str(ASSET_DIR / "fonts" / "NotoSans-Regular.ttf")))
+    buffer = BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, initialFontName="SafetySans")
+    page.setFont("SafetySans", 9)
+    page.drawString(150 * 72 / 25.4, 150 * 72 / 25.4, "Beløp 3 420,00 kr ………………………………")
+    page.save()
+    report = check(buffer.getvalue())
+    assert any("text outside the printable area" in f and "3 420,00" in f for f in report.failures)

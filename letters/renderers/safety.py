@@ -3,6 +3,7 @@
 It reads the PDF as a print vendor or Digipost would and names each failure:
 - every page A4 portrait;
 - every font embedded;
+- no text off the page or within 5 mm of its edge;
 - nothing in Digipost's left-margin zone (x 0–15 mm, y 95–175 mm from the top, any page);
 - on page 1, the envelope window holds the address block and nothing else, and the
   address fits inside it;
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,9 @@ TOLERANCE_PT = 1.0
 #: Digipost's print rule: keep x 0–15 mm, y 95–175 mm (from the top) free on every page.
 DIGIPOST_ZONE_MM = (0.0, 95.0, 15.0, 175.0)  # left, top, right, bottom
 _TEXT, _PATH, _IMAGE, _SHADING, _FORM = 1, 2, 3, 4, 5
+#: Printers leave an edge unprinted; text there (or off the page: a word too long to
+#: wrap pushing a column out) is lost.
+EDGE_MM = 5.0
 
 
 @dataclass
@@ -41,7 +46,8 @@ class SafetyReport:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """White space collapsed and accents composed: "A" + combining ring is "Å"."""
+    return unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip())
 
 
 def _rect_pt(page_height: float, box_mm: tuple[float, float, float, float]) -> tuple[float, ...]:
@@ -111,6 +117,9 @@ def check(
                     "not A4 portrait"
                 )
             zone = _rect_pt(height, DIGIPOST_ZONE_MM)
+            printable = _rect_pt(
+                height, (EDGE_MM, EDGE_MM, width / MM - EDGE_MM, height / MM - EDGE_MM)
+            )
             window = _rect_pt(height, (w.left, w.top, w.left + w.width, w.top + w.height))
             textpage = page.get_textpage()
             for obj in page.get_objects(max_depth=8):
@@ -122,6 +131,13 @@ def check(
                         not_embedded.add(name)
                         report.failures.append(f"page {number}: font {name} is not embedded")
                 bounds = obj.get_bounds()
+                if obj.type == _TEXT and not _inside(bounds, printable, slack=0):
+                    sample = _norm(textpage.get_text_bounded(*bounds))[:40]
+                    report.failures.append(
+                        f"page {number}: text outside the printable area (a {EDGE_MM:.0f} mm "
+                        f"edge) at {_mm(height, bounds)}"
+                        + (f": {sample!r}" if sample else "")
+                    )
                 if _overlaps(bounds, zone):
                     what = "text" if obj.type == _TEXT else "graphics"
                     sample = _norm(textpage.get_text_bounded(*bounds))[:40]

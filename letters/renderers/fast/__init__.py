@@ -18,9 +18,10 @@ from typing import Any
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate  # type: ignore[import-untyped]
+from reportlab.platypus.doctemplate import LayoutError  # type: ignore[import-untyped]
 
 from letters.paths import STYLESHEET
-from letters.renderers.base import Rendered, Renderer
+from letters.renderers.base import Rendered, Renderer, RenderError
 from letters.renderers.fast.css import Stylesheet, UnsupportedStyle, parse_stylesheet
 from letters.renderers.fast.flowables import PagedCanvas, draw_ops, flowables
 from letters.renderers.fast.layout import Block, Builder, Document, Layout, Metrics
@@ -112,7 +113,10 @@ class ReportLabRenderer(Renderer):
             kwargs["initialFontName"] = self.base_font
             return PagedCanvas(*args, footer=draw_footer, **kwargs)
 
-        template.build(flowables(self.layout, doc.body), canvasmaker=make_canvas)
+        try:
+            template.build(flowables(self.layout, doc.body), canvasmaker=make_canvas)
+        except LayoutError as exc:  # a box that cannot be split is taller than a page
+            raise RenderError(f"the letter cannot be laid out on A4 pages: {exc}") from None
         return Rendered(pdf=buffer.getvalue(), renderer=self.name)
 
     def _footer(self, canvas: Any, footer: Block, number: int, total: int) -> None:

@@ -8,6 +8,7 @@ is data, never markup. The barcode's SVG is not read; the renderer draws the sym
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -92,14 +93,24 @@ def _convert(element: etree._Element, parents: tuple[Node, ...], subset: Subset)
         _check_barcode(element, node, where)
         return node
     if element.text:
-        node.children.append(element.text)
+        node.children.append(_nfc(element.text))
     here = (*parents, node)
     for child in element:
         if isinstance(child.tag, str):
             node.children.append(_convert(child, here, subset))
         if child.tail:
-            node.children.append(child.tail)
+            node.children.append(_nfc(child.tail))
     return node
+
+
+def _nfc(text: str) -> str:
+    """Accents typed as separate combining marks (as macOS sends them) composed into one
+    character: ReportLab does not position combining marks the way HarfBuzz does.
+
+    >>> _nfc("Bjo\u0308rn A\u030asmund") == "Björn Åsmund"
+    True
+    """
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _check_barcode(element: etree._Element, node: Node, where: str) -> None:
