@@ -66,8 +66,11 @@ class Metrics:
         w = self._cache.get(key)
         if w is None:
             w = self._width(text, font)
-            if len(self._cache) < 200_000:
-                self._cache[key] = w
+            if len(self._cache) >= WIDTH_CACHE_SIZE:
+                # names, ids and amounts are new in every letter: start over rather than
+                # grow (a worker makes hundreds of thousands of letters)
+                self._cache.clear()
+            self._cache[key] = w
         return w * style.font_size
 
     def strut(self, style: Style) -> tuple[float, float]:
@@ -138,6 +141,10 @@ class Unit:
     forced_break: bool = False
     atom: Barcode | None = None
 
+
+#: Widths of words measured recently; the template's own words stay in it. About 200 bytes
+#: an entry: the cap keeps a long-running worker's memory flat (bench/soak.py).
+WIDTH_CACHE_SIZE = 20_000
 
 _SPACES = re.compile(r"[ \t\n\r\f]+")
 # Break opportunities inside a "word" (UAX #14 as Pango applies it; CSS collapses only the
