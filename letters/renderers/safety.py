@@ -135,8 +135,7 @@ def check(
                     sample = _norm(textpage.get_text_bounded(*bounds))[:40]
                     report.failures.append(
                         f"page {number}: text outside the printable area (a {EDGE_MM:.0f} mm "
-                        f"edge) at {_mm(height, bounds)}"
-                        + (f": {sample!r}" if sample else "")
+                        f"edge) at {_mm(height, bounds)}" + (f": {sample!r}" if sample else "")
                     )
                 if _overlaps(bounds, zone):
                     what = "text" if obj.type == _TEXT else "graphics"
