@@ -76,6 +76,19 @@ class Window(BaseModel):
     height: float = 35
 
 
+class InserterCode(BaseModel):
+    """Where the inserter control code goes on every page of a print batch, in mm from the
+    page's top-left corner (see channels/printing/inserter.py). The default runs down the
+    right margin; a position in the window, the left-margin zone or the text is refused
+    when a batch is closed."""
+
+    x_mm: float = 199.0
+    y_mm_from_top: float = 20.0
+    module_mm: float = Field(0.33, ge=0.19, le=1.0)
+    height_mm: float = Field(6.0, ge=3.0, le=20.0)
+    rotate: bool = True  # True: the code runs down the page
+
+
 class Printing(BaseModel):
     """Print batches for the print vendor."""
 
@@ -93,6 +106,7 @@ class Printing(BaseModel):
     #: The worker closes the open batch every day at this Oslo time (HH:MM); none: only
     #: ``letters batch close`` closes batches.
     cutoff: dt.time | None = None
+    inserter: InserterCode = InserterCode()
     #: Where closed batches go: nowhere (the vendor reads ``folder``), a drop folder, or SFTP.
     handoff: HandoffSettings = HandoffSettings()
 

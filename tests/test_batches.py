@@ -408,3 +408,40 @@ def test_a_published_batch_that_no_longer_verifies_is_not_written_again(
     assert second.id != row.id
     assert not (folder / "C5-001.pdf").exists()  # not written (and printed) again
     assert batches.get(row.id).status == "closing"  # type: ignore[union-attr]
+
+
+def test_an_inserter_code_position_over_the_window_is_refused(pipeline: Pipeline) -> None:
+    from letters.settings import InserterCode, Printing
+
+    run_fixtures(pipeline, ["reminder.nb"])
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={
+            "printing": Printing(
+                folder=pipeline.tmp / "print",
+                inserter=InserterCode(x_mm=100, y_mm_from_top=50),
+            )
+        }
+    )
+    with pytest.raises(BatchError, match="LETTERS_PRINTING__INSERTER: the envelope window"):
+        BatchCloser(pipeline.runtime).close()
+    assert not (pipeline.tmp / "print" / "PB000001" / "READY").exists()
+
+
+def test_the_inserter_code_goes_where_it_is_configured(pipeline: Pipeline) -> None:
+    from letters.settings import InserterCode, Printing
+
+    run_fixtures(pipeline, ["reminder.nb"])
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={
+            "printing": Printing(
+                folder=pipeline.tmp / "print",
+                inserter=InserterCode(x_mm=199.5, y_mm_from_top=200.0),
+            )
+        }
+    )
+    [closed] = BatchCloser(pipeline.runtime).close()
+    manifest = json.loads((closed.folder / "manifest.json").read_text("utf-8"))
+    assert manifest["inserter_code"]["placement"]["y_mm_from_top"] == 200.0
+    [row] = read_csv(closed.folder)
+    expected = inserter.encode(closed.sequence, 1, 1, 1)
+    assert expected in codes_on(closed.folder / row["file"])[0]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -289,8 +290,20 @@ class BatchCloser:
             adopted=True,
         )
 
+    @functools.cached_property
+    def placement(self) -> inserter.Placement:
+        """The configured inserter-code position, refused if it would cover the window,
+        the left-margin zone or the letter's text."""
+        placement = inserter.Placement(**self.settings.printing.inserter.model_dump())
+        try:
+            inserter.validate_placement(placement, window=self.settings.window)
+        except ValueError as exc:
+            raise BatchError(f"LETTERS_PRINTING__INSERTER: {exc}") from None
+        return placement
+
     def _build(self, row: PrintBatchRow, final: Path) -> ClosedBatch:
         p = self.settings.printing
+        self.placement  # noqa: B018 - refuse a bad position before anything is written
         building = self.root / f".{row.id}.building"
         if building.exists():
             shutil.rmtree(building)
@@ -362,6 +375,7 @@ class BatchCloser:
                     files=tuple((f.name, f.letters, f.pages, f.sheets) for f in files),
                     duplex=p.duplex,
                     foreign_letters=foreign,
+                    placement=self.placement,
                 )
             )
         )
@@ -396,7 +410,7 @@ class BatchCloser:
         # closed at once (holding every source until the file is saved doubled the memory)
         with pikepdf.open(io.BytesIO(self.rt.archive.get(letter.pdf_sha256))) as source:
             inserter.stamp_into(
-                chunk.pdf, source, batch_seq, letter_seq, window=self.settings.window
+                chunk.pdf, source, batch_seq, letter_seq, self.placement, self.settings.window
             )
 
     @staticmethod
@@ -451,7 +465,7 @@ class BatchCloser:
             "created_at": created.isoformat(),
             "sender": self.settings.sender.name,
             "duplex": self.settings.printing.duplex,
-            "inserter_code": inserter.describe(),
+            "inserter_code": inserter.describe(self.placement),
             "sha256_of": "each letter's PDF as archived, before the inserter code was added",
         }
         with (folder / "manifest.json").open("w", encoding="utf-8") as out:
