@@ -508,34 +508,39 @@ class Builder:
             raise UnsupportedStyle(f"::after on {block.label}, which holds blocks")
         block.inline.append(generated)
 
-    def table(
-        self, node: Node, style: Style, path: Path_, running: dict[str, Block], where: str
-    ) -> Table:
-        table = Table(style, where)
+    def _elements(
+        self, node: Node, style: Style, path: Path_, where: str
+    ) -> Iterator[tuple[Node, Style, Path_, str]]:
+        """A table part's element children with their style, path and place; text between
+        them may only be white space."""
         for child in node.children:
             if isinstance(child, str):
                 if child.strip():
                     raise UnsupportedTemplate(f"text directly inside {where}")
                 continue
             child_path = (*path, (child.tag, child.classes))
-            child_style = self.sheet.compute(child_path, style)
-            child_where = f"{where} > {child.label}"
+            yield (
+                child,
+                self.sheet.compute(child_path, style),
+                child_path,
+                f"{where} > {child.label}",
+            )
+
+    def table(
+        self, node: Node, style: Style, path: Path_, running: dict[str, Block], where: str
+    ) -> Table:
+        table = Table(style, where)
+        for child, child_style, child_path, child_where in self._elements(node, style, path, where):
             if child_style.display == "table-row":
                 table.body.append(self.row(child, child_style, child_path, running, child_where))
             elif child_style.display == "table-row-group":
                 group = {"thead": table.head, "tfoot": table.foot}.get(child.tag, table.body)
-                for row in child.children:
-                    if isinstance(row, str):
-                        if row.strip():
-                            raise UnsupportedTemplate(f"text directly inside {child_where}")
-                        continue
-                    row_path = (*child_path, (row.tag, row.classes))
-                    row_style = self.sheet.compute(row_path, child_style)
+                for row, row_style, row_path, row_where in self._elements(
+                    child, child_style, child_path, child_where
+                ):
                     if row_style.display != "table-row":
                         raise UnsupportedTemplate(f"<{row.tag}> in {child_where}: rows only")
-                    group.append(
-                        self.row(row, row_style, row_path, running, f"{child_where} > {row.label}")
-                    )
+                    group.append(self.row(row, row_style, row_path, running, row_where))
             else:
                 raise UnsupportedTemplate(f"<{child.tag}> at {child_where} inside a table")
         return table
@@ -544,18 +549,10 @@ class Builder:
         self, node: Node, style: Style, path: Path_, running: dict[str, Block], where: str
     ) -> Row:
         cells = []
-        for child in node.children:
-            if isinstance(child, str):
-                if child.strip():
-                    raise UnsupportedTemplate(f"text directly inside {where}")
-                continue
-            child_path = (*path, (child.tag, child.classes))
-            child_style = self.sheet.compute(child_path, style)
+        for child, child_style, child_path, child_where in self._elements(node, style, path, where):
             if child_style.display != "table-cell":
                 raise UnsupportedTemplate(f"<{child.tag}> in {where}: cells only")
-            cells.append(
-                self.block(child, child_style, child_path, running, f"{where} > {child.label}")
-            )
+            cells.append(self.block(child, child_style, child_path, running, child_where))
         return Row(style, cells)
 
 
