@@ -410,7 +410,8 @@ def test_a_published_batch_that_no_longer_verifies_is_not_written_again(
     assert batches.get(row.id).status == "closing"  # type: ignore[union-attr]
 
 
-def test_an_inserter_code_position_over_the_window_is_refused(pipeline: Pipeline) -> None:
+def with_inserter_at(pipeline: Pipeline, x_mm: float, y_mm_from_top: float) -> None:
+    """One fixture letter in the open batch, with the inserter code configured at (x, y)."""
     from letters.settings import InserterCode, Printing
 
     run_fixtures(pipeline, ["reminder.nb"])
@@ -418,27 +419,21 @@ def test_an_inserter_code_position_over_the_window_is_refused(pipeline: Pipeline
         update={
             "printing": Printing(
                 folder=pipeline.tmp / "print",
-                inserter=InserterCode(x_mm=100, y_mm_from_top=50),
+                inserter=InserterCode(x_mm=x_mm, y_mm_from_top=y_mm_from_top),
             )
         }
     )
+
+
+def test_an_inserter_code_position_over_the_window_is_refused(pipeline: Pipeline) -> None:
+    with_inserter_at(pipeline, 100, 50)
     with pytest.raises(BatchError, match="LETTERS_PRINTING__INSERTER: the envelope window"):
         BatchCloser(pipeline.runtime).close()
     assert not (pipeline.tmp / "print" / "PB000001" / "READY").exists()
 
 
 def test_the_inserter_code_goes_where_it_is_configured(pipeline: Pipeline) -> None:
-    from letters.settings import InserterCode, Printing
-
-    run_fixtures(pipeline, ["reminder.nb"])
-    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
-        update={
-            "printing": Printing(
-                folder=pipeline.tmp / "print",
-                inserter=InserterCode(x_mm=199.5, y_mm_from_top=200.0),
-            )
-        }
-    )
+    with_inserter_at(pipeline, 199.5, 200.0)
     [closed] = BatchCloser(pipeline.runtime).close()
     manifest = json.loads((closed.folder / "manifest.json").read_text("utf-8"))
     assert manifest["inserter_code"]["placement"]["y_mm_from_top"] == 200.0

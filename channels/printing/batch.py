@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 import pikepdf
 
 from channels.printing import cover, inserter
+from channels.printing.handoff import make_handoff, parse_sums
 from letters.ledger.batches import CLOSED, CLOSING, Batches, BatchLetter
 from letters.ledger.models import PrintBatchRow
 
@@ -107,15 +108,6 @@ class _Chunk:
     pdf: pikepdf.Pdf
 
 
-def sheets_for(pages: int, duplex: bool) -> int:
-    """Sheets of paper a letter takes (a letter starts on a fresh sheet).
-
-    >>> sheets_for(1, True), sheets_for(3, True), sheets_for(3, False)
-    (1, 2, 3)
-    """
-    return (pages + 1) // 2 if duplex else pages
-
-
 def _safe_cell(value: str) -> str:
     """A manifest cell a spreadsheet will not run as a formula (CSV injection).
 
@@ -146,20 +138,15 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_sums(folder: Path) -> dict[str, str]:
-    sums: dict[str, str] = {}
-    for line in (folder / "SHA256SUMS").read_text().splitlines():
-        digest, _, name = line.partition("  ")
-        sums[name] = digest
-    return sums
-
-
 def verify(folder: Path) -> list[str]:
     """Problems with a written batch folder (empty: every file matches SHA256SUMS)."""
     if not (folder / "SHA256SUMS").exists():
         return ["SHA256SUMS is missing"]
     problems = []
-    sums = read_sums(folder)
+    try:
+        sums = parse_sums((folder / "SHA256SUMS").read_bytes())
+    except ValueError as exc:
+        return [str(exc)]
     for name, digest in sums.items():
         path = folder / name
         if not path.is_file():
@@ -210,8 +197,6 @@ class BatchCloser:
         Re-delivering a batch the vendor already has complete does nothing there. A batch
         that fails (the vendor's server down) is reported with ``error`` and stays closed
         for the next round; the others go on."""
-        from channels.printing.handoff import make_handoff
-
         handoff = make_handoff(self.settings.printing.handoff)
         if handoff is None:
             return []
@@ -324,7 +309,7 @@ class BatchCloser:
                 if letters % 500 == 0:
                     self.batches.renew(row.id)
                 n = letter.page_count
-                s = sheets_for(n, p.duplex)
+                s = cover.sheets([n], p.duplex)
                 envelope = "C5" if s <= p.c5_max_sheets else "C4"
                 chunk = open_chunks.get(envelope)
                 if chunk is None or chunk.info.letters >= p.letters_per_file:

@@ -157,12 +157,6 @@ class Batches:
                 )
             )
 
-    def letter_count(self, batch: str) -> int:
-        with self.ledger.session() as s:
-            return int(
-                s.scalar(select(func.count()).where(PrintBatchLetterRow.batch_id == batch)) or 0
-            )
-
     def claim_close(self, batch: str | None = None) -> PrintBatchRow | None:
         """Move the open batch (or the named one, if open) to ``closing``. None if there is
         no such open batch. Waits for joins in progress (the row lock)."""

@@ -378,13 +378,9 @@ class Ledger:
         with self.session() as s:
             return s.scalar(select(LetterRow).where(LetterRow.job_id == job_id))
 
-    def attempts(self, letter_id: str) -> list[dict[str, Any]]:
-        """A letter's delivery attempts, oldest first (what the deliver stage needs)."""
-        with self.session() as s:
-            return self._attempts(s, letter_id)
-
     @staticmethod
     def _attempts(s: Session, letter_id: str) -> list[dict[str, Any]]:
+        """A letter's delivery attempts, oldest first (what the deliver stage needs)."""
         rows = s.execute(
             select(
                 AttemptRow.channel,
