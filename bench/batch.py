@@ -79,7 +79,7 @@ class Place:
     letters_per_file: int | None = None  # None: the setting's default
 
     def settings(self) -> Any:
-        from letters.settings import Printing, Settings
+        from letters.config import Printing, Settings
 
         return Settings(
             database_url=self.database_url,

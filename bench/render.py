@@ -49,13 +49,13 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from letters.compose import compose
+from letters.config import Settings
 from letters.job import parse
 from letters.paths import STYLESHEET, TEMPLATE_DIR
 from letters.produce import produce
 from letters.renderers import RenderError, get_renderer
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
 from letters.renderers.weasy import BASE_URL
-from letters.settings import Settings
 from letters.templating import render_html
 
 ROOT = Path(__file__).resolve().parent.parent

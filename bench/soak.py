@@ -54,8 +54,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from letters import templating
+    from letters.config import Settings
     from letters.produce import produce
-    from letters.settings import Settings
 
     settings = Settings(clock_date=dt.date(2026, 11, 20))
     files = sorted((ROOT / "fixtures" / "jobs").glob("*.json"))

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from channels.base import Channel, Outgoing, PermanentError, Receipt, RetriableError
-from letters.settings import Sender, Smtp
+from letters.config import Sender, Smtp
 from letters.templating import bare_url, make_environment
 
 SUBJECTS = {

@@ -7,9 +7,10 @@ half-written letter under a valid name; reading one back checks its hash.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import secrets
 from pathlib import Path
+
+from letters.fsutil import atomic_write, file_sha256
 
 
 class ArchiveCorrupt(Exception):
@@ -32,16 +33,8 @@ class Archive:
         if target.exists() and self._digest(target) == digest:
             return digest, target
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # a name of its own: two workers may store the same letter at the same moment
+        atomic_write(target, data, mode=0o600, temp_name=f".incoming-{secrets.token_hex(8)}")
         return digest, target
 
     def get(self, sha256: str) -> bytes:
@@ -53,4 +46,4 @@ class Archive:
 
     @staticmethod
     def _digest(path: Path) -> str:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return file_sha256(path)

@@ -164,8 +164,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from letters.config import get_settings
     from letters.pipeline.embedded import run
-    from letters.settings import get_settings
 
     if not args.source.exists():
         err.print(f"{args.source}: no such file or folder", markup=False)
@@ -174,8 +174,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _ledger() -> Any:
+    from letters.config import get_settings
     from letters.ledger import Ledger
-    from letters.settings import get_settings
 
     ledger = Ledger(get_settings().database_url)
     ledger.migrate()
@@ -514,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
-    from letters.settings import get_settings
+    from letters.config import get_settings
 
     args = build_parser().parse_args(argv)
     try:

@@ -16,10 +16,10 @@ from decimal import Decimal
 from babel import Locale
 
 from letters import credentials, rules
+from letters.config import Sender, Settings, get_settings
 from letters.job import Job
 from letters.numbers import account, kid, reference
 from letters.numbers import password as pw
-from letters.settings import Sender, Settings, get_settings
 
 #: Kinds that must state the interest rate and the date it runs from (inkassoloven § 10 d);
 #: the enforcement notice repeats the claim as the payment request stated it.

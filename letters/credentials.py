@@ -13,15 +13,15 @@ import hmac
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from letters import rules
+from letters.clock import end_of_day_oslo
+from letters.config import Settings, get_settings
 from letters.numbers import password as pw
 from letters.numbers import reference as ref
-from letters.settings import Settings, get_settings
 
 
 class Verdict(enum.StrEnum):
@@ -58,7 +58,7 @@ def expiry_instant(letter_date: dt.date) -> dt.datetime:
     '2026-03-31T23:59:59+02:00'
     """
     day = rules.password_expiry_date(letter_date)
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=ZoneInfo(rules.OSLO))
+    return end_of_day_oslo(day)
 
 
 def hasher(settings: Settings | None = None) -> PasswordHasher:

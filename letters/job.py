@@ -12,7 +12,6 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from pydantic import (
@@ -36,10 +35,11 @@ from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import fodselsnummer, orgnr
 
 from letters import printable, rules
+from letters.clock import today_oslo
+from letters.config import get_settings
 from letters.numbers import account
 from letters.numbers import kid as kid_number
 from letters.numbers import reference as case_reference
-from letters.settings import Settings, get_settings
 
 Kind = Literal["reminder", "collection_notice", "payment_request", "enforcement_notice"]
 Language = Literal["nb", "en"]
@@ -110,14 +110,6 @@ def _number(validator: Any, what: str) -> Any:
             raise ValueError(f"not a valid {what}: {number_problem(exc)}") from None
 
     return check
-
-
-def today_oslo(settings: Settings | None = None) -> dt.date:
-    """Today's date in Norway (or the rehearsal date ``clock_date`` when one is set)."""
-    s = settings or get_settings()
-    if s.clock_date is not None:
-        return s.clock_date
-    return dt.datetime.now(ZoneInfo(rules.OSLO)).date()
 
 
 class _Model(BaseModel):

@@ -7,11 +7,11 @@ from typing import Any
 
 from letters import templating
 from letters.compose import Composed, compose
+from letters.config import Settings, get_settings
 from letters.credentials import Credential
 from letters.job import Job, parse
 from letters.renderers import Rendered, get_renderer
 from letters.renderers.safety import SafetyReport, check
-from letters.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)

@@ -112,8 +112,6 @@ MIN_DAYS_BETWEEN_FEES = 14
 #: Days the login password printed on a letter stays valid (until 23:59:59 Oslo time).
 PASSWORD_VALID_DAYS = 21
 
-OSLO = "Europe/Oslo"
-
 
 @lru_cache(maxsize=64)
 def _norwegian_holidays(year: int) -> holidays.HolidayBase:

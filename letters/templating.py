@@ -27,8 +27,8 @@ from stdnum.no import orgnr as stdnum_orgnr
 
 from letters.barcodes import barcode_html
 from letters.compose import Letter
+from letters.config import load_toml
 from letters.paths import STYLESHEET, TEMPLATE_DIR
-from letters.settings import load_toml
 
 SHARED_FILES = ("layout.html", "labels/nb.html", "labels/en.html", "letter.css")
 LOCALES = {"nb": "nb_NO", "en": "en_GB"}

@@ -64,9 +64,9 @@ from dramatiq import Worker  # noqa: E402
 from dramatiq.brokers.stub import StubBroker  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
+from letters.config import Printing, Settings  # noqa: E402
 from letters.pipeline import broker as brokers  # noqa: E402
 from letters.pipeline.runtime import Runtime, set_runtime  # noqa: E402
-from letters.settings import Printing, Settings  # noqa: E402
 
 
 class Recorder(dramatiq.Middleware):

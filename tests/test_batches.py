@@ -321,7 +321,7 @@ def test_the_daily_cutoff_closes_only_a_batch_opened_before_it(pipeline: Pipelin
     import datetime as dt
 
     from channels.printing.batch import OSLO, close_at_cutoff
-    from letters.settings import Printing
+    from letters.config import Printing
 
     run_fixtures(pipeline, ["reminder.nb"])
     [row] = Batches(pipeline.runtime.ledger).listing()
@@ -339,7 +339,7 @@ def test_the_daily_cutoff_closes_only_a_batch_opened_before_it(pipeline: Pipelin
 
 
 def test_closed_batches_are_handed_to_the_vendors_sftp_server(pipeline: Pipeline) -> None:
-    from letters.settings import Printing
+    from letters.config import Printing
     from tests.sftp_server import running
 
     root = pipeline.tmp / "vendor"
@@ -412,7 +412,7 @@ def test_a_published_batch_that_no_longer_verifies_is_not_written_again(
 
 def with_inserter_at(pipeline: Pipeline, x_mm: float, y_mm_from_top: float) -> None:
     """One fixture letter in the open batch, with the inserter code configured at (x, y)."""
-    from letters.settings import InserterCode, Printing
+    from letters.config import InserterCode, Printing
 
     run_fixtures(pipeline, ["reminder.nb"])
     pipeline.runtime.settings = pipeline.runtime.settings.model_copy(

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from channels.base import Outgoing, PermanentError, RetriableError
 from channels.email import EmailChannel
-from letters.settings import Sender, Smtp
+from letters.config import Sender, Smtp
 from tests.services import _free_port
 
 

@@ -32,9 +32,9 @@ from channels.printing.inserter import (
     stamp_into,
     validate_placement,
 )
+from letters.config import Window
 from letters.produce import Produced, window_text
 from letters.renderers.safety import check
-from letters.settings import Window
 from tests.conftest import JOB_FILES
 from tests.pdftext import Barcode, barcodes, page_texts
 

@@ -113,7 +113,7 @@ def test_an_untrusted_digipost_answer_never_sends_the_letter_elsewhere(
 ) -> None:
     """Digipost stored the letter but its answer did not verify: the letter may be in the
     debtor's mailbox, so it must not also be printed. The retry reconciles."""
-    from channels.digipost.config import DigipostSettings
+    from letters.config.digipost import DigipostSettings
 
     with DigipostServer(
         {str(SENDER_ID): rsa_key("sender").public_key()},

@@ -8,8 +8,8 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
+from letters.config import Settings
 from letters.renderers.safety import check
-from letters.settings import Settings
 
 ADDRESS = ["Kari Nordmann", "Storgata 12 B", "0161 OSLO"]
 

@@ -1,6 +1,6 @@
 """Digipost API v8: letters to the recipient's digital mailbox (or Digipost's print).
 
-- :mod:`~channels.digipost.config`: :class:`DigipostSettings`
+- :mod:`~letters.config.digipost`: :class:`DigipostSettings`
 - :mod:`~channels.digipost.signing`: request signing and response verification
 - :mod:`~channels.digipost.messages`: the message XML and the answers
 - :mod:`~channels.digipost.client`: the HTTP calls
@@ -10,8 +10,8 @@
 
 from channels.digipost.channel import DigipostChannel
 from channels.digipost.client import DigipostClient
-from channels.digipost.config import DigipostSettings, ReturnAddress
 from channels.digipost.signing import Authenticator, RequestSigner, ResponseVerifier
+from letters.config.digipost import DigipostSettings, ReturnAddress
 
 __all__ = [
     "Authenticator",

@@ -49,7 +49,6 @@ from channels.digipost.client import (
     Unreachable,
     UntrustedResponse,
 )
-from channels.digipost.config import DigipostSettings
 from channels.digipost.messages import (
     DocumentStatus,
     Message,
@@ -60,6 +59,7 @@ from channels.digipost.messages import (
     document_uuid,
     message_id,
 )
+from letters.config.digipost import DigipostSettings
 
 DUPLICATE_CODES = frozenset({"DUPLICATE_MESSAGE", "DUPLICATE_DOCUMENT_ID"})
 #: Refusals of how we called, not of the letter: retry once the installation is fixed.

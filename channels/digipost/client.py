@@ -23,7 +23,6 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from cryptography import x509
 
-from channels.digipost.config import DigipostSettings
 from channels.digipost.keys import load_certificate, load_private_key
 from channels.digipost.messages import (
     MEDIA_TYPE,
@@ -43,6 +42,7 @@ from channels.digipost.messages import (
 )
 from channels.digipost.signing import Authenticator, RequestSigner, ResponseVerifier, SignatureError
 from channels.digipost.xmlsafe import XmlError
+from letters.config.digipost import DigipostSettings
 
 T = TypeVar("T")
 

@@ -18,7 +18,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -36,11 +35,11 @@ from channels.digipost.xmlsafe import (
     serialize,
     sub,
 )
+from letters.clock import OSLO
 
 MEDIA_TYPE = "application/vnd.digipost-v8+xml"
 MULTIPART_TYPE = "multipart/vnd.digipost-v8+xml"
 RELATION = "https://api.digipost.no/relations/"
-OSLO = ZoneInfo("Europe/Oslo")
 
 #: Fixed namespace of our document uuids (uuid5 of the letter id). Never change it: the
 #: uuids of letters already sent would no longer match.

@@ -39,17 +39,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 import pikepdf
 
 from channels.printing import cover, inserter
 from channels.printing.handoff import make_handoff, parse_sums
+from letters.clock import OSLO
 from letters.ledger.batches import CLOSED, CLOSING, Batches, BatchLetter
 from letters.ledger.models import PrintBatchRow
 
 log = logging.getLogger(__name__)
-OSLO = ZoneInfo("Europe/Oslo")
 
 COVER = "00-cover.pdf"
 A4_PT = (595.2756, 841.8898)

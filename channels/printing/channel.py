@@ -9,9 +9,9 @@ refusal is recorded in the ledger like any other.
 from __future__ import annotations
 
 from channels.base import Channel, Outgoing, PermanentError, Receipt, RetriableError
+from letters.config import Settings
 from letters.ledger.batches import Batches, sort_key
 from letters.renderers import safety
-from letters.settings import Settings
 
 
 class PrintChannel(Channel):

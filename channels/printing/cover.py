@@ -27,7 +27,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from reportlab.graphics.barcode.code128 import (  # type: ignore[import-untyped,unused-ignore]
     Code128,
@@ -40,8 +39,8 @@ from reportlab.pdfbase.pdfmetrics import (  # type: ignore[import-untyped,unused
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
 
 from channels.printing import inserter
+from letters.clock import OSLO
 
-OSLO = ZoneInfo("Europe/Oslo")
 FONT = "Helvetica"
 BOLD = "Helvetica-Bold"
 _BATCH_ID = re.compile(r"[\x21-\x7e]{1,40}")

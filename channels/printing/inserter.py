@@ -72,8 +72,8 @@ import pypdfium2 as pdfium
 from stdnum import luhn
 
 from letters.barcodes import set_c
+from letters.config import Window
 from letters.renderers.safety import DIGIPOST_ZONE_MM
-from letters.settings import Window
 
 MM = 72 / 25.4
 LENGTH = 16
@@ -489,7 +489,7 @@ def stamp_into(
     and images are copied into ``target`` at once, so ``source`` may be closed as soon as
     this returns. Memory grows with ``target`` (about 0.1 MB per one-page letter), so the
     batch closer saves and starts a new ``target`` every few hundred letters.
-    ``window`` defaults to the standard C5 window of :class:`letters.settings.Window`; pass
+    ``window`` defaults to the standard C5 window of :class:`letters.config.Window`; pass
     the configured one (``settings.window``) when it differs.
     """
     values = _check_pages(source, batch, letter, placement, window)

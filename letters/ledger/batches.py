@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from letters.clock import now
 from letters.ledger.models import JobRow, LetterRow, PrintBatchLetterRow, PrintBatchRow
-from letters.ledger.store import Ledger, now
+from letters.ledger.store import Ledger
 
 OPEN, CLOSING, CLOSED, HANDED_OFF = "open", "closing", "closed", "handed_off"
 

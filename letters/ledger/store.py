@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +23,7 @@ from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from letters.clock import OSLO, now
 from letters.compose import letter_id
 from letters.credentials import AttemptLog, Credential, CredentialStore, Verdict
 from letters.job import Job
@@ -39,7 +39,6 @@ from letters.ledger.models import (
     PrintBatchRow,
 )
 from letters.numbers import reference as case_reference
-from letters.rules import OSLO
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,10 +58,6 @@ class Stage:
 
 class JobConflict(Exception):
     """The job id is known with different content; nothing was changed."""
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def fingerprint_document(document: Any) -> str:
@@ -567,10 +562,10 @@ class Ledger:
             }
 
 
-def _iso(value: dt.datetime | None, zone: str | None = None) -> str | None:
+def _iso(value: dt.datetime | None, zone: dt.tzinfo | None = None) -> str | None:
     if value is None:
         return None
-    return (value.astimezone(ZoneInfo(zone)) if zone else value).isoformat()
+    return (value.astimezone(zone) if zone else value).isoformat()
 
 
 class LedgerCredentials(CredentialStore):

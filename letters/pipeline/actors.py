@@ -30,6 +30,7 @@ from channels.base import (
 )
 from letters import metrics
 from letters.compose import amount_due
+from letters.config import get_settings
 from letters.credentials import expiry_instant
 from letters.job import Job, JobRejected
 from letters.ledger import ACCEPTED, DELIVERED, FINAL, HELD, RENDERED
@@ -41,7 +42,6 @@ from letters.pipeline.runtime import Runtime, get_runtime
 from letters.produce import produce
 from letters.renderers import RenderError
 from letters.routing import Route, route
-from letters.settings import get_settings
 from letters.templating import letter_title
 
 log = logging.getLogger(__name__)

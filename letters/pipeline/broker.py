@@ -84,7 +84,7 @@ def configure(kind: str | None = None, url: str | None = None) -> dramatiq.Broke
     else:
         from dramatiq.brokers.redis import RedisBroker
 
-        from letters.settings import get_settings
+        from letters.config import get_settings
 
         broker = RedisBroker(url=url or get_settings().redis_url)  # type: ignore[no-untyped-call]
     broker.add_middleware(LedgerFailures())

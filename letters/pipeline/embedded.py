@@ -21,9 +21,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from letters.config import Settings
 from letters.job import FieldError, JobRejected
 from letters.ledger import DELIVERED, FAILED, HELD, JobConflict
-from letters.settings import Settings
 
 DONE = frozenset({DELIVERED, FAILED, HELD})
 

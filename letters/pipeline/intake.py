@@ -8,7 +8,8 @@ import json
 import logging
 from typing import Any
 
-from letters.job import FieldError, Job, JobRejected, parse, today_oslo
+from letters.clock import today_oslo
+from letters.job import FieldError, Job, JobRejected, parse
 from letters.ledger import HELD, RENDERED
 from letters.ledger.store import fingerprint_document
 from letters.pipeline.runtime import Runtime, get_runtime

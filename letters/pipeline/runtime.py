@@ -6,8 +6,8 @@ import threading
 from dataclasses import dataclass
 
 from letters.archive import Archive
+from letters.config import Settings, get_settings
 from letters.ledger import Ledger
-from letters.settings import Settings, get_settings
 
 
 @dataclass

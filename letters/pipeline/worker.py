@@ -17,8 +17,8 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
+from letters.config import get_settings
 from letters.pipeline import broker as brokers
-from letters.settings import get_settings
 
 log = logging.getLogger(__name__)
 

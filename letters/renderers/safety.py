@@ -22,7 +22,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from letters.settings import Settings, get_settings
+from letters.config import Settings, get_settings
 
 MM = 72 / 25.4
 A4_PT = (210 * MM, 297 * MM)

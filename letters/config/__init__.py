@@ -1,4 +1,5 @@
-"""Configuration: the agency's own details and the knobs operations may turn.
+"""Configuration, below everything that reads it: the agency's own details and the knobs
+operations may turn.
 
 Read from environment variables with the prefix ``LETTERS_`` (nested with ``__``, e.g.
 ``LETTERS_SENDER__PHONE``) and, when ``LETTERS_CONFIG`` names one, a TOML file. Rules
@@ -15,100 +16,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-from stdnum.no import orgnr
 
-from channels.digipost.config import DigipostSettings
-from channels.printing.handoff import HandoffSettings
+from letters.config.digipost import DigipostSettings
+from letters.config.printing import InserterCode, Printing
+from letters.config.sender import Sender, Window
+from letters.config.smtp import Smtp
 from letters.numbers.kid import Scheme
-
-
-class Sender(BaseModel):
-    """The agency as it appears on every letter."""
-
-    name: str = "Fjordinkasso AS"
-    address_lines: list[str] = ["Postboks 1234 Sentrum", "0106 OSLO"]
-    org_number: str = "923609016"
-    phone: str = "+47 22 00 00 00"
-    email: str = "kundeservice@fjordinkasso.example"
-    portal_url: str = "https://min.fjordinkasso.example"
-    quickpay_url: str = "https://fjordinkasso.example/quickpay"
-    #: Printed in small type above the debtor's address in the envelope window. It must
-    #: not reveal that the letter is about debt (inkassoloven § 8): no agency name here.
-    return_address: str = "Returadresse: Postboks 1234 Sentrum, 0106 OSLO"
-    #: The complaints board a debtor may bring a dispute before (inkassoloven § 10 (f)).
-    complaints_board: str = "Finansklagenemnda"
-    complaints_board_url: str = "finkn.no"
-
-    @field_validator("org_number")
-    @classmethod
-    def _orgnr(cls, value: str) -> str:
-        return str(orgnr.validate(value))
-
-
-class Smtp(BaseModel):
-    """The e-mail channel's SMTP server. Without a host the channel is not configured."""
-
-    host: str | None = None
-    port: int = 587
-    starttls: bool = True
-    username: str | None = None
-    password: SecretStr | None = None
-    from_address: str = "brev@fjordinkasso.example"
-    from_name: str = "Fjordinkasso AS"
-    timeout_seconds: float = 30
-    #: A CA bundle to trust instead of the system's (a private relay's certificate).
-    ca_file: Path | None = None
-
-
-class Window(BaseModel):
-    """The envelope window, in mm from the page's top-left corner (C5 window envelope)."""
-
-    left: float = 15
-    top: float = 44
-    width: float = 105
-    height: float = 35
-
-
-class InserterCode(BaseModel):
-    """Where the inserter control code goes on every page of a print batch, in mm from the
-    page's top-left corner (see channels/printing/inserter.py). The default runs down the
-    right margin; a position in the window, the left-margin zone or the text is refused
-    when a batch is closed."""
-
-    x_mm: float = 199.0
-    y_mm_from_top: float = 20.0
-    module_mm: float = Field(0.33, ge=0.19, le=1.0)
-    height_mm: float = Field(6.0, ge=3.0, le=20.0)
-    rotate: bool = True  # True: the code runs down the page
-
-
-class Printing(BaseModel):
-    """Print batches for the print vendor."""
-
-    #: Closed batches are written here, one folder per batch (``PB000001/``).
-    folder: Path = Path("out/print")
-    #: Printed on both sides: a letter of n pages takes ceil(n/2) sheets.
-    duplex: bool = True
-    #: Letters of up to this many sheets are folded into C5 window envelopes; thicker ones
-    #: go flat in C4 envelopes. The two are written to separate files for the inserter.
-    c5_max_sheets: int = Field(5, ge=1)
-    #: At most this many letters per PDF file: files a vendor's RIP handles comfortably,
-    #: and the memory of a close (about 0.1 MB per letter of an open file; measured by
-    #: bench/batch.py, flat in the size of the batch).
-    letters_per_file: int = Field(1000, ge=1, le=2_000)
-    #: The worker closes the open batch every day at this Oslo time (HH:MM); none: only
-    #: ``letters batch close`` closes batches.
-    cutoff: dt.time | None = None
-    inserter: InserterCode = InserterCode()
-    #: Where closed batches go: nowhere (the vendor reads ``folder``), a drop folder, or SFTP.
-    handoff: HandoffSettings = HandoffSettings()
 
 
 class Settings(BaseSettings):
@@ -206,3 +126,16 @@ def load_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file (used for template metadata)."""
     with path.open("rb") as fh:
         return tomllib.load(fh)
+
+
+__all__ = [
+    "DigipostSettings",
+    "InserterCode",
+    "Printing",
+    "Sender",
+    "Settings",
+    "Smtp",
+    "Window",
+    "get_settings",
+    "load_toml",
+]

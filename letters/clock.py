@@ -1,0 +1,34 @@
+"""The one clock and time zone of the product: Norway's.
+
+Letters are dated, deadlines fall and passwords expire in Oslo time; everything a person
+reads is shown in it. Tests and rehearsals set ``clock_date`` in the settings to pretend
+today is another day (never in production; it is logged when set).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from letters.config import Settings, get_settings
+
+#: Norway's time zone.
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def now() -> dt.datetime:
+    """The current time, aware, in UTC (what the ledger stores)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def today_oslo(settings: Settings | None = None) -> dt.date:
+    """Today's date in Norway (or the rehearsal date ``clock_date`` when one is set)."""
+    settings = settings or get_settings()
+    if settings.clock_date is not None:
+        return settings.clock_date
+    return dt.datetime.now(OSLO).date()
+
+
+def end_of_day_oslo(day: dt.date) -> dt.datetime:
+    """23:59:59 Oslo time on ``day`` (aware)."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=OSLO)

@@ -1,0 +1,269 @@
+"""Stable codes for every refusal, rule violation, print-safety finding and channel error.
+
+Upstream systems, compliance and dashboards key on these codes; the human sentence beside
+each one may be reworded freely, the code never. A code is kebab-case and, once released,
+keeps its meaning: a new situation gets a new code. The README lists them all (a test keeps
+the two in step); ``letters codes`` prints this catalogue.
+
+>>> Code.FEE_OVER_CAP, Code.FEE_OVER_CAP.family
+(<Code.FEE_OVER_CAP: 'fee-over-cap'>, 'rule')
+>>> str(Code.WINDOW_NOT_ADDRESS_ONLY)
+'window-not-address-only'
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+#: What each family covers, in the order the README lists them.
+FAMILIES = {
+    "contract": "the job's shape: a field missing, of the wrong type or format, or a number "
+    "with a wrong check digit (HTTP 422, CLI exit 2)",
+    "rule": "the law or the agency's rules (letters/rules.py) refuse the job "
+    "(HTTP 422, CLI exit 2)",
+    "intake": "the job is well formed but cannot be taken now (HTTP 409/422)",
+    "print": "the rendered letter fails the print-safety check (the job fails; CLI exit 1)",
+    "render": "the letter could not be made from its template",
+    "route": "why routing skipped a channel for a letter (recorded in the job's history)",
+    "channel": "a delivery channel refused or failed a letter (recorded with the attempt)",
+    "handoff": "a closed print batch could not be handed to the vendor",
+}
+
+
+class Code(StrEnum):
+    """One stable code: its value (the kebab-case code), its family and what it means."""
+
+    family: str
+    meaning: str
+
+    def __new__(cls, value: str, family: str, meaning: str) -> Code:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.family = family
+        member.meaning = meaning
+        return member
+
+    # --- the job contract ---------------------------------------------------------------
+    NOT_JSON = ("not-json", "contract", "the job is not valid JSON (or not UTF-8)")
+    NOT_AN_OBJECT = ("not-an-object", "contract", "the job (or a part of it) is not an object")
+    REQUIRED = ("required", "contract", "a required field is missing")
+    UNKNOWN_FIELD = ("unknown-field", "contract", "a field the contract does not know")
+    WRONG_TYPE = ("wrong-type", "contract", "a value of the wrong type (text, list, true/false)")
+    BAD_FORMAT = ("bad-format", "contract", "text that does not have the required form")
+    TOO_SHORT = ("too-short", "contract", "text or a list shorter than the contract allows")
+    TOO_LONG = ("too-long", "contract", "text or a list longer than the contract allows")
+    NOT_ALLOWED = ("not-allowed", "contract", "a value that is not one of the allowed ones")
+    BAD_DATE = ("bad-date", "contract", "not an ISO date (YYYY-MM-DD)")
+    BAD_AMOUNT = ("bad-amount", "contract", 'not an amount in NOK as a decimal string ("1250.00")')
+    NOT_POSITIVE = ("not-positive", "contract", "an amount that must be more than 0")
+    BAD_EMAIL = ("bad-email", "contract", "not a usable e-mail address")
+    BAD_COUNTRY = ("bad-country", "contract", "not an ISO 3166 alpha-2 country code")
+    BAD_POSTAL_CODE = ("bad-postal-code", "contract", "a postal code that cannot be right")
+    BAD_ORG_NUMBER = ("bad-org-number", "contract", "not a valid organisation number")
+    BAD_NATIONAL_ID = ("bad-national-id", "contract", "not a valid national id number")
+    BAD_ACCOUNT = ("bad-account", "contract", "not a valid Norwegian account number")
+    BAD_KID = ("bad-kid", "contract", "not a valid KID for its scheme")
+    BAD_REFERENCE = ("bad-reference", "contract", "not a valid case reference")
+    ID_MISMATCH = (
+        "id-mismatch",
+        "contract",
+        "a person with an organisation number or a company with a national id",
+    )
+    DUE_BEFORE_INVOICE = ("due-before-invoice", "contract", "a claim due before its invoice date")
+    DUPLICATE_CHANNEL = ("duplicate-channel", "contract", "a channel named twice")
+    UNPRINTABLE = (
+        "unprintable",
+        "contract",
+        "printed text with a character the letter fonts cannot draw, or an invisible one",
+    )
+    INVALID = ("invalid", "contract", "a value the contract refuses for another reason")
+
+    # --- the rules ------------------------------------------------------------------------
+    RULE_UNKNOWN = (
+        "rule-unknown",
+        "rule",
+        "a dated rule table (inkassosats, interest, fee scale) has no value for the day",
+    )
+    LETTER_DATE_PAST = (
+        "letter-date-past",
+        "rule",
+        "the letter date is before today: the debtor would get less time than it states",
+    )
+    LETTER_DATE_FUTURE = (
+        "letter-date-future",
+        "rule",
+        "the letter date is after today: the rules were checked for another day",
+    )
+    DEADLINE_TOO_SHORT = (
+        "deadline-too-short",
+        "rule",
+        "the due date gives less than the 14 days the law requires",
+    )
+    CLAIM_NOT_OVERDUE = ("claim-not-overdue", "rule", "a claim not yet due on the letter date")
+    DUPLICATE_INVOICE = ("duplicate-invoice", "rule", "the same invoice twice in one letter")
+    DESCRIPTION_REQUIRED = (
+        "description-required",
+        "rule",
+        "the letter must say what the claim concerns",
+    )
+    INTEREST_START = (
+        "interest-start",
+        "rule",
+        "interest runs from before the due date or after the letter date",
+    )
+    INTEREST_OVER_CAP = (
+        "interest-over-cap",
+        "rule",
+        "more interest than the late-payment rate can have earned",
+    )
+    FEE_UNKNOWN = ("fee-unknown", "rule", "a fee code the rules do not know")
+    FEE_AFTER_LETTER = ("fee-after-letter", "rule", "a fee charged after the letter date")
+    FEE_NOT_FOR_KIND = ("fee-not-for-kind", "rule", "a fee this kind of letter may not charge")
+    FEE_OVER_CAP = ("fee-over-cap", "rule", "a fee above its legal cap on the day it is charged")
+    FEE_TOO_EARLY = (
+        "fee-too-early",
+        "rule",
+        "a fee charged less than 14 days after the claim's due date",
+    )
+    FEE_TOO_MANY = ("fee-too-many", "rule", "more fees of one kind on a claim than allowed")
+    FEES_TOO_CLOSE = ("fees-too-close", "rule", "two fees less than 14 days apart")
+    FEE_TWICE_FOR_PAYMENT_REQUEST = (
+        "fee-twice-for-payment-request",
+        "rule",
+        "a creditor's payment request fee and a collection fee on one claim",
+    )
+
+    # --- intake ---------------------------------------------------------------------------
+    JOB_CONFLICT = (
+        "job-conflict",
+        "intake",
+        "a job id already accepted with other content (HTTP 409)",
+    )
+    BAD_FILE_LINE = ("bad-line", "intake", "a line of a JSONL or CSV file that is not a job")
+
+    # --- rendering ------------------------------------------------------------------------
+    TEMPLATE_MISSING = ("template-missing", "render", "no template for the kind and language")
+    TEMPLATE_ERROR = ("template-error", "render", "the template failed while filling it in")
+    OUTSIDE_SUBSET = (
+        "outside-subset",
+        "render",
+        "HTML or CSS outside the subset both renderers lay out alike",
+    )
+    LAYOUT_FAILED = ("layout-failed", "render", "the renderer could not lay the letter out")
+
+    # --- the print-safety check -----------------------------------------------------------
+    PDF_ENCRYPTED = ("pdf-encrypted", "print", "the PDF is encrypted")
+    TOO_MANY_PAGES = ("too-many-pages", "print", "more pages than allowed (Digipost: 20)")
+    NOT_A4 = ("not-a4", "print", "a page that is not A4 portrait")
+    FONT_NOT_EMBEDDED = ("font-not-embedded", "print", "a font the PDF does not embed")
+    TEXT_AT_EDGE = (
+        "text-at-edge",
+        "print",
+        "text off the page or within 5 mm of its edge, where printers do not print",
+    )
+    DIGIPOST_ZONE_NOT_EMPTY = (
+        "digipost-zone-not-empty",
+        "print",
+        "something in Digipost's left-margin zone (x 0–15 mm, y 95–175 mm)",
+    )
+    WINDOW_GRAPHICS = ("window-graphics", "print", "graphics in the envelope window")
+    WINDOW_TEXT_CROSSES_EDGE = (
+        "window-text-crosses-edge",
+        "print",
+        "text that crosses the edge of the envelope window",
+    )
+    WINDOW_NOT_ADDRESS_ONLY = (
+        "window-not-address-only",
+        "print",
+        "the envelope window shows something other than exactly the address",
+    )
+    PDF_UNREADABLE = ("pdf-unreadable", "print", "the file is not a PDF that can be read")
+
+    # --- routing --------------------------------------------------------------------------
+    ROUTE_NOT_FOR_KIND = ("route-not-for-kind", "route", "the kind may not go by this channel")
+    ROUTE_NO_CONSENT = ("route-no-consent", "route", "the debtor has not consented to it")
+    ROUTE_NO_ADDRESS = ("route-no-address", "route", "no address or id for this channel")
+    ROUTE_NOT_CONFIGURED = ("route-not-configured", "route", "the channel is not configured")
+    ROUTE_NO_CHANNEL = ("route-no-channel", "route", "no channel is left for the letter")
+
+    # --- channels ---------------------------------------------------------------------------
+    CHANNEL_TIMEOUT = ("channel-timeout", "channel", "the channel's server did not answer in time")
+    CHANNEL_CONNECTION = ("channel-connection", "channel", "the channel's server is unreachable")
+    CHANNEL_CONFIG = ("channel-config", "channel", "the channel's settings cannot work")
+    DIGIPOST_NOT_A_USER = (
+        "digipost-not-a-user",
+        "channel",
+        "the debtor has no Digipost mailbox (the letter moves on)",
+    )
+    DIGIPOST_INVALID_RECIPIENT = (
+        "digipost-invalid-recipient",
+        "channel",
+        "Digipost refuses the recipient's id",
+    )
+    DIGIPOST_REFUSED = (
+        "digipost-refused",
+        "channel",
+        "Digipost refuses the message for good (its error code is in the reason)",
+    )
+    DIGIPOST_UNAVAILABLE = (
+        "digipost-unavailable",
+        "channel",
+        "Digipost answers with a server error or is down (tried again)",
+    )
+    DIGIPOST_UNCERTAIN = (
+        "digipost-uncertain",
+        "channel",
+        "Digipost may have taken the letter; reconciled, never sent elsewhere",
+    )
+    DIGIPOST_BAD_ANSWER = (
+        "digipost-bad-answer",
+        "channel",
+        "an answer from Digipost failed signature, date or hash verification",
+    )
+    EMAIL_NO_ADDRESS = ("email-no-address", "channel", "the debtor has no e-mail address")
+    EMAIL_HEADER_UNSAFE = (
+        "email-header-unsafe",
+        "channel",
+        "a header value that would be unsafe in an e-mail",
+    )
+    EMAIL_REFUSED = ("email-refused", "channel", "the SMTP server refuses the message for good")
+    EMAIL_DEFERRED = ("email-deferred", "channel", "the SMTP server defers it (tried again)")
+    PRINT_NO_ADDRESS = ("print-no-address", "channel", "a letter for print without an address")
+    PRINT_UNSAFE = (
+        "print-unsafe",
+        "channel",
+        "a letter the print-safety check refuses cannot join a print batch",
+    )
+    PRINT_BATCH_BUSY = ("print-batch-busy", "channel", "the open print batch is being closed")
+
+    # --- hand-off to the print vendor -----------------------------------------------------
+    HANDOFF_UNAVAILABLE = ("handoff-unavailable", "handoff", "the drop folder is not there")
+    HANDOFF_IO = ("handoff-io", "handoff", "a file could not be read or written")
+    HANDOFF_CONFLICT = (
+        "handoff-conflict",
+        "handoff",
+        "the vendor already has a different batch of that name",
+    )
+    HANDOFF_AUTH = ("handoff-auth", "handoff", "the SFTP server refuses our credentials")
+    HANDOFF_HOST_KEY = (
+        "handoff-host-key",
+        "handoff",
+        "the SFTP server's host key is not the pinned one",
+    )
+    HANDOFF_TRANSFER = ("handoff-transfer", "handoff", "an upload failed midway (tried again)")
+    HANDOFF_VERIFY = (
+        "handoff-verify",
+        "handoff",
+        "the vendor's copy does not hold exactly the batch's files",
+    )
+    HANDOFF_REMOTE_DIR = (
+        "handoff-remote-dir",
+        "handoff",
+        "the vendor's inbox folder is missing or not a folder",
+    )
+
+
+def catalogue() -> list[Code]:
+    """Every code, by family in :data:`FAMILIES` order."""
+    order = list(FAMILIES)
+    return sorted(Code, key=lambda c: order.index(c.family))
