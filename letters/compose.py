@@ -9,7 +9,6 @@ templates can read but not change.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,33 +18,12 @@ from letters import credentials, rules
 from letters.config import Sender, Settings, get_settings
 from letters.job import Job
 from letters.numbers import account, kid, reference
+from letters.numbers import letter_id as letter_ids
 from letters.numbers import password as pw
 
 #: Kinds that must state the interest rate and the date it runs from (inkassoloven § 10 d);
 #: the enforcement notice repeats the claim as the payment request stated it.
 KINDS_STATING_INTEREST = frozenset({"payment_request", "enforcement_notice"})
-
-LETTER_ID_DIGITS = 20
-
-
-def letter_id(job_id: str) -> str:
-    """The letter's id: 20 digits derived from the job id, so a retried job gets the same
-    id. Digits keep the Code128 barcode short (two digits per symbol).
-
-    >>> letter_id("job-1") == letter_id("job-1"), len(letter_id("job-1"))
-    (True, 20)
-    """
-    digest = hashlib.sha256(f"letter:{job_id}".encode()).digest()
-    return str(int.from_bytes(digest, "big") % 10**LETTER_ID_DIGITS).zfill(LETTER_ID_DIGITS)
-
-
-def format_letter_id(value: str) -> str:
-    """Groups of four for people reading it off the page.
-
-    >>> format_letter_id("12345678901234567890")
-    '1234 5678 9012 3456 7890'
-    """
-    return " ".join(value[i : i + 4] for i in range(0, len(value), 4))
 
 
 @dataclass(frozen=True)
@@ -182,10 +160,10 @@ def compose(job: Job, settings: Settings | None = None) -> Composed:
         job.payment.kid_scheme or s.kid_scheme,
     )
     secret, credential = credentials.issue(job.reference, job.letter_date, s)
-    lid = letter_id(job.id)
+    lid = letter_ids.calc(job.id)
     letter = Letter(
         id=lid,
-        id_formatted=format_letter_id(lid),
+        id_formatted=letter_ids.format(lid),
         job_id=job.id,
         kind=job.kind,
         language=job.language,

@@ -8,6 +8,7 @@ with one :class:`FieldError` per problem, each naming the field path and the rea
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -356,3 +357,18 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = "https://letters.example/schema/job-v1.json"
     schema["title"] = "Letter job (contract version 1)"
     return schema
+
+
+def fingerprint_document(document: Any) -> str:
+    """SHA-256 of a job document as sent, in a canonical form."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def fingerprint(job: Job) -> str:
+    """SHA-256 of the job as sent, in a canonical form (same content → same hash). Defaults
+    filled in here (today's letter date) are left out, so a retry after midnight of a job
+    without a letter date is still the same job."""
+    sent = job.model_dump(mode="json", exclude_unset=True)
+    canonical = json.dumps(sent, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -29,10 +29,9 @@ from sqlalchemy import func, select, text
 from channels.printing.batch import BatchCloser
 from letters.archive import Archive
 from letters.config import Printing, Settings
-from letters.job import JobRejected, parse
+from letters.job import JobRejected, fingerprint_document, parse
 from letters.ledger import DELIVERED, Ledger
 from letters.ledger.models import LetterRow
-from letters.ledger.store import fingerprint_document
 from letters.pipeline.runtime import Runtime
 from tests.conftest import JOB_FILES, ROOT, load_job
 from tests.services import _free_port as free_port

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,9 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from letters.clock import OSLO, now
-from letters.compose import letter_id
 from letters.credentials import AttemptLog, Credential, CredentialStore, Verdict
-from letters.job import Job
+from letters.job import Job, fingerprint
 from letters.ledger.models import (
     ApiTokenRow,
     AttemptRow,
@@ -38,6 +36,7 @@ from letters.ledger.models import (
     PrintBatchLetterRow,
     PrintBatchRow,
 )
+from letters.numbers import letter_id as letter_ids
 from letters.numbers import reference as case_reference
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -58,21 +57,6 @@ class Stage:
 
 class JobConflict(Exception):
     """The job id is known with different content; nothing was changed."""
-
-
-def fingerprint_document(document: Any) -> str:
-    """SHA-256 of a job document as sent, in a canonical form."""
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def fingerprint(job: Job) -> str:
-    """SHA-256 of the job as sent, in a canonical form (same content → same hash). Defaults
-    filled in here (today's letter date) are left out, so a retry after midnight of a job
-    without a letter date is still the same job."""
-    sent = job.model_dump(mode="json", exclude_unset=True)
-    canonical = json.dumps(sent, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _engine(url: str) -> Engine:
@@ -135,7 +119,7 @@ class Ledger:
                     payload=job.model_dump(mode="json"),
                     kind=job.kind,
                     reference=case_reference.compact(job.reference),
-                    letter_id=letter_id(job.id),
+                    letter_id=letter_ids.calc(job.id),
                     status=ACCEPTED,
                     accepted_at=at,
                     updated_at=at,

@@ -9,9 +9,8 @@ import logging
 from typing import Any
 
 from letters.clock import today_oslo
-from letters.job import FieldError, Job, JobRejected, parse
+from letters.job import FieldError, Job, JobRejected, fingerprint_document, parse
 from letters.ledger import HELD, RENDERED
-from letters.ledger.store import fingerprint_document
 from letters.pipeline.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
