@@ -64,9 +64,9 @@ def database() -> str:
 
 def render_only(count: int) -> float:
     from letters.compose import compose
-    from letters.job import parse
     from letters.renderers import get_renderer
     from letters.templating import render_html, template_info
+    from letters.validation import parse
 
     letters = [compose(parse(j)).letter for j in jobs(min(count, 40), "r")]
     # each letter by its template's own renderer, as the pipeline does

@@ -50,13 +50,13 @@ from weasyprint.text.fonts import FontConfiguration
 
 from letters.compose import compose
 from letters.config import Settings
-from letters.job import parse
 from letters.paths import STYLESHEET, TEMPLATE_DIR
 from letters.produce import produce
 from letters.renderers import RenderError, get_renderer
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
 from letters.renderers.weasy import BASE_URL
 from letters.templating import render_html
+from letters.validation import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = sorted((ROOT / "fixtures" / "jobs").glob("*.json"))

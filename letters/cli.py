@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from letters.codes import Code
 from letters.job import FieldError, JobRejected, json_schema
 from letters.renderers import RenderError
 from letters.renderers.safety import check
@@ -48,14 +49,14 @@ def _read_job(path: Path) -> Any:
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
-        raise JobRejected([FieldError(field="(file)", reason=exc.strerror or str(exc))]) from None
+        raise JobRejected.one("(file)", Code.FILE_UNREADABLE, exc.strerror or str(exc)) from None
     except UnicodeDecodeError:
-        raise JobRejected([FieldError(field="(file)", reason="not UTF-8 text")]) from None
+        raise JobRejected.one("(file)", Code.NOT_UTF8, "not UTF-8 text") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         reason = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        raise JobRejected([FieldError(field="(file)", reason=reason)]) from None
+        raise JobRejected.one("(file)", Code.NOT_JSON, reason) from None
 
 
 def _safe_name(stem: str) -> str:
@@ -70,7 +71,7 @@ def _render_one(source: Path, target: Path) -> Outcome:
     except JobRejected as exc:
         err.print(f"[bold red]{escape(str(source))}[/]: refused")
         for e in exc.errors:
-            err.print(f"  {e.field}: {e.reason}", markup=False)
+            err.print(f"  {e}", markup=False)
         return Outcome(source, BAD_INPUT)
     except RenderError as exc:
         err.print(f"[bold red]{escape(str(source))}[/]: could not be rendered: {escape(str(exc))}")
@@ -345,11 +346,13 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
             except JobRejected as exc:
                 refused.append((line, exc.errors))
             except JobConflict as exc:
-                refused.append((line, [FieldError(field="id", reason=str(exc))]))
+                refused.append(
+                    (line, [FieldError(field="id", code=Code.JOB_CONFLICT, reason=str(exc))])
+                )
             progress.advance(task)
     for line, errors in refused:
         for e in errors:
-            err.print(f"{args.file}:{line}: {e.field}: {e.reason}", markup=False)
+            err.print(f"{args.file}:{line}: {e}", markup=False)
     out.print(f"{accepted} accepted, {len(refused)} refused", markup=False)
     return BAD_INPUT if refused else OK
 

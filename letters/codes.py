@@ -22,6 +22,7 @@ FAMILIES = {
     "rule": "the law or the agency's rules (letters/rules.py) refuse the job "
     "(HTTP 422, CLI exit 2)",
     "intake": "the job is well formed but cannot be taken now (HTTP 409/422)",
+    "request": "the request or file around the jobs (HTTP status, CLI exit 2)",
     "print": "the rendered letter fails the print-safety check (the job fails; CLI exit 1)",
     "render": "the letter could not be made from its template",
     "route": "why routing skipped a channel for a letter (recorded in the job's history)",
@@ -140,6 +141,31 @@ class Code(StrEnum):
         "a job id already accepted with other content (HTTP 409)",
     )
     BAD_FILE_LINE = ("bad-line", "intake", "a line of a JSONL or CSV file that is not a job")
+
+    # --- the request or file around the jobs ------------------------------------------------
+    FILE_UNREADABLE = ("file-unreadable", "request", "a file that cannot be read")
+    NOT_UTF8 = ("not-utf8", "request", "a file or body that is not UTF-8 text")
+    NUL_CHARACTER = ("nul-character", "request", "a NUL character, which no field may hold")
+    TOO_DEEP = ("too-deep", "request", "JSON nested more deeply than any job is")
+    BODY_TOO_LARGE = ("body-too-large", "request", "a body or batch larger than allowed (413)")
+    NOT_A_JOB_OR_BATCH = (
+        "not-a-job-or-batch",
+        "request",
+        "a body that is neither one job (an object) nor a batch (an array)",
+    )
+    UNAUTHORIZED = (
+        "unauthorized",
+        "request",
+        "no bearer token, or an unknown or revoked one (401)",
+    )
+    FORBIDDEN = ("forbidden", "request", "the token lacks the scope the call needs (403)")
+    NOT_FOUND = ("not-found", "request", "no such job, letter or page (404)")
+    BAD_REQUEST = ("bad-request", "request", "a request the service cannot take otherwise")
+    ARCHIVE_UNREADABLE = (
+        "archive-unreadable",
+        "request",
+        "the archived letter cannot be read now (503; try again)",
+    )
 
     # --- rendering ------------------------------------------------------------------------
     TEMPLATE_MISSING = ("template-missing", "render", "no template for the kind and language")
@@ -261,6 +287,18 @@ class Code(StrEnum):
         "handoff",
         "the vendor's inbox folder is missing or not a folder",
     )
+
+
+_BY_VALUE = {str(code): code for code in Code}
+
+
+def lookup(value: str) -> Code | None:
+    """The code whose value is ``value``, if there is one.
+
+    >>> lookup("fee-over-cap"), lookup("no-such-code")
+    (<Code.FEE_OVER_CAP: 'fee-over-cap'>, None)
+    """
+    return _BY_VALUE.get(value)
 
 
 def catalogue() -> list[Code]:

@@ -21,18 +21,16 @@ from letters.numbers import account, kid, reference
 from letters.numbers import letter_id as letter_ids
 from letters.numbers import password as pw
 
-#: Kinds that must state the interest rate and the date it runs from (inkassoloven § 10 d);
-#: the enforcement notice repeats the claim as the payment request stated it.
-KINDS_STATING_INTEREST = frozenset({"payment_request", "enforcement_notice"})
-
 
 @dataclass(frozen=True)
 class Line:
-    """One amount line of the claims table."""
+    """One amount line of the claims table. ``label`` is the creditor's own wording when the
+    job gives one; otherwise the template prints the fee code's label from
+    ``labels/<language>.html``."""
 
-    label: str
+    label: str | None
     amount: Decimal
-    code: str  # principal | interest | a fee code
+    code: str  # a fee code
 
 
 @dataclass(frozen=True)
@@ -120,22 +118,13 @@ def amount_due(job: Job) -> Decimal:
     )
 
 
-def _fee_label(code: str, label: str | None, language: str) -> str:
-    if label:
-        return label
-    rule = rules.FEES[code]
-    return rule.label_nb if language == "nb" else rule.label_en
-
-
 def compose(job: Job, settings: Settings | None = None) -> Composed:
-    """Build the letter for a job that :func:`letters.job.parse` accepted."""
+    """Build the letter for a job that :func:`letters.validation.parse` accepted."""
     s = settings or get_settings()
     rate = rules.in_force(rules.INTEREST_RATE, job.letter_date).value
     claims = []
     for c in job.claims:
-        fees = tuple(
-            Line(_fee_label(f.code, f.label, job.language), f.amount, f.code) for f in c.fees
-        )
+        fees = tuple(Line(f.label, f.amount, f.code) for f in c.fees)
         interest = c.interest or Decimal("0")
         claims.append(
             ClaimView(
@@ -146,7 +135,7 @@ def compose(job: Job, settings: Settings | None = None) -> Composed:
                 principal=c.principal,
                 interest=c.interest,
                 interest_from=c.interest_from or c.due_date,
-                show_interest=c.interest is not None or job.kind in KINDS_STATING_INTEREST,
+                show_interest=c.interest is not None or job.kind in rules.KINDS_STATING_INTEREST,
                 fees=fees,
                 total=c.principal + interest + sum((f.amount for f in fees), Decimal("0")),
             )

@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from letters import metrics
 from letters.archive import ArchiveCorrupt
+from letters.codes import Code
 from letters.credentials import login
 from letters.job import FieldError, Job, JobRejected
 from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_scopes
@@ -84,9 +85,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: The code of a refusal FastAPI raises itself, by HTTP status.
+_HTTP_CODES = {
+    401: Code.UNAUTHORIZED,
+    403: Code.FORBIDDEN,
+    404: Code.NOT_FOUND,
+    409: Code.JOB_CONFLICT,
+    413: Code.BODY_TOO_LARGE,
+}
+
+
 class ProblemError(Exception):
-    def __init__(self, status: int, field: str, reason: str) -> None:
-        self.status, self.errors = status, [FieldError(field=field, reason=reason)]
+    def __init__(self, status: int, field: str, code: Code, reason: str) -> None:
+        self.status, self.errors = status, [FieldError(field=field, code=code, reason=reason)]
 
 
 def _problem(status: int, errors: list[FieldError]) -> JSONResponse:
@@ -96,10 +107,14 @@ def _problem(status: int, errors: list[FieldError]) -> JSONResponse:
 async def _raw_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ProblemError(413, "(body)", f"larger than {MAX_BODY_BYTES} bytes")
+        raise ProblemError(
+            413, "(body)", Code.BODY_TOO_LARGE, f"larger than {MAX_BODY_BYTES} bytes"
+        )
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
-        raise ProblemError(413, "(body)", f"larger than {MAX_BODY_BYTES} bytes")
+        raise ProblemError(
+            413, "(body)", Code.BODY_TOO_LARGE, f"larger than {MAX_BODY_BYTES} bytes"
+        )
     return body
 
 
@@ -139,7 +154,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
         headers = getattr(exc, "headers", None)
-        body = Problem(errors=[FieldError(field="(request)", reason=str(exc.detail))])
+        code = _HTTP_CODES.get(exc.status_code, Code.BAD_REQUEST)
+        body = Problem(errors=[FieldError(field="(request)", code=code, reason=str(exc.detail))])
         return JSONResponse(status_code=exc.status_code, content=body.model_dump(), headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -147,6 +163,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         errors = [
             FieldError(
                 field=".".join(str(p) for p in e["loc"] if p != "body") or "(body)",
+                code=Code.INVALID,
                 reason=str(e["msg"]),
             )
             for e in exc.errors()
@@ -165,7 +182,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             return 422, BatchItem(index=0, status="refused", errors=exc.errors)
         except JobConflict as exc:
             metrics.JOBS_REFUSED.inc()
-            error = FieldError(field="id", reason=str(exc))
+            error = FieldError(field="id", code=Code.JOB_CONFLICT, reason=str(exc))
             return 409, BatchItem(index=0, job_id=job_id, status="conflict", errors=[error])
         if existing is not None:
             return 200, BatchItem(index=0, job_id=job_id, letter_id=letter_id, status="existing")
@@ -206,20 +223,34 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     def post_jobs(body: Annotated[bytes, Depends(_raw_body)]) -> Response:
         if b"\\u0000" in body or b"\x00" in body:
             return _problem(
-                422, [FieldError(field="(body)", reason="NUL characters are not allowed")]
+                422,
+                [
+                    FieldError(
+                        field="(body)",
+                        code=Code.NUL_CHARACTER,
+                        reason="NUL characters are not allowed",
+                    )
+                ],
             )
         try:
             payload = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return _problem(422, [FieldError(field="(body)", reason=f"not valid JSON: {exc}")])
+            return _problem(
+                422,
+                [FieldError(field="(body)", code=Code.NOT_JSON, reason=f"not valid JSON: {exc}")],
+            )
         except RecursionError:
-            return _problem(422, [FieldError(field="(body)", reason="nested too deeply")])
+            return _problem(
+                422, [FieldError(field="(body)", code=Code.TOO_DEEP, reason="nested too deeply")]
+            )
         if not isinstance(payload, dict | list):
             reason = "send one job (a JSON object) or a batch (a JSON array)"
-            return _problem(422, [FieldError(field="(body)", reason=reason)])
+            error = FieldError(field="(body)", code=Code.NOT_A_JOB_OR_BATCH, reason=reason)
+            return _problem(422, [error])
         if isinstance(payload, list) and len(payload) > MAX_BATCH:
             reason = f"at most {MAX_BATCH} jobs per batch"
-            return _problem(413, [FieldError(field="(body)", reason=reason)])
+            error = FieldError(field="(body)", code=Code.BODY_TOO_LARGE, reason=reason)
+            return _problem(413, [error])
         if isinstance(payload, list):
             items = []
             for index, data in enumerate(payload):
@@ -270,7 +301,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         try:
             pdf = rt().archive.get(letter.pdf_sha256)
         except (OSError, ArchiveCorrupt):
-            raise ProblemError(503, "(archive)", "the archived letter cannot be read") from None
+            raise ProblemError(
+                503, "(archive)", Code.ARCHIVE_UNREADABLE, "the archived letter cannot be read"
+            ) from None
         return Response(
             pdf,
             media_type="application/pdf",
@@ -279,7 +312,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     def _ref(reference: str) -> str:
         if not case_reference.is_valid(reference):
-            raise ProblemError(422, "reference", "not a valid case reference")
+            raise ProblemError(422, "reference", Code.BAD_REFERENCE, "not a valid case reference")
         return case_reference.compact(reference)
 
     @app.post(

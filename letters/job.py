@@ -1,8 +1,11 @@
 """The job contract, version 1: one JSON document per letter, sent by upstream systems.
 
-:func:`parse` is the single door in. It checks the shape (pydantic) and then the legal rules
-(:mod:`letters.rules`) and either returns a :class:`Job` or raises :class:`JobRejected`
-with one :class:`FieldError` per problem, each naming the field path and the reason.
+This module is the contract's *shape*: the fields, their types and formats, and the check
+digits of the numbers in them. :func:`letters.validation.parse` is the single door in: it
+checks the shape here, then the characters the letter can print
+(:mod:`letters.glyphs`) and the legal rules (:mod:`letters.rules`), and either returns a
+:class:`Job` or raises :class:`JobRejected` with one :class:`FieldError` per problem, each
+naming the field path, a stable code (:mod:`letters.codes`) and the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from stdnum.exceptions import (
     InvalidChecksum,
     InvalidComponent,
@@ -35,8 +39,9 @@ from stdnum.exceptions import (
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import fodselsnummer, orgnr
 
-from letters import printable, rules
+from letters import codes
 from letters.clock import today_oslo
+from letters.codes import Code
 from letters.config import get_settings
 from letters.numbers import account
 from letters.numbers import kid as kid_number
@@ -45,6 +50,8 @@ from letters.numbers import reference as case_reference
 Kind = Literal["reminder", "collection_notice", "payment_request", "enforcement_notice"]
 Language = Literal["nb", "en"]
 Channel = Literal["digipost", "email", "print"]
+#: The fees a letter may list; what each may be is in :data:`letters.rules.FEES`.
+FEE_CODES = ("reminder_fee", "notice_fee", "payment_request_fee", "collection_fee")
 
 _AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 #: Babel's territories are ISO 3166-1 alpha-2 codes plus some pseudo-regions; XK (Kosovo)
@@ -59,17 +66,26 @@ _COUNTRIES = frozenset(
 )
 
 
+def refusal(code: Code, reason: str) -> PydanticCustomError:
+    """A validator's refusal with its stable code (pydantic reports the code as the error's
+    type). A model validator naming a field starts ``reason`` with ``"field: "``."""
+    return PydanticCustomError(str(code), reason)  # no context: the text is used as it is
+
+
 def _amount(value: Any) -> Decimal:
     if not isinstance(value, str):
-        raise ValueError('amounts are decimal strings in NOK such as "1250.00", not numbers')
+        raise refusal(
+            Code.BAD_AMOUNT, 'amounts are decimal strings in NOK such as "1250.00", not numbers'
+        )
     if not _AMOUNT.fullmatch(value):
-        raise ValueError(
-            "not an amount: use digits with at most two decimals and a '.' (e.g. \"1250.50\")"
+        raise refusal(
+            Code.BAD_AMOUNT,
+            "not an amount: use digits with at most two decimals and a '.' (e.g. \"1250.50\")",
         )
     try:
         return Decimal(value)
     except InvalidOperation as exc:  # pragma: no cover - the pattern rules this out
-        raise ValueError("not an amount") from exc
+        raise refusal(Code.BAD_AMOUNT, "not an amount") from exc
 
 
 Amount = Annotated[
@@ -101,14 +117,14 @@ def number_problem(exc: NumberError) -> str:
     return str(exc)
 
 
-def _number(validator: Any, what: str) -> Any:
+def _number(validator: Any, what: str, code: Code) -> Any:
     def check(value: str | None) -> str | None:
         if value is None:
             return None
         try:
             return str(validator(value))
         except NumberError as exc:
-            raise ValueError(f"not a valid {what}: {number_problem(exc)}") from None
+            raise refusal(code, f"not a valid {what}: {number_problem(exc)}") from None
 
     return check
 
@@ -121,7 +137,9 @@ class Creditor(_Model):
     name: str = Field(min_length=1, max_length=100)
     org_number: str
 
-    _org = field_validator("org_number")(_number(orgnr.validate, "organisation number"))
+    _org = field_validator("org_number")(
+        _number(orgnr.validate, "organisation number", Code.BAD_ORG_NUMBER)
+    )
 
 
 class Address(_Model):
@@ -137,20 +155,24 @@ class Address(_Model):
     def _country(cls, value: str) -> str:
         value = value.upper()
         if value not in _COUNTRIES:
-            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code")
+            raise refusal(Code.BAD_COUNTRY, f"{value!r} is not an ISO 3166 alpha-2 country code")
         return value
 
     @field_validator("postal_code")
     @classmethod
     def _postal_chars(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 -]*", value):
-            raise ValueError("postal codes hold letters, digits, spaces and hyphens only")
+            raise refusal(
+                Code.BAD_POSTAL_CODE, "postal codes hold letters, digits, spaces and hyphens only"
+            )
         return value
 
     @model_validator(mode="after")
     def _norwegian_postal_code(self) -> Address:
         if self.country == "NO" and not re.fullmatch(r"\d{4}", self.postal_code):
-            raise ValueError("postal_code: a Norwegian postal code is exactly 4 digits")
+            raise refusal(
+                Code.BAD_POSTAL_CODE, "postal_code: a Norwegian postal code is exactly 4 digits"
+            )
         return self
 
 
@@ -172,20 +194,26 @@ class Debtor(_Model):
     email: EmailStr | None = None
     consents: Consents = Consents()
 
-    _nid = field_validator("national_id")(_number(fodselsnummer.validate, "national id number"))
-    _org = field_validator("org_number")(_number(orgnr.validate, "organisation number"))
+    _nid = field_validator("national_id")(
+        _number(fodselsnummer.validate, "national id number", Code.BAD_NATIONAL_ID)
+    )
+    _org = field_validator("org_number")(
+        _number(orgnr.validate, "organisation number", Code.BAD_ORG_NUMBER)
+    )
 
     @model_validator(mode="after")
     def _ids_match_type(self) -> Debtor:
         if self.type == "company" and self.national_id:
-            raise ValueError("national_id: a company has no national id; give org_number")
+            raise refusal(
+                Code.ID_MISMATCH, "national_id: a company has no national id; give org_number"
+            )
         if self.type == "person" and self.org_number:
-            raise ValueError("org_number: a person has no organisation number")
+            raise refusal(Code.ID_MISMATCH, "org_number: a person has no organisation number")
         return self
 
 
 class Fee(_Model):
-    code: str = Field(description=f"one of: {', '.join(rules.FEES)}")
+    code: str = Field(description=f"one of: {', '.join(FEE_CODES)}")
     label: str | None = Field(None, max_length=60)
     amount: Amount
     charged_on: dt.date | None = Field(
@@ -198,7 +226,7 @@ class Fee(_Model):
     @classmethod
     def _positive(cls, value: Decimal) -> Decimal:
         if value <= 0:
-            raise ValueError("a fee must be more than 0")
+            raise refusal(Code.NOT_POSITIVE, "a fee must be more than 0")
         return value
 
 
@@ -217,9 +245,11 @@ class Claim(_Model):
     @model_validator(mode="after")
     def _dates(self) -> Claim:
         if self.due_date < self.invoice_date:
-            raise ValueError("due_date: the due date is before the invoice date")
+            raise refusal(
+                Code.DUE_BEFORE_INVOICE, "due_date: the due date is before the invoice date"
+            )
         if self.principal <= 0:
-            raise ValueError("principal: must be more than 0")
+            raise refusal(Code.NOT_POSITIVE, "principal: must be more than 0")
         return self
 
 
@@ -231,7 +261,9 @@ class Payment(_Model):
     )
     due_date: dt.date | None = None
 
-    _acc = field_validator("account_number")(_number(account.validate, "account number"))
+    _acc = field_validator("account_number")(
+        _number(account.validate, "account number", Code.BAD_ACCOUNT)
+    )
 
     @model_validator(mode="after")
     def _kid(self) -> Payment:
@@ -241,7 +273,9 @@ class Payment(_Model):
             try:
                 object.__setattr__(self, "kid", kid_number.validate(self.kid, scheme))
             except NumberError as exc:
-                raise ValueError(f"kid: not a valid {scheme} KID: {number_problem(exc)}") from None
+                raise refusal(
+                    Code.BAD_KID, f"kid: not a valid {scheme} KID: {number_problem(exc)}"
+                ) from None
         return self
 
 
@@ -260,24 +294,28 @@ class Job(_Model):
     payment: Payment
     channels: list[Channel] | None = Field(None, description="preference order")
 
-    _ref = field_validator("reference")(_number(case_reference.validate, "case reference"))
+    _ref = field_validator("reference")(
+        _number(case_reference.validate, "case reference", Code.BAD_REFERENCE)
+    )
 
     @field_validator("channels")
     @classmethod
     def _unique(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and len(set(value)) != len(value):
-            raise ValueError("a channel is named twice")
+            raise refusal(Code.DUPLICATE_CHANNEL, "a channel is named twice")
         return value
 
 
 class FieldError(BaseModel):
-    """One reason a job was refused."""
+    """One reason a job was refused: where, a stable code (:mod:`letters.codes`), and why
+    in words. Upstream systems key on ``code``; ``reason`` may be reworded."""
 
     field: str
+    code: Code
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.reason}"
+        return f"{self.field}: {self.reason} [{self.code}]"
 
 
 class JobRejected(Exception):
@@ -287,6 +325,11 @@ class JobRejected(Exception):
         self.errors = errors
         self.job_id = job_id
         super().__init__("; ".join(str(e) for e in errors))
+
+    @classmethod
+    def one(cls, field: str, code: Code, reason: str, job_id: str | None = None) -> JobRejected:
+        """A refusal for one reason."""
+        return cls([FieldError(field=field, code=code, reason=reason)], job_id)
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -312,7 +355,42 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out or "(job)"
 
 
-def _from_pydantic(exc: ValidationError) -> list[FieldError]:
+#: pydantic's own error types → our codes (ours come through as their own type).
+_PYDANTIC_CODES = {
+    "missing": Code.REQUIRED,
+    "extra_forbidden": Code.UNKNOWN_FIELD,
+    "string_pattern_mismatch": Code.BAD_FORMAT,
+    "string_too_short": Code.TOO_SHORT,
+    "too_short": Code.TOO_SHORT,
+    "string_too_long": Code.TOO_LONG,
+    "too_long": Code.TOO_LONG,
+    "literal_error": Code.NOT_ALLOWED,
+    "enum": Code.NOT_ALLOWED,
+    "model_type": Code.NOT_AN_OBJECT,
+    "model_attributes_type": Code.NOT_AN_OBJECT,
+    "dict_type": Code.NOT_AN_OBJECT,
+    "json_invalid": Code.NOT_JSON,
+    "json_type": Code.NOT_JSON,
+}
+
+
+def _code(err_type: str, field: str) -> Code:
+    ours = codes.lookup(err_type)
+    if ours is not None:
+        return ours
+    if err_type in _PYDANTIC_CODES:
+        return _PYDANTIC_CODES[err_type]
+    if err_type.startswith(("date_", "datetime_")):
+        return Code.BAD_DATE
+    if err_type == "value_error" and field.endswith("email"):
+        return Code.BAD_EMAIL
+    if err_type.endswith(("_type", "_parsing")):
+        return Code.WRONG_TYPE
+    return Code.INVALID
+
+
+def from_pydantic(exc: ValidationError) -> list[FieldError]:
+    """One :class:`FieldError` per problem pydantic found, each with its code."""
     errors = []
     for err in exc.errors(include_url=False, include_input=False):
         field = _path(tuple(err["loc"]))
@@ -323,32 +401,8 @@ def _from_pydantic(exc: ValidationError) -> list[FieldError]:
             field, reason = (f"{field}.{head}" if field != "(job)" else head), tail
         if err["type"] == "extra_forbidden":
             reason = "unknown field (check the spelling against `letters schema`)"
-        errors.append(FieldError(field=field, reason=reason))
+        errors.append(FieldError(field=field, code=_code(err["type"], field), reason=reason))
     return errors
-
-
-def parse(data: Any) -> Job:
-    """Validate a job (a dict, JSON text or a :class:`Job`) against the contract and the rules.
-
-    Raises :class:`JobRejected` listing every problem found.
-    """
-    job_id = data.get("id") if isinstance(data, dict) else None
-    try:
-        if isinstance(data, Job):
-            job = data
-        elif isinstance(data, str | bytes):
-            job = Job.model_validate_json(data)
-        else:
-            job = Job.model_validate(data)
-    except ValidationError as exc:
-        raise JobRejected(
-            _from_pydantic(exc), job_id if isinstance(job_id, str) else None
-        ) from None
-    errors = [FieldError(field=f, reason=r) for f, r in printable.check(job)]
-    errors += [FieldError(field=v.field, reason=v.reason) for v in rules.check(job)]
-    if errors:
-        raise JobRejected(errors, job.id)
-    return job
 
 
 def json_schema() -> dict[str, Any]:

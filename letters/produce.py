@@ -9,9 +9,10 @@ from letters import templating
 from letters.compose import Composed, compose
 from letters.config import Settings, get_settings
 from letters.credentials import Credential
-from letters.job import Job, parse
+from letters.job import Job
 from letters.renderers import Rendered, get_renderer
 from letters.renderers.safety import SafetyReport, check
+from letters.validation import parse
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from letters import templating
 from letters.barcodes import barcode_html
 from letters.compose import Composed, compose
 from letters.config import Settings
-from letters.job import parse
 from letters.produce import window_text
 from letters.renderers import RenderError, get_renderer
 from letters.renderers.fast import ReportLabRenderer, UnsupportedStyle, UnsupportedTemplate
 from letters.renderers.safety import check
+from letters.validation import parse
 from tests.conftest import FIXTURE_DATE, JOB_FILES
 from tests.pdftext import MM, barcodes, page_texts
 

@@ -37,6 +37,9 @@ def test_tokens_and_scopes(api: Any) -> None:
     assert client.post("/v1/jobs", json=job).status_code == 401
     assert client.post("/v1/jobs", json=job, headers=auth("lt_nope")).status_code == 401
     assert client.post("/v1/jobs", json=job, headers=auth(tokens["read"])).status_code == 403
+    unauthorized = client.post("/v1/jobs", json=job).json()["errors"][0]["code"]
+    forbidden = client.post("/v1/jobs", json=job, headers=auth(tokens["read"])).json()
+    assert (unauthorized, forbidden["errors"][0]["code"]) == ("unauthorized", "forbidden")
     assert client.get("/v1/jobs/x", headers=auth(tokens["read"])).status_code == 404
 
 
@@ -60,6 +63,7 @@ def test_submit_then_read_the_evidence_and_the_pdf(api: Any) -> None:
     conflict = client.post("/v1/jobs", json=changed, headers=auth(tokens["all"]))
     assert conflict.status_code == 409
     assert conflict.json()["errors"][0]["field"] == "id"
+    assert conflict.json()["errors"][0]["code"] == "job-conflict"
 
 
 def test_bad_jobs_get_field_errors(api: Any) -> None:
@@ -69,10 +73,11 @@ def test_bad_jobs_get_field_errors(api: Any) -> None:
     job["payment"]["kid"] = "123456783"
     response = client.post("/v1/jobs", json=job, headers=auth(tokens["all"]))
     assert response.status_code == 422
-    fields = {e["field"] for e in response.json()["errors"]}
-    assert fields == {"claims[0].principal", "payment.kid"}
+    fields = {e["field"]: e["code"] for e in response.json()["errors"]}
+    assert fields == {"claims[0].principal": "bad-amount", "payment.kid": "bad-kid"}
     broken = client.post("/v1/jobs", content=b"{nope", headers=auth(tokens["all"]))
     assert broken.status_code == 422 and "not valid JSON" in broken.text
+    assert broken.json()["errors"][0]["code"] == "not-json"
 
 
 def test_a_batch_accepts_the_good_and_reports_the_bad(api: Any) -> None:
@@ -86,6 +91,7 @@ def test_a_batch_accepts_the_good_and_reports_the_bad(api: Any) -> None:
     body = response.json()
     assert [i["status"] for i in body["items"]] == ["accepted", "refused", "existing"]
     assert body["items"][1]["errors"][0]["field"] == "kind"
+    assert body["items"][1]["errors"][0]["code"] == "not-allowed"
     assert (body["accepted"], body["refused"]) == (2, 1)
     pipeline.drain()
     assert pipeline.status(good["id"]) == "delivered"
@@ -179,18 +185,21 @@ def test_metrics(api: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "reason"),
+    ("body", "reason", "code"),
     [
-        (b'"{\\"id\\": \\"x\\"}"', "send one job"),  # a JSON string holding a job
-        (b"[" * 100_000, "nested too deeply"),
-        (b'{"id": "a\\u0000b"}', "NUL characters"),
+        (b'"{\\"id\\": \\"x\\"}"', "send one job", "not-a-job-or-batch"),  # a JSON string
+        (b"[" * 100_000, "nested too deeply", "too-deep"),
+        (b'{"id": "a\\u0000b"}', "NUL characters", "nul-character"),
     ],
 )
-def test_odd_bodies_get_a_422_and_accept_nothing(api: Any, body: bytes, reason: str) -> None:
+def test_odd_bodies_get_a_422_and_accept_nothing(
+    api: Any, body: bytes, reason: str, code: str
+) -> None:
     client, pipeline, tokens = api
     response = client.post("/v1/jobs", content=body, headers=auth(tokens["all"]))
     assert response.status_code == 422
     assert reason in response.json()["errors"][0]["reason"]
+    assert response.json()["errors"][0]["code"] == code
     assert pipeline.runtime.ledger.counts() == {}
 
 
@@ -198,10 +207,13 @@ def test_errors_share_one_shape_and_a_second_hold_is_not_created(api: Any) -> No
     client, _, tokens = api
     missing = client.get("/v1/jobs/nope", headers=auth(tokens["read"]))
     assert missing.status_code == 404 and missing.json()["errors"][0]["reason"]
+    assert missing.json()["errors"][0]["code"] == "not-found"
     bad = client.post(
         "/v1/cases/not valid!/hold", json={"reason": "x"}, headers=auth(tokens["all"])
     )
-    assert bad.json()["errors"] == [{"field": "reference", "reason": "not a valid case reference"}]
+    assert bad.json()["errors"] == [
+        {"field": "reference", "code": "bad-reference", "reason": "not a valid case reference"}
+    ]
     first = client.post(
         "/v1/cases/AX-2026-100041/hold", json={"reason": "dispute"}, headers=auth(tokens["all"])
     )

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from letters.codes import Code
 from letters.compose import compose
-from letters.job import Job, JobRejected, json_schema, parse
+from letters.job import Job, JobRejected, json_schema
+from letters.validation import parse
 from tests.conftest import FIXTURES, JOB_FILES, load_job
 from tests.strategies import mangled_jobs
 
@@ -21,6 +23,13 @@ def fields(job: Any) -> dict[str, str]:
     with pytest.raises(JobRejected) as info:
         parse(job)
     return {e.field: e.reason for e in info.value.errors}
+
+
+def codes(job: Any) -> dict[str, str]:
+    """field → the stable code of its refusal."""
+    with pytest.raises(JobRejected) as info:
+        parse(job)
+    return {e.field: str(e.code) for e in info.value.errors}
 
 
 @pytest.mark.parametrize("path", JOB_FILES, ids=lambda p: p.stem)
@@ -41,11 +50,28 @@ def test_several_problems_are_all_reported_with_field_paths() -> None:
     assert "not numbers" in got["claims[0].principal"]
     assert "4 digits" in got["debtor.address.postal_code"]
     assert "mod10 KID" in got["payment.kid"]
+    assert codes(data) == {
+        "creditor.org_number": "bad-org-number",
+        "debtor.address.postal_code": "bad-postal-code",
+        "claims[0].principal": "bad-amount",
+        "payment.kid": "bad-kid",
+    }
 
 
 def test_unknown_fields_are_refused_not_ignored(job: dict[str, Any]) -> None:
     job["debtor"]["adress"] = job["debtor"]["address"]
     assert "unknown field" in fields(job)["debtor.adress"]
+    assert codes(job)["debtor.adress"] == "unknown-field"
+
+
+def test_a_missing_field_and_a_wrong_type_have_their_codes(job: dict[str, Any]) -> None:
+    del job["creditor"]["name"]
+    job["debtor"]["consents"]["email"] = "perhaps"
+    job["claims"][0]["due_date"] = "5 October"
+    got = codes(job)
+    assert got["creditor.name"] == "required"
+    assert got["debtor.consents.email"] == "wrong-type"
+    assert got["claims[0].due_date"] == "bad-date"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +79,7 @@ def test_unknown_fields_are_refused_not_ignored(job: dict[str, Any]) -> None:
 )
 def test_amounts_must_be_decimal_strings(job: dict[str, Any], amount: Any) -> None:
     job["claims"][0]["principal"] = amount
-    assert "claims[0].principal" in fields(job)
+    assert codes(job)["claims[0].principal"] in ("bad-amount", "not-positive")
 
 
 def test_amounts_keep_their_exact_decimal_value(job: dict[str, Any]) -> None:
@@ -65,32 +91,34 @@ def test_amounts_keep_their_exact_decimal_value(job: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "value", "field"),
+    ("path", "value", "field", "code"),
     [
-        (("id",), "has space", "id"),
-        (("id",), "x" * 65, "id"),
-        (("kind",), "final_demand", "kind"),
-        (("language",), "sv", "language"),
-        (("reference",), "A", "reference"),
-        (("debtor", "national_id"), "15038512364", "debtor.national_id"),
-        (("debtor", "address", "country"), "XX", "debtor.address.country"),
-        (("payment", "account_number"), "15031123451", "payment.account_number"),
-        (("payment", "kid_scheme"), "mod12", "payment.kid_scheme"),
-        (("channels",), ["print", "print"], "channels"),
-        (("channels",), ["fax"], "channels[0]"),
-        (("debtor", "address", "country"), "ZZ", "debtor.address.country"),
-        (("debtor", "address", "country"), "EU", "debtor.address.country"),
-        (("payment", "kid"), "٣4", "payment.kid"),
-        (("payment", "kid"), "²3", "payment.kid"),
-        (("claims", 0, "fees", 0, "amount"), "0.00", "claims[0].fees[0].amount"),
+        (("id",), "has space", "id", "bad-format"),
+        (("id",), "x" * 65, "id", "bad-format"),
+        (("kind",), "final_demand", "kind", "not-allowed"),
+        (("language",), "sv", "language", "not-allowed"),
+        (("reference",), "A", "reference", "bad-reference"),
+        (("debtor", "national_id"), "15038512364", "debtor.national_id", "bad-national-id"),
+        (("debtor", "address", "country"), "XX", "debtor.address.country", "bad-country"),
+        (("payment", "account_number"), "15031123451", "payment.account_number", "bad-account"),
+        (("payment", "kid_scheme"), "mod12", "payment.kid_scheme", "not-allowed"),
+        (("channels",), ["print", "print"], "channels", "duplicate-channel"),
+        (("channels",), ["fax"], "channels[0]", "not-allowed"),
+        (("debtor", "address", "country"), "ZZ", "debtor.address.country", "bad-country"),
+        (("debtor", "address", "country"), "EU", "debtor.address.country", "bad-country"),
+        (("payment", "kid"), "٣4", "payment.kid", "bad-kid"),
+        (("payment", "kid"), "²3", "payment.kid", "bad-kid"),
+        (("claims", 0, "fees", 0, "amount"), "0.00", "claims[0].fees[0].amount", "not-positive"),
     ],
 )
-def test_field_errors(job: dict[str, Any], path: tuple[Any, ...], value: Any, field: str) -> None:
+def test_field_errors(
+    job: dict[str, Any], path: tuple[Any, ...], value: Any, field: str, code: str
+) -> None:
     target = job
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = value
-    assert field in fields(job)
+    assert codes(job)[field] == code
 
 
 def test_company_debtor_has_no_national_id(job: dict[str, Any]) -> None:
@@ -147,6 +175,7 @@ def test_mangled_jobs_are_refused_with_field_errors_never_crash(job: dict[str, A
         assert exc.errors
         for e in exc.errors:
             assert e.field and e.reason
+            assert e.code in Code and e.code is not Code.INVALID, e  # every refusal has its code
         return
     # whatever the contract and the rules accept must make a letter without an exception
     letter = compose(valid).letter

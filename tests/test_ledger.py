@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from letters.credentials import Verdict, verify
-from letters.job import parse
 from letters.ledger import ACCEPTED, HELD, JobConflict, Ledger, LedgerCredentials
 from letters.ledger.models import LetterRow
+from letters.validation import parse
 from tests.conftest import load_job
 
 

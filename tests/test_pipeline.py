@@ -96,15 +96,15 @@ def test_a_letter_failing_the_print_check_fails_once_with_its_reason(
     pipeline.drain()
     row = pipeline.runtime.ledger.job(job["id"])
     assert row is not None and row.status == FAILED
-    assert row.error_class == "PermanentFailure:print_safety"
+    assert row.error_class == "PermanentFailure:print-unsafe"
     assert "3 pages; at most 2 are allowed" in (row.error or "")
     assert pipeline.in_print(letter_id) is None
     assert pipeline.runtime.ledger.letter_for_job(job["id"]) is None
 
 
 def test_the_sweeper_finds_jobs_whose_message_was_lost(pipeline: Pipeline) -> None:
-    from letters.job import parse
     from letters.pipeline.intake import sweep
+    from letters.validation import parse
 
     job = load_job("enforcement_notice.en")
     pipeline.runtime.ledger.accept(parse(job))  # committed, but never enqueued
@@ -168,7 +168,7 @@ def test_a_held_letter_whose_date_passes_fails_instead_of_going_out_late(
     pipeline.drain()
     row = pipeline.runtime.ledger.job(job["id"])
     assert row is not None and row.status == FAILED
-    assert row.error_class == "PermanentFailure:letter_date_passed"
+    assert row.error_class == "PermanentFailure:letter-date-past"
     assert pipeline.in_print(letter_id) is None
 
 
@@ -187,9 +187,9 @@ def test_a_letter_held_after_rendering_is_not_sent_once_its_date_passed(
 ) -> None:
     import datetime as dt_
 
-    from letters.job import parse
     from letters.pipeline import actors
     from letters.pipeline.intake import release
+    from letters.validation import parse
 
     job = load_job("collection_notice.en")
     pipeline.runtime.ledger.accept(parse(job))
@@ -207,7 +207,7 @@ def test_a_letter_held_after_rendering_is_not_sent_once_its_date_passed(
     pipeline.drain()
     row = pipeline.runtime.ledger.job(job["id"])
     assert row is not None and row.status == FAILED
-    assert row.error_class == "PermanentFailure:letter_date_passed"
+    assert row.error_class == "PermanentFailure:letter-date-past"
     assert deliver_stage(job["id"]) is None  # final: nothing more happens
     assert not pipeline.printed()
 

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from letters.job import parse
-from letters.routing import route
+from letters import rules
+from letters.codes import Code
+from letters.routing import Skip, route
+from letters.validation import parse
 from tests.conftest import Pipeline, load_job
 from tests.digipost_server import DigipostServer
 from tests.test_digipost import SENDER_ID, Keys, keys, rsa_key  # noqa: F401 - fixture
@@ -25,7 +27,7 @@ def test_consent_and_addresses_filter_the_preference() -> None:
     job["debtor"]["consents"] = {"digipost": False, "email": True}
     plan = route(parse(job), ALL)
     assert plan.chain == ("email", "print")
-    assert ("digipost", "no consent to Digipost") in plan.skipped
+    assert Skip("digipost", Code.ROUTE_NO_CONSENT, "no consent to Digipost") in plan.skipped
     del job["debtor"]["email"]
     assert route(parse(job), ALL).chain == ("print",)
 
@@ -39,7 +41,18 @@ def test_the_jobs_own_order_counts_and_print_is_always_last() -> None:
 def test_unconfigured_channels_are_skipped_with_a_reason() -> None:
     plan = route(parse(load_job("reminder.nb")), frozenset({"print"}))
     assert plan.chain == ("print",)
-    assert ("email", "not configured here") in plan.skipped
+    assert Skip("email", Code.ROUTE_NOT_CONFIGURED, "not configured here") in plan.skipped
+
+
+def test_a_kind_the_rules_keep_off_a_channel_skips_it_with_its_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # compliance's table decides; today every kind may use every channel
+    narrowed = dict(rules.CHANNELS_BY_KIND, reminder=frozenset({"digipost", "print"}))
+    monkeypatch.setattr(rules, "CHANNELS_BY_KIND", narrowed)
+    plan = route(parse(load_job("reminder.nb")), ALL)
+    assert plan.chain == ("digipost", "print")
+    assert Skip("email", Code.ROUTE_NOT_FOR_KIND, "a reminder may not go by email") in plan.skipped
 
 
 @pytest.fixture
@@ -71,7 +84,9 @@ def test_a_consenting_debtor_gets_the_letter_by_email_only(mail_pipeline: Any) -
     history = pipeline.runtime.ledger.history(job["id"])
     assert [(a["channel"], a["status"]) for a in history["attempts"]] == [("email", "delivered")]
     routed = next(e for e in history["events"] if e["event"] == "routed")
-    assert routed["detail"] == "email → print; skipped: digipost (not configured here)"
+    assert routed["detail"] == (
+        "email → print; skipped: digipost (not configured here [route-not-configured])"
+    )
 
 
 def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: Any) -> None:

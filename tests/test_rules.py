@@ -10,16 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from letters import rules
-from letters.job import JobRejected, parse
+from letters.job import JobRejected
+from letters.validation import parse
 
 
 def refusal(job: dict[str, Any]) -> dict[str, str]:
-    """field → every reason given for it, joined."""
+    """field → every reason given for it, each as ``[code] reason``, joined."""
     with pytest.raises(JobRejected) as info:
         parse(job)
     out: dict[str, str] = {}
     for e in info.value.errors:
-        out[e.field] = f"{out[e.field]}; {e.reason}" if e.field in out else e.reason
+        said = f"[{e.code}] {e.reason}"
+        out[e.field] = f"{out[e.field]}; {said}" if e.field in out else said
     return out
 
 
@@ -63,6 +65,7 @@ def test_given_due_date_shorter_than_14_days_is_refused_with_the_rule(
     job["payment"]["due_date"] = "2026-12-03"  # letter date 2026-11-20 + 13 days
     reason = refusal(job)["payment.due_date"]
     assert "earliest lawful due date is 2026-12-04" in reason
+    assert reason.startswith("[deadline-too-short]")
     assert "inkassoloven" in reason
 
 
@@ -75,6 +78,7 @@ def test_reminder_fee_over_the_cap_names_field_cap_and_source(job: dict[str, Any
     job["claims"][0]["fees"][0]["amount"] = "37.51"
     reason = refusal(job)["claims[0].fees[0].amount"]
     assert "cap 37.50" in reason and "§ 1-2" in reason
+    assert reason.startswith("[fee-over-cap]")
 
 
 def test_fee_cap_follows_the_inkassosats_in_force(job: dict[str, Any]) -> None:
@@ -91,12 +95,14 @@ def test_reminder_fee_needs_14_days_past_due(job: dict[str, Any]) -> None:
     job["claims"][0]["invoice_date"] = "2026-10-20"
     reason = refusal(job)["claims[0].fees[0].code"]
     assert "less than 14 days after the due date" in reason
+    assert reason.startswith("[fee-too-early]")
     job["claims"][0]["due_date"] = "2026-11-06"  # exactly 14 days
     parse(job)
 
 
 def test_no_letter_for_a_claim_not_yet_due(job: dict[str, Any]) -> None:
     job["claims"][0].update(due_date="2026-11-20", fees=[])
+    assert "[claim-not-overdue]" in refusal(job)["claims[0].due_date"]
     assert "overdue" in refusal(job)["claims[0].due_date"]
 
 
@@ -116,7 +122,9 @@ def test_the_agency_never_charges_the_creditors_payment_request_fee() -> None:
 
     job = load_job("payment_request.nb")
     job["claims"][0]["fees"] = [{"code": "payment_request_fee", "amount": "112.50"}]
-    assert "cannot charge a payment_request_fee" in refusal(job)["claims[0].fees[0].code"]
+    said = refusal(job)["claims[0].fees[0].code"]
+    assert "cannot charge a payment_request_fee" in said
+    assert said.startswith("[fee-not-for-kind]")
 
 
 def test_only_one_payment_request_carries_a_fee() -> None:
@@ -126,7 +134,9 @@ def test_only_one_payment_request_carries_a_fee() -> None:
     job["claims"][0]["fees"].append(
         {"code": "payment_request_fee", "amount": "112.50", "charged_on": "2026-10-20"}
     )
-    assert "only one payment request may carry a fee" in refusal(job)["claims[0].fees"]
+    said = refusal(job)["claims[0].fees"]
+    assert "only one payment request may carry a fee" in said
+    assert "[fee-twice-for-payment-request]" in said
 
 
 def test_a_second_reminder_fee_needs_14_days_after_the_first(job: dict[str, Any]) -> None:
@@ -134,6 +144,7 @@ def test_a_second_reminder_fee_needs_14_days_after_the_first(job: dict[str, Any]
         0, {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-11-07"}
     )
     assert "needs 14 days after the first" in refusal(job)["claims[0].fees"]
+    assert refusal(job)["claims[0].fees"].startswith("[fees-too-close]")
     job["claims"][0]["fees"][0]["charged_on"] = "2026-11-06"
     parse(job)
 
@@ -142,6 +153,7 @@ def test_letters_dated_beyond_the_known_rules_are_refused(job: dict[str, Any]) -
     job["letter_date"] = "2027-01-04"
     reason = refusal(job)["letter_date"]
     assert "no inkassosats is known for 2027-01-04" in reason
+    assert reason.startswith("[rule-unknown]")
     assert "late-payment interest rate" in reason
     job["letter_date"] = "2023-06-01"
     assert "no late-payment interest rate is known" in refusal(job)["letter_date"]
@@ -160,11 +172,13 @@ def test_payment_request_and_enforcement_notice_say_what_the_claim_concerns(kind
     job = load_job(f"{kind}.en")
     del job["claims"][0]["description"]
     assert "§ 10 (b)" in refusal(job)["claims[0].description"]
+    assert refusal(job)["claims[0].description"].startswith("[description-required]")
 
 
 def test_interest_runs_from_the_due_date_at_the_earliest(job: dict[str, Any]) -> None:
     job["claims"][0]["interest_from"] = "2026-10-04"  # due 2026-10-05
     assert "from the due date" in refusal(job)["claims[0].interest_from"]
+    assert refusal(job)["claims[0].interest_from"].startswith("[interest-start]")
     job["claims"][0]["interest_from"] = "2026-11-21"  # after the letter date
     assert "no later than the letter date" in refusal(job)["claims[0].interest_from"]
 
@@ -175,17 +189,20 @@ def test_interest_cannot_exceed_what_the_rate_allows(job: dict[str, Any]) -> Non
     parse(job)
     job["claims"][0]["interest"] = "19.30"
     assert "more than the late-payment interest" in refusal(job)["claims[0].interest"]
+    assert refusal(job)["claims[0].interest"].startswith("[interest-over-cap]")
 
 
 def test_the_same_invoice_twice_is_refused(job: dict[str, Any]) -> None:
     job["claims"].append(dict(job["claims"][0], fees=[]))
     assert "same invoice as claims[0]" in refusal(job)["claims[1].invoice_number"]
+    assert refusal(job)["claims[1].invoice_number"].startswith("[duplicate-invoice]")
 
 
 def test_fee_count_limits(job: dict[str, Any]) -> None:
     fee = {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-10-20"}
     job["claims"][0]["fees"].extend([fee, fee])  # three reminder fees on one claim
     assert "at most 2" in refusal(job)["claims[0].fees"]
+    assert "[fee-too-many]" in refusal(job)["claims[0].fees"]
 
 
 def test_one_reminder_fee_only_when_a_notice_fee_was_charged() -> None:
@@ -201,12 +218,14 @@ def test_one_reminder_fee_only_when_a_notice_fee_was_charged() -> None:
 def test_a_letter_cannot_charge_another_kinds_fee(job: dict[str, Any]) -> None:
     job["claims"][0]["fees"] = [{"code": "notice_fee", "amount": "37.50"}]
     assert "cannot charge a notice_fee" in refusal(job)["claims[0].fees[0].code"]
+    assert refusal(job)["claims[0].fees[0].code"].startswith("[fee-not-for-kind]")
 
 
 def test_unknown_fee_code_lists_the_allowed_ones(job: dict[str, Any]) -> None:
     job["claims"][0]["fees"] = [{"code": "admin_fee", "amount": "10.00"}]
     reason = refusal(job)["claims[0].fees[0].code"]
     assert "admin_fee" in reason and "reminder_fee" in reason
+    assert reason.startswith("[fee-unknown]")
 
 
 @pytest.mark.parametrize(

@@ -29,10 +29,11 @@ from sqlalchemy import func, select, text
 from channels.printing.batch import BatchCloser
 from letters.archive import Archive
 from letters.config import Printing, Settings
-from letters.job import JobRejected, fingerprint_document, parse
+from letters.job import JobRejected, fingerprint_document
 from letters.ledger import DELIVERED, Ledger
 from letters.ledger.models import LetterRow
 from letters.pipeline.runtime import Runtime
+from letters.validation import parse
 from tests.conftest import JOB_FILES, ROOT, load_job
 from tests.services import _free_port as free_port
 from tests.services import postgres_database, redis_url

@@ -28,16 +28,17 @@ from channels.base import (
     RetriableError,
     UncertainError,
 )
-from letters import metrics
+from letters import metrics, rules
+from letters.clock import today_oslo
+from letters.codes import Code
 from letters.compose import amount_due
 from letters.config import get_settings
 from letters.credentials import expiry_instant
-from letters.job import Job, JobRejected
+from letters.job import FieldError, Job, JobRejected
 from letters.ledger import ACCEPTED, DELIVERED, FINAL, HELD, RENDERED
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.numbers import account, kid
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
-from letters.pipeline.intake import not_today
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.produce import produce
 from letters.renderers import RenderError
@@ -50,9 +51,15 @@ log = logging.getLogger(__name__)
 class PermanentFailure(Exception):
     """Retrying will not help; the job is marked failed with this reason."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def _not_today(job: JobRow, rt: Runtime) -> FieldError | None:
+    """Why the job's letter may no longer be made or sent today (its date has passed)."""
+    day = dt.date.fromisoformat(job.payload["letter_date"])
+    return rules.letter_date_problem(day, today_oslo(rt.settings))
 
 
 def _hold(rt: Runtime, job: JobRow, reason: str | None) -> bool:
@@ -78,22 +85,20 @@ def render_stage(job_id: str) -> None:
         return
     if _hold(rt, job, view.hold):
         return
-    stale = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
+    stale = _not_today(job, rt)
     if stale:
-        raise PermanentFailure(
-            "letter_date_passed", f"the letter date passed while waiting: {stale}"
-        )
+        raise PermanentFailure(stale.code, f"the letter date passed while waiting: {stale.reason}")
     rt.ledger.touch([job_id])  # in progress: not stale for the sweeper
     started = time.perf_counter()
     metrics.QUEUE_LAG.observe((dt.datetime.now(dt.UTC) - job.accepted_at).total_seconds())
     try:
         produced = produce(job.payload, rt.settings)
     except JobRejected as exc:
-        raise PermanentFailure("rejected", f"the job is refused now: {exc}") from None
+        raise PermanentFailure(exc.errors[0].code, f"the job is refused now: {exc}") from None
     except RenderError as exc:
-        raise PermanentFailure("render", str(exc)) from None
+        raise PermanentFailure(Code.TEMPLATE_ERROR, str(exc)) from None
     if not produced.safety.ok:
-        raise PermanentFailure("print_safety", "; ".join(produced.safety.failures))
+        raise PermanentFailure(Code.PRINT_UNSAFE, "; ".join(produced.safety.failures))
     sha, path = rt.archive.put(produced.rendered.pdf)
     letter = produced.composed.letter
     row = LetterRow(
@@ -134,9 +139,9 @@ def deliver_stage(job_id: str) -> None:
         return
     if _hold(rt, job, view.hold):
         return
-    passed = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
+    passed = _not_today(job, rt)
     if passed:  # held or retried past its date: its deadline and password no longer hold
-        raise PermanentFailure("letter_date_passed", f"not sent: {passed}")
+        raise PermanentFailure(passed.code, f"not sent: {passed.reason}")
     done = next((a for a in attempts if a["status"] == "delivered"), None)
     if done:  # delivered before a crash could record it on the job: never send again
         rt.ledger.set_status(
@@ -148,10 +153,10 @@ def deliver_stage(job_id: str) -> None:
     plan = route(parsed, frozenset(available))
     routed = None
     if not attempts:  # the first try: the route is recorded with the claim
-        skipped = "; ".join(f"{c} ({why})" for c, why in plan.skipped)
+        skipped = "; ".join(f"{s.channel} ({s.why} [{s.code}])" for s in plan.skipped)
         routed = ("routed", " → ".join(plan.chain) + (f"; skipped: {skipped}" if skipped else ""))
-        for channel, why in plan.skipped:
-            log.info("job %s: %s skipped: %s", job_id, channel, why)
+        for skip in plan.skipped:
+            log.info("job %s: %s skipped: %s (%s)", job_id, skip.channel, skip.code, skip.why)
     if not rt.ledger.claim_delivery(job_id, routed):
         log.info("job %s is being delivered by another worker", job_id)
         return
@@ -259,7 +264,7 @@ def _deliver(
             detail=f"{name} {receipt.external_id}",
         )
         return
-    raise PermanentFailure("no_channel", "every channel in the route refused the letter")
+    raise PermanentFailure(Code.ROUTE_NO_CHANNEL, "every channel in the route refused the letter")
 
 
 _settings = get_settings()

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from letters.codes import Code
 from letters.config import Settings
 from letters.job import FieldError, JobRejected
 from letters.ledger import DELIVERED, FAILED, HELD, JobConflict
@@ -44,7 +45,7 @@ def read_jobs(source: Path) -> Iterator[tuple[str, Any]]:
             return where, json.loads(text)
         except json.JSONDecodeError as exc:
             reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
-            return where, JobRejected([FieldError(field="(line)", reason=reason)])
+            return where, JobRejected.one("(line)", Code.NOT_JSON, reason)
 
     if source.is_dir():
         for path in sorted(source.glob("*.json")):
@@ -95,7 +96,9 @@ def run(source: Path, settings: Settings, console: Console, close_batch: bool = 
                     except JobRejected as exc:
                         entry.errors = exc.errors
                     except JobConflict as exc:
-                        entry.errors = [FieldError(field="id", reason=str(exc))]
+                        entry.errors = [
+                            FieldError(field="id", code=Code.JOB_CONFLICT, reason=str(exc))
+                        ]
                 progress.advance(intake)
             progress.update(intake, total=len(entries))
             ids = [e.job_id for e in entries if e.job_id]
@@ -188,7 +191,7 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
         if entry.errors:
             console.print(f"[bold red]{escape(entry.where)}[/]: refused")
             for error in entry.errors:
-                console.print(f"  {error.field}: {error.reason}", markup=False)
+                console.print(f"  {error}", markup=False)
     ok = len(entries) - refused - failed
     console.print(
         f"{ok} accepted and handled, {refused} refused, {failed} failed. "

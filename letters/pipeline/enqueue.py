@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from letters.codes import Code
 from letters.job import FieldError, JobRejected
 
 CSV_COLUMNS = [
@@ -76,14 +77,20 @@ def _csv_job(row: dict[str, str]) -> dict[str, Any]:
     def flag(name: str) -> bool:
         value = (get(name) or "false").lower()
         if value not in {"true", "false", "yes", "no", "1", "0"}:
-            raise JobRejected([FieldError(field=name, reason="use true or false")])
+            raise JobRejected.one(name, Code.WRONG_TYPE, "use true or false")
         return value in {"true", "yes", "1"}
 
     fees = []
     for part in filter(None, (get("fees") or "").split(";")):
         bits = part.strip().split(":")
         if len(bits) not in (2, 3):
-            raise JobRejected([FieldError(field="fees", reason=f"{part!r}: use code:amount")])
+            raise JobRejected(
+                [
+                    FieldError(
+                        field="fees", code=Code.BAD_FORMAT, reason=f"{part!r}: use code:amount"
+                    )
+                ]
+            )
         fee: dict[str, Any] = {"code": bits[0], "amount": bits[1]}
         if len(bits) == 3:
             fee["charged_on"] = bits[2]
@@ -145,12 +152,18 @@ def read(path: Path) -> Iterator[tuple[int, Any]]:
             unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
             if unknown:
                 problem = f"unknown columns: {', '.join(sorted(unknown))}"
-                yield 1, JobRejected([FieldError(field="(header)", reason=problem)])
+                yield (
+                    1,
+                    JobRejected.one("(header)", Code.BAD_FILE_LINE, problem),
+                )
                 return
             for row in reader:
                 if None in row:  # more cells than columns: an unquoted comma, most likely
                     problem = "more cells than the header has columns (quote values with commas)"
-                    yield reader.line_num, JobRejected([FieldError(field="(row)", reason=problem)])
+                    yield (
+                        reader.line_num,
+                        JobRejected.one("(row)", Code.BAD_FILE_LINE, problem),
+                    )
                     continue
                 try:
                     yield reader.line_num, _csv_job(row)
@@ -165,4 +178,7 @@ def read(path: Path) -> Iterator[tuple[int, Any]]:
                 yield number, json.loads(line)
             except json.JSONDecodeError as exc:
                 reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
-                yield number, JobRejected([FieldError(field="(line)", reason=reason)])
+                yield (
+                    number,
+                    JobRejected.one("(line)", Code.NOT_JSON, reason),
+                )

@@ -8,32 +8,15 @@ import json
 import logging
 from typing import Any
 
+from letters import rules
 from letters.clock import today_oslo
-from letters.job import FieldError, Job, JobRejected, fingerprint_document, parse
+from letters.codes import Code
+from letters.job import Job, JobRejected, fingerprint_document
 from letters.ledger import HELD, RENDERED
 from letters.pipeline.runtime import Runtime, get_runtime
+from letters.validation import parse
 
 log = logging.getLogger(__name__)
-
-
-def not_today(letter_date: dt.date, runtime: Runtime) -> str | None:
-    """Why a letter with this date may not be sent today, or None. The deadline counts from
-    the letter date, so a letter sent after its date gives the debtor less than the 14 days
-    it promises; and the rules (a claim overdue, a fee 14 days after the due date) were
-    checked against the letter date, so a letter sent before its date may break them."""
-    today = today_oslo(runtime.settings)
-    if letter_date == today:
-        return None
-    if letter_date < today:
-        return (
-            f"{letter_date.isoformat()} is before today ({today.isoformat()}): sent now, the "
-            "letter would give the debtor less time than it states; date it today (omit "
-            "letter_date for today)"
-        )
-    return (
-        f"{letter_date.isoformat()} is after today ({today.isoformat()}): the rules were "
-        "checked for that day; submit the job on its letter date"
-    )
 
 
 def _document(job: Job | dict[str, Any] | str | bytes) -> Any:
@@ -43,16 +26,14 @@ def _document(job: Job | dict[str, Any] | str | bytes) -> Any:
         try:
             return json.loads(job)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise JobRejected(
-                [FieldError(field="(job)", reason=f"not valid JSON: {exc}")]
-            ) from None
+            raise JobRejected.one("(job)", Code.NOT_JSON, f"not valid JSON: {exc}") from None
     return job
 
 
-def _not_backdated(job: Job, runtime: Runtime) -> None:
-    reason = not_today(job.letter_date, runtime)
-    if reason:
-        raise JobRejected([FieldError(field="letter_date", reason=reason)], job.id)
+def _dated_today(job: Job, runtime: Runtime) -> None:
+    problem = rules.letter_date_problem(job.letter_date, today_oslo(runtime.settings))
+    if problem:
+        raise JobRejected([problem], job.id)
 
 
 def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> str:
@@ -70,26 +51,11 @@ def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = No
     if isinstance(document, dict) and "letter_date" not in document:
         document = {**document, "letter_date": today_oslo(rt.settings).isoformat()}
     valid = parse(document)
-    _not_backdated(valid, rt)
+    _dated_today(valid, rt)
     row, created = rt.ledger.accept(valid, digest)
     if created:
         render_letter.send(valid.id)
     return row.letter_id
-
-
-def submit_counted(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> str:
-    """:func:`submit`, counted in the intake metrics."""
-    from letters import metrics
-    from letters.job import JobRejected
-    from letters.ledger import JobConflict
-
-    try:
-        letter_id = submit(job, runtime)
-    except (JobRejected, JobConflict):
-        metrics.JOBS_REFUSED.inc()
-        raise
-    metrics.JOBS_ACCEPTED.inc()
-    return letter_id
 
 
 def release(reference: str, reason: str, runtime: Runtime | None = None) -> list[str]:

@@ -1,4 +1,4 @@
-r"""Which characters a letter can print.
+r"""Which characters the letter fonts can draw (glyphs), and which are invisible.
 
 Text that reaches the page (names, address lines, invoice numbers, descriptions, fee
 labels) must be drawable by the bundled fonts, or the debtor would see empty boxes, and
@@ -16,16 +16,11 @@ make a printed name or amount read differently from what was sent).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from fontTools.ttLib import TTFont
 
 from letters.paths import ASSET_DIR
-
-if TYPE_CHECKING:
-    from letters.job import Job
 
 #: Control, format, surrogate, private-use, unassigned and line/paragraph separators.
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -54,30 +49,3 @@ def unprintable(text: str) -> list[str]:
         elif ord(ch) not in cover:
             found.append(f"{ch!r} {code} (not in the letter fonts)")
     return found
-
-
-def _printed_fields(job: Job) -> Iterator[tuple[str, str]]:
-    yield "creditor.name", job.creditor.name
-    yield "debtor.name", job.debtor.name
-    address = job.debtor.address
-    for i, line in enumerate(address.lines):
-        yield f"debtor.address.lines[{i}]", line
-    yield "debtor.address.postal_code", address.postal_code
-    yield "debtor.address.city", address.city
-    for i, claim in enumerate(job.claims):
-        yield f"claims[{i}].invoice_number", claim.invoice_number
-        if claim.description:
-            yield f"claims[{i}].description", claim.description
-        for j, fee in enumerate(claim.fees):
-            if fee.label:
-                yield f"claims[{i}].fees[{j}].label", fee.label
-
-
-def check(job: Job) -> list[tuple[str, str]]:
-    """(field, reason) for every printed field holding a character the letter cannot print."""
-    problems = []
-    for field, text in _printed_fields(job):
-        bad = unprintable(text)
-        if bad:
-            problems.append((field, "cannot be printed: " + ", ".join(bad[:5])))
-    return problems

@@ -1,0 +1,76 @@
+"""Every legal and business rule the letters follow, in one place for compliance review.
+
+The package is that place: :mod:`~letters.rules.tables` (dated values: the inkassosats,
+late-payment interest, the collection fee scale), :mod:`~letters.rules.calendar`
+(deadlines, business days, the password's life, the letter date),
+:mod:`~letters.rules.fees` (fee codes, caps and spacing), :mod:`~letters.rules.kinds`
+(what each kind must say, its channels) and :mod:`~letters.rules.checks` (every rule
+applied to one job). Every refusal carries a stable code from :mod:`letters.codes`.
+
+Rules that change over time are *dated configuration*: a list of :class:`Dated` values,
+each with the day it takes effect and its source. Values marked "(unconfirmed)" come from
+secondary sources and must be checked against Lovdata before relying on them.
+
+Nothing in the templates decides a deadline, a fee or an amount; they only print what
+these modules computed.
+"""
+
+from __future__ import annotations
+
+from letters.rules.calendar import (
+    PASSWORD_VALID_DAYS,
+    PAYMENT_DAYS,
+    is_business_day,
+    letter_date_problem,
+    minimum_deadline,
+    next_business_day,
+    password_expiry_date,
+    payment_deadline,
+)
+from letters.rules.checks import check, due_date, interest_cap
+from letters.rules.fees import (
+    COMPANY_COLLECTION_FEE_FACTOR,
+    FEES,
+    MIN_DAYS_BETWEEN_FEES,
+    FeeRule,
+    fee_cap,
+)
+from letters.rules.kinds import CHANNELS_BY_KIND, KINDS_DESCRIBING_CLAIMS, KINDS_STATING_INTEREST
+from letters.rules.tables import (
+    COLLECTION_FEE_SCALE,
+    INKASSOSATS,
+    INTEREST_RATE,
+    Dated,
+    RuleTable,
+    RuleUnknown,
+    in_force,
+)
+
+__all__ = [
+    "CHANNELS_BY_KIND",
+    "COLLECTION_FEE_SCALE",
+    "COMPANY_COLLECTION_FEE_FACTOR",
+    "FEES",
+    "INKASSOSATS",
+    "INTEREST_RATE",
+    "KINDS_DESCRIBING_CLAIMS",
+    "KINDS_STATING_INTEREST",
+    "MIN_DAYS_BETWEEN_FEES",
+    "PASSWORD_VALID_DAYS",
+    "PAYMENT_DAYS",
+    "Dated",
+    "FeeRule",
+    "RuleTable",
+    "RuleUnknown",
+    "check",
+    "due_date",
+    "fee_cap",
+    "in_force",
+    "interest_cap",
+    "is_business_day",
+    "letter_date_problem",
+    "minimum_deadline",
+    "next_business_day",
+    "password_expiry_date",
+    "payment_deadline",
+]

@@ -1,0 +1,132 @@
+"""The rules applied to one job: every refusal it earns, and the due date it gets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_UP, Decimal
+
+from letters.codes import Code
+from letters.job import FieldError, Job
+from letters.rules.calendar import (
+    PAYMENT_DAYS,
+    minimum_deadline,
+    next_business_day,
+    payment_deadline,
+)
+from letters.rules.fees import CENT, check_fees, refuse
+from letters.rules.kinds import KINDS_DESCRIBING_CLAIMS
+from letters.rules.tables import INKASSOSATS, INTEREST_RATE, RuleUnknown
+
+
+def check(job: Job) -> list[FieldError]:
+    """All the rules ``job`` breaks (an empty list when it may be sent)."""
+    found: list[FieldError] = []
+    for table in (INKASSOSATS, INTEREST_RATE):
+        try:
+            table.on(job.letter_date)
+        except RuleUnknown as exc:
+            found.append(refuse(Code.RULE_UNKNOWN, "letter_date", str(exc)))
+    if found:
+        return found
+    seen_invoices: dict[str, int] = {}
+    for i, claim in enumerate(job.claims):
+        if claim.invoice_number in seen_invoices:
+            found.append(
+                refuse(
+                    Code.DUPLICATE_INVOICE,
+                    f"claims[{i}].invoice_number",
+                    f"the same invoice as claims[{seen_invoices[claim.invoice_number]}]: a claim "
+                    "may appear only once in a letter",
+                )
+            )
+        seen_invoices.setdefault(claim.invoice_number, i)
+        found += _check_claim(job, i)
+    if job.payment.due_date is not None:
+        earliest = minimum_deadline(job.letter_date)
+        if job.payment.due_date < earliest:
+            found.append(
+                refuse(
+                    Code.DEADLINE_TOO_SHORT,
+                    "payment.due_date",
+                    f"{job.payment.due_date.isoformat()} is less than {PAYMENT_DAYS.value} days "
+                    f"after the letter date {job.letter_date.isoformat()}; the earliest lawful due "
+                    f"date is {earliest.isoformat()} ({PAYMENT_DAYS.source})",
+                )
+            )
+    return found
+
+
+def interest_cap(principal: Decimal, start: dt.date, end: dt.date) -> Decimal:
+    """The most late-payment interest ``principal`` can have earned from ``start`` to ``end``
+    (simple interest at each half year's rate; an upper bound for what a claim may show).
+
+    >>> interest_cap(Decimal("1000"), dt.date(2026, 1, 1), dt.date(2027, 1, 1))
+    Decimal('121.27')
+    """
+    total = Decimal(0)
+    day = start
+    while day < end:
+        rate = INTEREST_RATE.on(day).value
+        total += principal * rate / 100 / 365
+        day += dt.timedelta(days=1)
+    return total.quantize(CENT, rounding=ROUND_UP)
+
+
+def _check_claim(job: Job, i: int) -> list[FieldError]:
+    claim = job.claims[i]
+    where = f"claims[{i}]"
+    letter_date = job.letter_date
+    found: list[FieldError] = []
+    if claim.due_date >= letter_date:
+        found.append(
+            refuse(
+                Code.CLAIM_NOT_OVERDUE,
+                f"{where}.due_date",
+                f"the claim falls due on {claim.due_date.isoformat()}, not before the letter "
+                f"date {letter_date.isoformat()}: a {job.kind} may only be sent for an "
+                "overdue claim",
+            )
+        )
+    if job.kind in KINDS_DESCRIBING_CLAIMS and not claim.description:
+        found.append(
+            refuse(
+                Code.DESCRIPTION_REQUIRED,
+                f"{where}.description",
+                f"a {job.kind} must say what the claim concerns (inkassoloven § 10 (b))",
+            )
+        )
+    start = claim.interest_from or claim.due_date
+    if not claim.due_date <= start <= letter_date:
+        found.append(
+            refuse(
+                Code.INTEREST_START,
+                f"{where}.interest_from",
+                f"interest may run from the due date {claim.due_date.isoformat()} at the "
+                f"earliest and no later than the letter date {letter_date.isoformat()}",
+            )
+        )
+    elif claim.interest is not None:
+        try:
+            cap = interest_cap(claim.principal, start, letter_date)
+        except RuleUnknown as exc:
+            found.append(refuse(Code.RULE_UNKNOWN, f"{where}.interest_from", str(exc)))
+        else:
+            if claim.interest > cap:
+                found.append(
+                    refuse(
+                        Code.INTEREST_OVER_CAP,
+                        f"{where}.interest",
+                        f"{claim.interest} is more than the late-payment interest on "
+                        f"{claim.principal} from {start.isoformat()} to {letter_date.isoformat()} "
+                        f"can be ({cap}; forsinkelsesrenteloven)",
+                    )
+                )
+    return found + check_fees(job, i)
+
+
+def due_date(job: Job) -> dt.date:
+    """The payment deadline printed on the letter: the job's own (moved to a business day)
+    when it gives one that the law allows, else :func:`payment_deadline`."""
+    if job.payment.due_date is not None:
+        return next_business_day(job.payment.due_date)
+    return payment_deadline(job.letter_date)

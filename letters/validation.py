@@ -1,0 +1,74 @@
+"""The single door in: a job document becomes a :class:`~letters.job.Job` or a refusal.
+
+:func:`parse` checks, in this order, the contract's shape (:mod:`letters.job`), that every
+printed field can be printed (:mod:`letters.glyphs`) and the legal rules
+(:mod:`letters.rules`), and raises :class:`~letters.job.JobRejected` listing every problem,
+each with its field, stable code and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from letters import glyphs, rules
+from letters.codes import Code
+from letters.job import FieldError, Job, JobRejected, from_pydantic
+
+
+def printed_fields(job: Job) -> Iterator[tuple[str, str]]:
+    """(field, text) for every field of the job that is printed on the letter."""
+    yield "creditor.name", job.creditor.name
+    yield "debtor.name", job.debtor.name
+    address = job.debtor.address
+    for i, line in enumerate(address.lines):
+        yield f"debtor.address.lines[{i}]", line
+    yield "debtor.address.postal_code", address.postal_code
+    yield "debtor.address.city", address.city
+    for i, claim in enumerate(job.claims):
+        yield f"claims[{i}].invoice_number", claim.invoice_number
+        if claim.description:
+            yield f"claims[{i}].description", claim.description
+        for j, fee in enumerate(claim.fees):
+            if fee.label:
+                yield f"claims[{i}].fees[{j}].label", fee.label
+
+
+def unprintable_fields(job: Job) -> list[FieldError]:
+    """A refusal for every printed field holding a character the letter cannot print."""
+    problems = []
+    for field, text in printed_fields(job):
+        bad = glyphs.unprintable(text)
+        if bad:
+            problems.append(
+                FieldError(
+                    field=field,
+                    code=Code.UNPRINTABLE,
+                    reason="cannot be printed: " + ", ".join(bad[:5]),
+                )
+            )
+    return problems
+
+
+def parse(data: Any) -> Job:
+    """Validate a job (a dict, JSON text or a :class:`Job`) against the contract and the rules.
+
+    Raises :class:`JobRejected` listing every problem found.
+    """
+    job_id = data.get("id") if isinstance(data, dict) else None
+    try:
+        if isinstance(data, Job):
+            job = data
+        elif isinstance(data, str | bytes):
+            job = Job.model_validate_json(data)
+        else:
+            job = Job.model_validate(data)
+    except ValidationError as exc:
+        raise JobRejected(from_pydantic(exc), job_id if isinstance(job_id, str) else None) from None
+    errors = unprintable_fields(job)
+    errors += [FieldError(field=v.field, code=v.code, reason=v.reason) for v in rules.check(job)]
+    if errors:
+        raise JobRejected(errors, job.id)
+    return job
