@@ -145,6 +145,17 @@ def cmd_schema(_: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_codes(args: argparse.Namespace) -> int:
+    from letters import codes
+
+    if args.json:
+        listed = [{"code": str(c), "family": c.family, "meaning": c.meaning} for c in codes.Code]
+        out.print_json(json.dumps(listed, ensure_ascii=False))
+    else:
+        print(codes.markdown(), end="")
+    return OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     try:
         data = args.pdf.read_bytes()
@@ -166,7 +177,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from letters.config import get_settings
-    from letters.pipeline.embedded import run
+    from letters.pipeline.inprocess import run
 
     if not args.source.exists():
         err.print(f"{args.source}: no such file or folder", markup=False)
@@ -449,6 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Norwegian debt-collection letters: intake, rendering, delivery, evidence.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "codes", help="list the stable codes of every refusal, finding and channel error"
+    )
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(func=cmd_codes)
     p = sub.add_parser("schema", help="print the job contract's JSON Schema")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser("render", help="render job files to PDF previews (nothing is stored)")

@@ -305,3 +305,14 @@ def catalogue() -> list[Code]:
     """Every code, by family in :data:`FAMILIES` order."""
     order = list(FAMILIES)
     return sorted(Code, key=lambda c: order.index(c.family))
+
+
+def markdown() -> str:
+    """The catalogue as the README lists it: one table per family."""
+    parts: list[str] = []
+    for family, what in FAMILIES.items():
+        parts.append(f"**{family}**: {what}\n")
+        parts.append("| code | meaning |\n|---|---|")
+        parts.extend(f"| `{code}` | {code.meaning} |" for code in Code if code.family == family)
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"

@@ -1,5 +1,5 @@
 """The letter pipeline: intake → render → deliver, as Dramatiq actors over Redis (or an
-in-memory broker for the embedded ``letters run``), with the ledger as source of truth.
+in-memory broker for the in-process ``letters run``), with the ledger as source of truth.
 
 Broker messages carry only job ids: no names, addresses, amounts or passwords.
 """

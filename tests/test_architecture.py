@@ -1,0 +1,139 @@
+"""The shape of the code base a newcomer relies on: dependencies run one way, rooms stay
+small, and the core imports no network or crypto library."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+PACKAGES = ("letters", "channels")
+MAX_LINES = 450
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Every module each module imports, anywhere in it: at the top, inside functions and
+    under ``if TYPE_CHECKING``."""
+
+    def owner(target: str) -> str | None:
+        while target and target not in modules:
+            target = target.rpartition(".")[0]
+        return target or None
+
+    edges: dict[str, set[str]] = defaultdict(set)
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*parts, base] if base else parts)
+                # ``from pkg import mod`` needs mod; ``from pkg import name`` needs pkg
+                targets = [
+                    f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                    for a in node.names
+                ]
+            for target in targets:
+                found = owner(target)
+                if found and found != name:
+                    edges[name].add(found)
+    return edges
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_cycles_not_even_inside_functions() -> None:
+    assert _cycles(_imports(_modules())) == []
+
+
+def test_no_module_is_a_warehouse() -> None:
+    sizes = {name: len(path.read_text("utf-8").splitlines()) for name, path in _modules().items()}
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def test_the_contract_loads_no_network_crypto_or_ssh_library() -> None:
+    probe = (
+        "import sys, letters.job, letters.validation, letters.rules; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.split()
+    )
+    heavy = {"httpx", "cryptography", "paramiko", "fastapi", "starlette", "dramatiq", "redis"}
+    heavy |= {"sqlalchemy", "weasyprint", "reportlab", "pikepdf", "argon2", "nacl", "bcrypt"}
+    assert loaded & heavy == set()
+    assert "letters" in loaded  # the probe itself worked
+
+
+def test_the_readme_lists_every_code_as_the_catalogue_does() -> None:
+    from letters import codes
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    listed = readme.split("<!-- codes:start -->\n", 1)[1].split("<!-- codes:end -->", 1)[0]
+    assert listed == codes.markdown(), (
+        "README's code list is out of date: paste the output of `letters codes` between the "
+        "codes:start and codes:end markers"
+    )
+    values = [str(c) for c in codes.Code]
+    assert len(values) == len(set(values)), "a code value is used twice"
+    assert all(c.family in codes.FAMILIES for c in codes.Code)
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", v) for v in values), "kebab-case only"
