@@ -121,7 +121,7 @@ def amount_due(job: Job) -> Decimal:
 def compose(job: Job, settings: Settings | None = None) -> Composed:
     """Build the letter for a job that :func:`letters.validation.parse` accepted."""
     s = settings or get_settings()
-    rate = rules.in_force(rules.INTEREST_RATE, job.letter_date).value
+    rate = rules.current().interest_rate.on(job.letter_date).value
     claims = []
     for c in job.claims:
         fees = tuple(Line(f.label, f.amount, f.code) for f in c.fees)

@@ -250,13 +250,77 @@ def test_collection_fee_scale(principal: str, company: bool, cap: str) -> None:
 def test_interest_rate_by_half_year() -> None:
     from decimal import Decimal
 
-    assert rules.in_force(rules.INTEREST_RATE, dt.date(2026, 6, 30)).value == Decimal("12.00")
-    assert rules.in_force(rules.INTEREST_RATE, dt.date(2026, 7, 1)).value == Decimal("12.25")
+    book = rules.shipped()
+    assert book.interest_rate.on(dt.date(2026, 6, 30)).value == Decimal("12.00")
+    assert book.interest_rate.on(dt.date(2026, 7, 1)).value == Decimal("12.25")
     with pytest.raises(rules.RuleUnknown):
-        rules.in_force(rules.INKASSOSATS, dt.date(2000, 1, 1))
+        book.inkassosats.on(dt.date(2000, 1, 1))
 
 
 def test_every_dated_rule_names_its_source() -> None:
-    tables = [rules.INKASSOSATS, rules.INTEREST_RATE, rules.COLLECTION_FEE_SCALE]
+    tables = rules.shipped().tables.values()
     assert all(entry.source for table in tables for entry in table)
     assert all(rule.source for rule in rules.FEES.values())
+    # secondary sources are marked as such, and only those
+    rates = {e.valid_from.isoformat(): e.confirmed for e in rules.shipped().interest_rate}
+    assert rates["2026-07-01"] is False and rates["2026-01-01"] is True
+
+
+def test_a_table_is_data_and_reads_back_to_the_same_version() -> None:
+    from letters.rules import tables
+
+    for table in rules.shipped().tables.values():
+        again = tables.parse_table(tables.document(table))
+        assert again == table and tables.sha256(again) == tables.sha256(table)
+    sats = rules.shipped().inkassosats
+    changed = tables.document(sats)
+    changed["entry"][-1]["source"] += " (checked)"
+    assert tables.sha256(tables.parse_table(changed)) != tables.sha256(sats)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda d: d["entry"].reverse(), "in order of valid_from"),
+        (lambda d: d["entry"][0].update(value=700), "as text"),
+        (lambda d: d.update(known_until="2020-01-01"), "known_until is before"),
+        (lambda d: d["entry"][0].pop("source"), "entry.0.source"),
+        (lambda d: d.update(name="vat"), "name"),
+        (lambda d: d["entry"][0].update(value=[{"factor": "1"}]), "one number as text"),
+    ],
+)
+def test_a_bad_table_document_is_refused_naming_the_place(change: Any, says: str) -> None:
+    from letters.rules import tables
+
+    doc = tables.document(rules.shipped().inkassosats)
+    change(doc)
+    with pytest.raises(tables.TableProblem, match=says):
+        tables.parse_table(doc)
+
+
+def test_a_new_version_of_a_table_lets_letters_of_the_next_year_through(
+    job: dict[str, Any],
+) -> None:
+    from letters.rules import tables
+
+    job["letter_date"] = "2027-01-04"
+    assert "[rule-unknown]" in refusal(job)["letter_date"]
+    book = rules.shipped()
+    for name, value in (("inkassosats", "800"), ("interest_rate", "12.00")):
+        doc = tables.document(book.tables[name])
+        doc["entry"].append(
+            {"valid_from": "2027-01-01", "value": value, "source": "test", "confirmed": True}
+        )
+        doc["known_until"] = "2027-06-30"
+        book = book.replace(tables.parse_table(doc), f"test-{name}")
+    scale = tables.document(book.collection_fee_scale)
+    scale["known_until"] = "2027-12-31"
+    book = book.replace(tables.parse_table(scale), "test-scale")
+    rules.use(book)
+    try:
+        job["claims"][0]["fees"][0]["amount"] = "40.00"  # 1/20 of 800
+        assert parse(job).letter_date == dt.date(2027, 1, 4)
+        job["claims"][0]["fees"][0]["amount"] = "40.01"
+        assert "cap 40.00" in refusal(job)["claims[0].fees[0].amount"]
+    finally:
+        rules.use(None)

@@ -1,7 +1,8 @@
 """Every legal and business rule the letters follow, in one place for compliance review.
 
 The package is that place: :mod:`~letters.rules.tables` (dated values: the inkassosats,
-late-payment interest, the collection fee scale), :mod:`~letters.rules.calendar`
+late-payment interest, the collection fee scale, whose numbers are data in
+``letters/rules/data/*.toml`` and approved versions in the ledger), :mod:`~letters.rules.calendar`
 (deadlines, business days, the password's life, the letter date),
 :mod:`~letters.rules.fees` (fee codes, caps and spacing), :mod:`~letters.rules.kinds`
 (what each kind must say, its channels) and :mod:`~letters.rules.checks` (every rule
@@ -37,40 +38,46 @@ from letters.rules.fees import (
 )
 from letters.rules.kinds import CHANNELS_BY_KIND, KINDS_DESCRIBING_CLAIMS, KINDS_STATING_INTEREST
 from letters.rules.tables import (
-    COLLECTION_FEE_SCALE,
-    INKASSOSATS,
-    INTEREST_RATE,
+    TABLE_NAMES,
     Dated,
+    Rulebook,
     RuleTable,
     RuleUnknown,
-    in_force,
+    TableProblem,
+    current,
+    parse_table,
+    shipped,
+    use,
 )
 
 __all__ = [
     "CHANNELS_BY_KIND",
-    "COLLECTION_FEE_SCALE",
     "COMPANY_COLLECTION_FEE_FACTOR",
     "FEES",
-    "INKASSOSATS",
-    "INTEREST_RATE",
     "KINDS_DESCRIBING_CLAIMS",
     "KINDS_STATING_INTEREST",
     "MIN_DAYS_BETWEEN_FEES",
     "PASSWORD_VALID_DAYS",
     "PAYMENT_DAYS",
+    "TABLE_NAMES",
     "Dated",
     "FeeRule",
     "RuleTable",
     "RuleUnknown",
+    "Rulebook",
+    "TableProblem",
     "check",
+    "current",
     "due_date",
     "fee_cap",
-    "in_force",
     "interest_cap",
     "is_business_day",
     "letter_date_problem",
     "minimum_deadline",
     "next_business_day",
+    "parse_table",
     "password_expiry_date",
     "payment_deadline",
+    "shipped",
+    "use",
 ]

@@ -15,13 +15,14 @@ from letters.rules.calendar import (
 )
 from letters.rules.fees import CENT, check_fees, refuse
 from letters.rules.kinds import KINDS_DESCRIBING_CLAIMS
-from letters.rules.tables import INKASSOSATS, INTEREST_RATE, RuleUnknown
+from letters.rules.tables import RuleUnknown, current
 
 
 def check(job: Job) -> list[FieldError]:
     """All the rules ``job`` breaks (an empty list when it may be sent)."""
     found: list[FieldError] = []
-    for table in (INKASSOSATS, INTEREST_RATE):
+    book = current()
+    for table in (book.inkassosats, book.interest_rate):
         try:
             table.on(job.letter_date)
         except RuleUnknown as exc:
@@ -63,10 +64,11 @@ def interest_cap(principal: Decimal, start: dt.date, end: dt.date) -> Decimal:
     >>> interest_cap(Decimal("1000"), dt.date(2026, 1, 1), dt.date(2027, 1, 1))
     Decimal('121.27')
     """
+    rates = current().interest_rate
     total = Decimal(0)
     day = start
     while day < end:
-        rate = INTEREST_RATE.on(day).value
+        rate = rates.on(day).value
         total += principal * rate / 100 / 365
         day += dt.timedelta(days=1)
     return total.quantize(CENT, rounding=ROUND_UP)

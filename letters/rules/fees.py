@@ -11,7 +11,7 @@ from itertools import pairwise
 
 from letters.codes import Code
 from letters.job import FEE_CODES, FieldError, Job
-from letters.rules.tables import COLLECTION_FEE_SCALE, INKASSOSATS, RuleUnknown, in_force
+from letters.rules.tables import RuleUnknown, current
 
 #: when the first reminder's 14-day deadline has run out).
 MIN_DAYS_BETWEEN_FEES = 14
@@ -91,14 +91,15 @@ def fee_cap(code: str, on: dt.date, *, principal: Decimal, company: bool) -> Dec
     >>> fee_cap("collection_fee", dt.date(2026, 6, 1), principal=Decimal(2000), company=False)
     Decimal('300.00')
     """
-    sats = in_force(INKASSOSATS, on).value
+    book = current()
+    sats = book.inkassosats.on(on).value
     rule = FEES[code]
     if rule.cap_fraction is not None:
         cap = sats * rule.cap_fraction.numerator / rule.cap_fraction.denominator
     else:
         factor = next(
             f
-            for limit, f in in_force(COLLECTION_FEE_SCALE, on).value
+            for limit, f in book.collection_fee_scale.on(on).value
             if limit is None or principal <= limit
         )
         cap = sats * factor * (COMPANY_COLLECTION_FEE_FACTOR if company else 1)
