@@ -28,6 +28,8 @@ FAMILIES = {
     "route": "why routing skipped a channel for a letter (recorded in the job's history)",
     "channel": "a delivery channel refused or failed a letter (recorded with the attempt)",
     "handoff": "a closed print batch could not be handed to the vendor",
+    "review": "the compliance workbench: approvals, four eyes, sign-in (CLI exit 2, HTTP 4xx)",
+    "lint": "a template lacks what the law or the agency requires, or has what it forbids",
 }
 
 
@@ -286,6 +288,63 @@ class Code(StrEnum):
         "handoff-remote-dir",
         "handoff",
         "the vendor's inbox folder is missing or not a folder",
+    )
+
+    # --- the compliance workbench -----------------------------------------------------------
+    TEMPLATE_NOT_APPROVED = (
+        "template-not-approved",
+        "review",
+        "no approved version of the letter's template is in force on its date",
+    )
+    OWN_VERSION = (
+        "own-version",
+        "review",
+        "an author cannot approve or reject their own version (four eyes)",
+    )
+    STALE_HASH = (
+        "stale-hash",
+        "review",
+        "the version's content is not the one the reviewer saw (its sha256 differs)",
+    )
+    NOT_A_DRAFT = ("not-a-draft", "review", "only a draft can be approved or rejected")
+    ROLE_LACKS_RIGHT = ("role-lacks-right", "review", "the user's role does not allow it")
+    UNKNOWN_VERSION = ("unknown-version", "review", "no such version")
+    UNKNOWN_SUBJECT = ("unknown-subject", "review", "no such template or rule table")
+    NOTHING_CHANGED = (
+        "nothing-changed",
+        "review",
+        "the content submitted is a version that already exists",
+    )
+    SIGN_IN_FAILED = ("sign-in-failed", "review", "unknown user or wrong password")
+    SIGN_IN_LOCKED = ("sign-in-locked", "review", "too many failed sign-ins; wait and retry")
+    BAD_TABLE = ("bad-table", "review", "a rule table document that cannot be a rule table")
+    TABLE_RUNS_OUT = (
+        "table-runs-out",
+        "review",
+        "a rule table is known for 30 days or less: letters stop when it runs out",
+    )
+
+    # --- template lint -----------------------------------------------------------------------
+    MISSING_STATEMENT = (
+        "missing-statement",
+        "lint",
+        "a statement the law requires of this kind of letter is not in it",
+    )
+    MISSING_DETAIL = (
+        "missing-detail",
+        "lint",
+        "a payment or login detail (due date, KID, account, reference, password, expiry, "
+        "total) is not printed",
+    )
+    FORBIDDEN_CONTENT = (
+        "forbidden-content",
+        "lint",
+        "something a letter must never print (the national id number)",
+    )
+    LANGUAGES_DIFFER = (
+        "languages-differ",
+        "lint",
+        "the nb and en templates of a kind do not say the same things",
     )
 
 

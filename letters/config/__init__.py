@@ -26,6 +26,7 @@ from pydantic_settings import (
 
 from letters.config.digipost import DigipostSettings
 from letters.config.printing import InserterCode, Printing
+from letters.config.review import Review
 from letters.config.sender import Sender, Window
 from letters.config.smtp import Smtp
 from letters.numbers.kid import Scheme
@@ -46,6 +47,8 @@ class Settings(BaseSettings):
     #: Digipost API v8 (``LETTERS_DIGIPOST__BASE_URL``, ``__SENDER_ID``, ``__KEY_PATH``, …);
     #: without a base URL the channel is not configured.
     digipost: DigipostSettings = DigipostSettings()
+    #: The compliance workbench (``LETTERS_REVIEW__DEVELOPMENT``, ``__TEMPLATES_DIR``, …).
+    review: Review = Review()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"
     password_length: int = Field(12, ge=10, le=40)
@@ -132,6 +135,7 @@ __all__ = [
     "DigipostSettings",
     "InserterCode",
     "Printing",
+    "Review",
     "Sender",
     "Settings",
     "Smtp",

@@ -1,0 +1,96 @@
+"""The workbench's people: authors, reviewers and admins, with an argon2id hash of the
+password each chose and a lockout after repeated failed sign-ins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from letters.clock import now
+from letters.ledger.review_models import UserRow
+from letters.ledger.store import Ledger
+
+
+class Role(StrEnum):
+    """What a person may do in the workbench."""
+
+    AUTHOR = "author"  # submits versions of templates and rule tables
+    REVIEWER = "reviewer"  # approves or rejects other people's versions
+    ADMIN = "admin"  # reviews, and creates users
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    locked_until: dt.datetime | None
+    disabled: bool
+
+    def may_review(self) -> bool:
+        return self.role in (Role.REVIEWER, Role.ADMIN) and not self.disabled
+
+
+class Users:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def create(self, name: str, role: Role, password_hash: str) -> bool:
+        """A new user; False if the name is taken."""
+        with self.ledger.session() as s:
+            if s.get(UserRow, name) is not None:
+                return False
+            s.add(
+                UserRow(
+                    name=name,
+                    role=role,
+                    password_hash=password_hash,
+                    created_at=now(),
+                    failed_logins=0,
+                )
+            )
+            return True
+
+    def get(self, name: str) -> tuple[User, str] | None:
+        """The user and their password hash."""
+        with self.ledger.session() as s:
+            row = s.get(UserRow, name)
+            if row is None:
+                return None
+            return _user(row), row.password_hash
+
+    def all(self) -> list[User]:
+        with self.ledger.session() as s:
+            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def failed(self, name: str, lock_after: int, lock_for: dt.timedelta) -> bool:
+        """Count a failed sign-in; True when that locked the user."""
+        with self.ledger.session() as s:
+            row = s.get(UserRow, name, with_for_update=True)
+            if row is None:
+                return False
+            row.failed_logins += 1
+            if row.failed_logins >= lock_after:
+                row.locked_until, row.failed_logins = now() + lock_for, 0
+                return True
+            return False
+
+    def succeeded(self, name: str) -> None:
+        with self.ledger.session() as s:
+            row = s.get(UserRow, name, with_for_update=True)
+            if row is not None:
+                row.failed_logins, row.locked_until = 0, None
+
+    def set_password(self, name: str, password_hash: str) -> bool:
+        with self.ledger.session() as s:
+            row = s.get(UserRow, name, with_for_update=True)
+            if row is None:
+                return False
+            row.password_hash = password_hash
+            return True
+
+
+def _user(row: UserRow) -> User:
+    return User(row.name, Role(row.role), row.locked_until, row.disabled_at is not None)

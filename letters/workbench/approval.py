@@ -1,0 +1,238 @@
+"""Submitting, approving and rejecting versions of templates and rule tables, and what is
+in force for a letter.
+
+- An author submits the templates folder's current content of one template, or a new
+  version of a rule table: a draft, identified by its sha256.
+- A reviewer (or admin) who is not the author approves it, naming the sha256 they
+  reviewed and the day it takes effect, or rejects it; both with a comment. Every action
+  lands in the audit log.
+- Production makes a letter only from the template version approved and in force on the
+  letter's date, written out from the ledger (:func:`template_in_force`), and applies the
+  rule tables approved and in force (:func:`rulebook_in_force`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from letters import rules
+from letters.codes import Code
+from letters.config import Settings
+from letters.ledger.reviews import ReviewRefused, Reviews, SubjectKind, Version, VersionState
+from letters.ledger.store import Ledger
+from letters.ledger.users import User
+from letters.paths import TEMPLATE_DIR
+from letters.rules import tables
+from letters.workbench import bundles
+
+log = logging.getLogger(__name__)
+
+
+def templates_dir(settings: Settings) -> Path:
+    """Where authors' templates are read from for a submission or a preview."""
+    return settings.review.templates_dir or TEMPLATE_DIR
+
+
+def subject_kind_of(subject: str) -> SubjectKind:
+    if subject in bundles.SUBJECTS:
+        return SubjectKind.TEMPLATE
+    if subject in tables.TABLE_NAMES:
+        return SubjectKind.RULES
+    raise ReviewRefused(
+        Code.UNKNOWN_SUBJECT,
+        f"no template or rule table {subject!r} (templates: {', '.join(bundles.SUBJECTS)}; "
+        f"rule tables: {', '.join(tables.TABLE_NAMES)})",
+    )
+
+
+# --- submitting ----------------------------------------------------------------------------
+
+
+def submit_template(
+    ledger: Ledger, settings: Settings, subject: str, author: User, note: str | None
+) -> Version:
+    """A draft of ``subject`` with the templates folder's content as it is now."""
+    if subject_kind_of(subject) is not SubjectKind.TEMPLATE:
+        raise ReviewRefused(Code.UNKNOWN_SUBJECT, f"{subject!r} is a rule table, not a template")
+    bundle = bundles.read_folder(templates_dir(settings), subject)
+    return Reviews(ledger).submit(
+        SubjectKind.TEMPLATE,
+        subject,
+        bundle.sha256,
+        bundle.content(),
+        author.name,
+        note,
+        files=bundle.blobs(),
+    )
+
+
+def submit_table(
+    ledger: Ledger, document: dict[str, Any], author: User, note: str | None
+) -> Version:
+    """A draft of a rule table from its document (read from TOML or JSON), checked first."""
+    try:
+        table = tables.parse_table(document)
+    except tables.TableProblem as exc:
+        raise ReviewRefused(Code.BAD_TABLE, str(exc)) from None
+    return Reviews(ledger).submit(
+        SubjectKind.RULES,
+        table.name,
+        tables.sha256(table),
+        tables.document(table),
+        author.name,
+        note,
+    )
+
+
+# --- deciding ------------------------------------------------------------------------------
+
+
+def decide(
+    ledger: Ledger,
+    version_id: int,
+    reviewer: User,
+    *,
+    approve: bool,
+    sha256: str,
+    comment: str,
+    effective_from: dt.date | None = None,
+) -> Version:
+    """Approve or reject a draft as ``reviewer``: a reviewer or admin, not its author, who
+    names the sha256 they reviewed."""
+    if not reviewer.may_review():
+        raise ReviewRefused(
+            Code.ROLE_LACKS_RIGHT,
+            f"{reviewer.name} is an {reviewer.role}: only reviewers and admins decide",
+        )
+    if not comment.strip():
+        raise ValueError("a decision needs a comment (what was checked, or why not)")
+    return Reviews(ledger).decide(
+        version_id,
+        reviewer.name,
+        approve=approve,
+        sha256=sha256,
+        comment=comment.strip(),
+        effective_from=effective_from,
+    )
+
+
+# --- what is in force --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateInForce:
+    """The template a letter is made from: its approved version (None in development mode
+    for a working copy that is not approved) and the folder holding exactly its files."""
+
+    subject: str
+    version: Version | None
+    folder: Path
+    sha256: str
+    renderer: str
+
+    @property
+    def approved(self) -> bool:
+        return self.version is not None
+
+
+def template_in_force(
+    ledger: Ledger, settings: Settings, kind: str, language: str, day: dt.date
+) -> TemplateInForce:
+    """The version of ``kind.language`` approved and in force on ``day``, written out from
+    the ledger. In development mode a working copy that is not approved is used as it is
+    (and the letter says so); without development mode that is ``template-not-approved``."""
+    subject = f"{kind}.{language}"
+    reviews = Reviews(ledger)
+    version = reviews.in_force(SubjectKind.TEMPLATE, subject, day)
+    if settings.review.development:
+        bundle = bundles.read_folder(templates_dir(settings), subject)
+        approved = reviews.approved(SubjectKind.TEMPLATE, subject, bundle.sha256)
+        folder = bundles.materialize(bundle.content(), bundle.blobs(), settings.review.cache_dir)
+        return TemplateInForce(subject, approved, folder, bundle.sha256, bundle.renderer)
+    if version is None:
+        raise ReviewRefused(
+            Code.TEMPLATE_NOT_APPROVED,
+            f"no approved version of the template {subject} is in force on {day.isoformat()}",
+        )
+    files = reviews.blobs(version.content["files"].values())
+    folder = bundles.materialize(version.content, files, settings.review.cache_dir)
+    return TemplateInForce(subject, version, folder, version.sha256, version.content["renderer"])
+
+
+def rulebook_in_force(ledger: Ledger, day: dt.date) -> rules.Rulebook:
+    """The rule tables for letters dated ``day``: for each table the approved version in
+    force that day, or the shipped table where none is approved."""
+    book = rules.shipped()
+    reviews = Reviews(ledger)
+    for name in tables.TABLE_NAMES:
+        version = reviews.in_force(SubjectKind.RULES, name, day)
+        if version is not None:
+            book = book.replace(tables.parse_table(version.content), str(version.id))
+    return book
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    """A rule table as ``letters rules`` shows it."""
+
+    name: str
+    title: str
+    version: str
+    value_today: str
+    source: str
+    confirmed: bool
+    known_until: dt.date
+    days_left: int
+    pending: tuple[int, ...]  # drafts waiting for a reviewer
+
+    @property
+    def running_out(self) -> bool:
+        return self.days_left <= WARN_DAYS
+
+
+#: From this many days before a table runs out, operators are warned every day.
+WARN_DAYS = 30
+
+
+def table_status(ledger: Ledger, today: dt.date) -> list[TableStatus]:
+    """Every rule table: the value in force today, its source, confirmed or not, the last
+    day it is known for and the days left."""
+    book = rulebook_in_force(ledger, today)
+    drafts = [
+        v for v in Reviews(ledger).versions(SubjectKind.RULES) if v.state is VersionState.DRAFT
+    ]
+    out = []
+    for name in tables.TABLE_NAMES:
+        table = book.tables[name]
+        try:
+            entry = table.on(today)
+            value, source, confirmed = _show(entry.value), entry.source, entry.confirmed
+        except rules.RuleUnknown:
+            value, source, confirmed = "unknown", "-", False
+        out.append(
+            TableStatus(
+                name=name,
+                title=table.title,
+                version=book.versions[name],
+                value_today=value,
+                source=source,
+                confirmed=confirmed,
+                known_until=table.known_until,
+                days_left=(table.known_until - today).days,
+                pending=tuple(v.id for v in drafts if v.subject == name),
+            )
+        )
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "; ".join(
+            f"≤ {limit}: {factor}" if limit is not None else f"above: {factor}"
+            for limit, factor in value
+        )
+    return str(value)
