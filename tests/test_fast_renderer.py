@@ -6,6 +6,7 @@ print-safety check. Templates outside the documented subset are refused by name.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pypdf import PdfReader
 
 from letters import templating
 from letters.barcodes import barcode_html
+from letters.codes import Code
 from letters.compose import Composed, compose
 from letters.config import Settings
 from letters.job import parse
@@ -95,8 +97,9 @@ def test_the_fast_renderer_is_selected_by_name() -> None:
     renderer = get_renderer("reportlab")
     assert isinstance(renderer, ReportLabRenderer)
     assert renderer.name == "reportlab"
-    with pytest.raises(RenderError, match="known: weasyprint, reportlab"):
+    with pytest.raises(RenderError, match="known: weasyprint, reportlab") as unknown:
         get_renderer("nonesuch")
+    assert unknown.value.code is Code.RENDERER_UNKNOWN
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -200,6 +203,7 @@ def test_html_outside_the_subset_is_refused_by_name(
         get_renderer("reportlab").render(html)
     assert named in str(refused.value)
     assert "body >" in str(refused.value)  # and where
+    assert refused.value.code is Code.OUTSIDE_SUBSET
 
 
 @pytest.mark.parametrize(
@@ -222,8 +226,25 @@ def test_css_outside_the_subset_is_refused_by_name(
 
     sheet = tmp_path / "letter.css"
     sheet.write_text(STYLESHEET.read_text("utf-8") + "\n" + addition + "\n", "utf-8")
-    with pytest.raises(UnsupportedStyle, match=re.escape(named)):
+    with pytest.raises(UnsupportedStyle, match=re.escape(named)) as refused:
         ReportLabRenderer(sheet)
+    assert refused.value.code is Code.OUTSIDE_SUBSET
+
+
+def test_a_box_taller_than_a_page_is_a_layout_failure(pairs: dict[str, Pair]) -> None:
+    """A bordered paragraph may not be split; one longer than a page cannot be laid out."""
+    long = '<p class="warning">' + "ord " * 4000 + "</p>"
+    html = pairs["reminder.nb"].html.replace('<p class="howto">', long + '<p class="howto">', 1)
+    with pytest.raises(RenderError, match="cannot be laid out on A4 pages") as failed:
+        get_renderer("reportlab").render(html)
+    assert failed.value.code is Code.LAYOUT_FAILED
+
+
+def test_a_render_error_keeps_its_code_across_processes() -> None:
+    for error in (RenderError(Code.LAYOUT_FAILED, "too tall"), UnsupportedStyle("no float")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert (copy.code, str(copy)) == (error.code, str(error))
 
 
 def _variant(name: str, change: Any) -> tuple[Composed, bytes, bytes]:

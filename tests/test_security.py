@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from letters.codes import Code
 from letters.paths import ASSET_DIR, TEMPLATE_DIR
 from letters.renderers import RenderError, get_renderer
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
@@ -86,8 +87,9 @@ def test_rendering_html_that_reaches_out_fails_and_sends_nothing(
 ) -> None:
     base, hits = http_server
     html = f"<html><body><p>Hei</p>{snippet.format(base=base)}</body></html>"
-    with pytest.raises(RenderError, match="refused"):
+    with pytest.raises(RenderError, match="refused") as refused:
         get_renderer().render(html)
+    assert refused.value.code is Code.OUTSIDE_SUBSET
     assert hits == []
 
 

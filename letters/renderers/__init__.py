@@ -4,6 +4,6 @@ Every renderer implements :class:`~letters.renderers.base.Renderer`; the WeasyPr
 the reference. After rendering, :func:`~letters.renderers.safety.check` inspects the PDF.
 """
 
-from letters.renderers.base import Rendered, Renderer, RenderError, get_renderer
+from letters.renderers.base import OutsideSubset, Rendered, Renderer, RenderError, get_renderer
 
-__all__ = ["RenderError", "Rendered", "Renderer", "get_renderer"]
+__all__ = ["OutsideSubset", "RenderError", "Rendered", "Renderer", "get_renderer"]

@@ -9,9 +9,40 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
 
+from letters.codes import Code
+
 
 class RenderError(Exception):
-    """The letter could not be rendered; the message says why."""
+    """The letter could not be rendered: a stable ``code`` (family "render") says what kind
+    of failure, the message says why in words.
+
+    >>> error = RenderError(Code.LAYOUT_FAILED, "a box is taller than a page")
+    >>> error.code, str(error)
+    (<Code.LAYOUT_FAILED: 'layout-failed'>, 'a box is taller than a page')
+    """
+
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # rebuilt from code and message, whatever a subclass's constructor takes
+        return (_rebuild, (type(self), self.code, self.message))
+
+
+def _rebuild(cls: type[RenderError], code: Code, message: str) -> RenderError:
+    error = cls.__new__(cls)
+    RenderError.__init__(error, code, message)
+    return error
+
+
+class OutsideSubset(RenderError):
+    """The letter's HTML or CSS uses something outside the subset both renderers lay out
+    alike (:data:`~letters.codes.Code.OUTSIDE_SUBSET`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Code.OUTSIDE_SUBSET, message)
 
 
 @dataclass(frozen=True)
@@ -46,7 +77,9 @@ def get_renderer(name: str = "weasyprint") -> Renderer:
         from letters.renderers.fast import ReportLabRenderer
 
         return ReportLabRenderer()
-    raise RenderError(f"unknown renderer {name!r} (known: weasyprint, reportlab)")
+    raise RenderError(
+        Code.RENDERER_UNKNOWN, f"unknown renderer {name!r} (known: weasyprint, reportlab)"
+    )
 
 
 @atexit.register

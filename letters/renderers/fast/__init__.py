@@ -3,9 +3,10 @@
 It reads the HTML subset documented in letter.css (:mod:`.tree`) and the CSS subset of
 :mod:`.css`, lays the boxes out as the reference renderer does (:mod:`.layout`) and writes the
 PDF with ReportLab's platypus (:mod:`.flowables`), embedding subsets of the same bundled fonts.
-A template or stylesheet outside the subset is refused with a :class:`RenderError` subclass
-naming the element, class, attribute or property and where it is. Nothing is fetched: the
-only files read are the stylesheet and the fonts it names inside the asset folder.
+A template or stylesheet outside the subset is refused with an :class:`OutsideSubset` error
+(code ``outside-subset``) naming the element, class, attribute or property and where it is.
+Nothing is fetched: the only files read are the stylesheet and the fonts it names inside the
+asset folder.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate  # type: ignore[import-untyped]
 from reportlab.platypus.doctemplate import LayoutError  # type: ignore[import-untyped]
 
+from letters.codes import Code
 from letters.paths import STYLESHEET
 from letters.renderers.base import Rendered, Renderer, RenderError
 from letters.renderers.fast.css import Stylesheet, UnsupportedStyle, parse_stylesheet
@@ -116,7 +118,9 @@ class ReportLabRenderer(Renderer):
         try:
             template.build(flowables(self.layout, doc.body), canvasmaker=make_canvas)
         except LayoutError as exc:  # a box that cannot be split is taller than a page
-            raise RenderError(f"the letter cannot be laid out on A4 pages: {exc}") from None
+            raise RenderError(
+                Code.LAYOUT_FAILED, f"the letter cannot be laid out on A4 pages: {exc}"
+            ) from None
         return Rendered(pdf=buffer.getvalue(), renderer=self.name)
 
     def _footer(self, canvas: Any, footer: Block, number: int, total: int) -> None:

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from letters.paths import ASSET_DIR, TEMPLATE_DIR
-from letters.renderers.base import RenderError
+from letters.renderers.base import OutsideSubset
 
 MM = 72 / 25.4
 UNITS = {"mm": MM, "cm": 10 * MM, "in": 72.0, "pt": 1.0, "px": 0.75}
 
 
-class UnsupportedStyle(RenderError):
+class UnsupportedStyle(OutsideSubset):
     """The stylesheet uses something outside the fast renderer's CSS subset."""
 
 

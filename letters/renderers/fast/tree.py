@@ -14,7 +14,7 @@ from functools import cache
 
 from lxml import etree
 
-from letters.renderers.base import RenderError
+from letters.renderers.base import OutsideSubset
 from letters.templating import Subset, documented_subset
 
 SVG_ELEMENTS = frozenset({"svg", "g", "rect"})
@@ -29,7 +29,7 @@ ATTRIBUTES = {
 }
 
 
-class UnsupportedTemplate(RenderError):
+class UnsupportedTemplate(OutsideSubset):
     """The letter HTML uses an element, class or attribute outside the documented subset."""
 
 
