@@ -65,7 +65,7 @@ def database() -> str:
 def render_only(count: int) -> float:
     from letters.compose import compose
     from letters.job import parse
-    from letters.renderers import get_renderer
+    from letters.renderers.registry import get_renderer
     from letters.templating import render_html, template_info
 
     letters = [compose(parse(j)).letter for j in jobs(min(count, 40), "r")]

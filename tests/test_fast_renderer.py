@@ -25,8 +25,11 @@ from letters.compose import Composed, compose
 from letters.config import Settings
 from letters.job import parse
 from letters.produce import window_text
-from letters.renderers import RenderError, get_renderer
-from letters.renderers.fast import ReportLabRenderer, UnsupportedStyle, UnsupportedTemplate
+from letters.renderers import RenderError
+from letters.renderers.fast.css import UnsupportedStyle
+from letters.renderers.fast.renderer import FastRenderer
+from letters.renderers.fast.tree import UnsupportedTemplate
+from letters.renderers.registry import get_renderer
 from letters.renderers.safety import check
 from tests.conftest import FIXTURE_DATE, JOB_FILES
 from tests.pdftext import MM, barcodes, page_texts
@@ -50,7 +53,7 @@ class Pair:
 @pytest.fixture(scope="module")
 def pairs() -> dict[str, Pair]:
     """Every fixture's HTML rendered once by each renderer."""
-    reference, fast = get_renderer("weasyprint"), get_renderer("reportlab")
+    reference, fast = get_renderer("weasyprint"), get_renderer("fast")
     out = {}
     for path in JOB_FILES:
         composed = compose(parse(json.loads(path.read_text("utf-8"))), SETTINGS)
@@ -94,10 +97,13 @@ def _fonts(pdf: bytes) -> dict[str, bool]:
 
 
 def test_the_fast_renderer_is_selected_by_name() -> None:
-    renderer = get_renderer("reportlab")
-    assert isinstance(renderer, ReportLabRenderer)
-    assert renderer.name == "reportlab"
-    with pytest.raises(RenderError, match="known: weasyprint, reportlab") as unknown:
+    renderer = get_renderer("fast")
+    assert isinstance(renderer, FastRenderer)
+    assert renderer.name == "fast"
+    # its earlier name (ledger rows, old manifests) finds the same shared instance
+    assert get_renderer("reportlab") is renderer
+    assert get_renderer("weasyprint").name == "weasyprint"
+    with pytest.raises(RenderError, match="known: fast, weasyprint") as unknown:
         get_renderer("nonesuch")
     assert unknown.value.code is Code.RENDERER_UNKNOWN
 
@@ -181,7 +187,7 @@ def test_barcodes_starting_with_99_scan(pairs: dict[str, Pair], value: str) -> N
         pairs["reminder.en"].html,
         flags=re.S,
     )
-    pdf = get_renderer("reportlab").render(html).pdf
+    pdf = get_renderer("fast").render(html).pdf
     assert [b.text for b in barcodes(pdf)] == [value]
 
 
@@ -200,7 +206,7 @@ def test_html_outside_the_subset_is_refused_by_name(
 ) -> None:
     html = pairs["reminder.nb"].html.replace(old, new, 1)
     with pytest.raises(UnsupportedTemplate) as refused:
-        get_renderer("reportlab").render(html)
+        get_renderer("fast").render(html)
     assert named in str(refused.value)
     assert "body >" in str(refused.value)  # and where
     assert refused.value.code is Code.OUTSIDE_SUBSET
@@ -227,7 +233,7 @@ def test_css_outside_the_subset_is_refused_by_name(
     sheet = tmp_path / "letter.css"
     sheet.write_text(STYLESHEET.read_text("utf-8") + "\n" + addition + "\n", "utf-8")
     with pytest.raises(UnsupportedStyle, match=re.escape(named)) as refused:
-        ReportLabRenderer(sheet)
+        FastRenderer(sheet)
     assert refused.value.code is Code.OUTSIDE_SUBSET
 
 
@@ -236,7 +242,7 @@ def test_a_box_taller_than_a_page_is_a_layout_failure(pairs: dict[str, Pair]) ->
     long = '<p class="warning">' + "ord " * 4000 + "</p>"
     html = pairs["reminder.nb"].html.replace('<p class="howto">', long + '<p class="howto">', 1)
     with pytest.raises(RenderError, match="cannot be laid out on A4 pages") as failed:
-        get_renderer("reportlab").render(html)
+        get_renderer("fast").render(html)
     assert failed.value.code is Code.LAYOUT_FAILED
 
 
@@ -255,7 +261,7 @@ def _variant(name: str, change: Any) -> tuple[Composed, bytes, bytes]:
     return (
         composed,
         get_renderer("weasyprint").render(html).pdf,
-        get_renderer("reportlab").render(html).pdf,
+        get_renderer("fast").render(html).pdf,
     )
 
 

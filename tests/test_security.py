@@ -12,8 +12,9 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from letters.codes import Code
 from letters.paths import ASSET_DIR, TEMPLATE_DIR
-from letters.renderers import RenderError, get_renderer
+from letters.renderers import RenderError
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
+from letters.renderers.registry import get_renderer
 from letters.templating import make_environment, template_info
 
 FONT = ASSET_DIR / "fonts" / "NotoSans-Regular.ttf"

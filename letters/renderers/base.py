@@ -1,13 +1,11 @@
-"""The renderer interface and the registry of renderers by name."""
+"""The renderer interface: what every renderer takes (letter HTML), gives (:class:`Rendered`)
+and raises (:class:`RenderError`). The renderers by name are in :mod:`.registry`."""
 
 from __future__ import annotations
 
-import atexit
-import gc
 import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from functools import cache
 
 from letters.codes import Code
 
@@ -64,27 +62,3 @@ class Renderer(ABC):
     @abstractmethod
     def render(self, html: str) -> Rendered:
         """Render one letter's HTML."""
-
-
-@cache
-def get_renderer(name: str = "weasyprint") -> Renderer:
-    """The shared renderer instance called ``name``."""
-    if name == "weasyprint":
-        from letters.renderers.weasy import WeasyPrintRenderer
-
-        return WeasyPrintRenderer()
-    if name == "reportlab":
-        from letters.renderers.fast import ReportLabRenderer
-
-        return ReportLabRenderer()
-    raise RenderError(
-        Code.RENDERER_UNKNOWN, f"unknown renderer {name!r} (known: weasyprint, reportlab)"
-    )
-
-
-@atexit.register
-def _release_renderers() -> None:
-    """Drop shared renderers while the interpreter is still whole: WeasyPrint's font
-    configuration cleans up in ``__del__`` and prints a traceback if that runs later."""
-    get_renderer.cache_clear()
-    gc.collect()

@@ -1,4 +1,5 @@
-"""The reference renderer: WeasyPrint, with fonts and the parsed stylesheet reused."""
+"""The reference renderer (registry name ``weasyprint``): WeasyPrint, with fonts and the
+parsed stylesheet reused."""
 
 from __future__ import annotations
 
