@@ -26,8 +26,8 @@ from letters.config import Settings
 from letters.job import parse
 from letters.produce import window_text
 from letters.renderers import RenderError
-from letters.renderers.fast.css import UnsupportedStyle
 from letters.renderers.fast.renderer import FastRenderer
+from letters.renderers.fast.style import UnsupportedStyle
 from letters.renderers.fast.tree import UnsupportedTemplate
 from letters.renderers.registry import get_renderer
 from letters.renderers.safety import check

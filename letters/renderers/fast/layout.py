@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from barcode.errors import BarcodeError
 
 from letters.barcodes import HEIGHT_MM, MODULE_WIDTH_MM, QUIET_ZONE_MM, modules
-from letters.renderers.fast.css import MM, Style, Stylesheet, UnsupportedStyle
+from letters.geometry import MM
+from letters.renderers.fast.style import Style, Stylesheet, UnsupportedStyle
 from letters.renderers.fast.tree import Node, UnsupportedTemplate
 
 # drawing operations (y downwards from the fragment's top):
