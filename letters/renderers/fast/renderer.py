@@ -18,9 +18,11 @@ from reportlab.platypus.doctemplate import LayoutError  # type: ignore[import-un
 from letters.codes import Code
 from letters.paths import STYLESHEET
 from letters.renderers.base import Rendered, Renderer, RenderError
+from letters.renderers.fast.blocks import Layout
+from letters.renderers.fast.boxes import Block, Builder, Document
 from letters.renderers.fast.css import parse_stylesheet
 from letters.renderers.fast.flowables import PagedCanvas, draw_ops, flowables
-from letters.renderers.fast.layout import Block, Builder, Document, Layout, Metrics
+from letters.renderers.fast.metrics import Metrics
 from letters.renderers.fast.style import Stylesheet
 from letters.renderers.fast.tree import parse
 
