@@ -3,7 +3,6 @@ and raises (:class:`RenderError`). The renderers by name are in :mod:`.registry`
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -46,11 +45,7 @@ class OutsideSubset(RenderError):
 @dataclass(frozen=True)
 class Rendered:
     pdf: bytes
-    renderer: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.pdf).hexdigest()
+    renderer: str  # the renderer's registry name, as the ledger records it
 
 
 class Renderer(ABC):

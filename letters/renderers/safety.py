@@ -51,7 +51,7 @@ __all__ = ["DIGIPOST_ZONE_MM", "Finding", "SafetyReport", "check"]
 TOLERANCE_PT = 1.0
 #: How far address text may reach past the envelope window's edge (points).
 WINDOW_SLACK_PT = 0.5
-_TEXT, _PATH, _IMAGE, _SHADING, _FORM = 1, 2, 3, 4, 5
+_TEXT, _FORM = pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_FORM
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from letters.paths import STYLESHEET, TEMPLATE_DIR
 from letters.renderers.base import OutsideSubset, Rendered, Renderer, RenderError
 from letters.renderers.fetcher import AssetFetcher
 
-log = logging.getLogger(__name__)
 # WeasyPrint logs every layout step at INFO: thousands of lines per batch, no information.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 BASE_URL = TEMPLATE_DIR.as_uri() + "/"

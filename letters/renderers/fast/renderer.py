@@ -35,8 +35,9 @@ def _font_name(family: str, bold: bool, italic: bool) -> str:
     return family.replace(" ", "-") + (f"-{suffix}" if suffix else "")
 
 
-def register_fonts(sheet: Stylesheet) -> tuple[dict[tuple[str, bool, bool], str], Metrics]:
-    """Register the stylesheet's @font-face files with ReportLab (once per process)."""
+def register_fonts(sheet: Stylesheet) -> Metrics:
+    """Register the stylesheet's @font-face files with ReportLab (once per process); their
+    names and metrics for the layout."""
     names: dict[tuple[str, bool, bool], str] = {}
     metrics: dict[str, tuple[float, float]] = {}
     with _FONT_LOCK:
@@ -55,7 +56,7 @@ def register_fonts(sheet: Stylesheet) -> tuple[dict[tuple[str, bool, bool], str]
     def width(text: str, font: str) -> float:
         return float(widths[font](text, 1.0))
 
-    return names, Metrics(names, width, metrics)
+    return Metrics(names, width, metrics)
 
 
 class FastRenderer(Renderer):
@@ -63,13 +64,12 @@ class FastRenderer(Renderer):
 
     name = "fast"
 
-    def __init__(self, stylesheet: Path = STYLESHEET, compress: bool = True) -> None:
+    def __init__(self, stylesheet: Path = STYLESHEET) -> None:
         self.sheet = parse_stylesheet(stylesheet)
-        _, self.metrics = register_fonts(self.sheet)
+        self.metrics = register_fonts(self.sheet)
         self.layout = Layout(self.metrics)
         self.base_font = next(iter(self.metrics.fonts.values()))
         self.builder = Builder(self.sheet)
-        self.compress = compress
         page = self.sheet.page
         top, right, bottom, left = page.margin
         self.frame_box = (left, bottom, page.width - left - right, page.height - top - bottom)
@@ -94,7 +94,7 @@ class FastRenderer(Renderer):
             lang=doc.lang or None,
             creator="letters (ReportLab)",
             invariant=1,
-            pageCompression=1 if self.compress else 0,
+            pageCompression=1,
         )
         x, y, w, h = self.frame_box
         frame = Frame(x, y, w, h, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
