@@ -64,7 +64,7 @@ def database() -> str:
 
 def render_only(count: int) -> float:
     from letters.compose import compose
-    from letters.renderers import get_renderer
+    from letters.renderers.registry import get_renderer
     from letters.templating import render_html, template_info
     from letters.validation import parse
 

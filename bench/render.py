@@ -3,7 +3,7 @@
 Every contender renders the same letters (every fixture job, composed as of the fixtures'
 date and templated as ``letters.produce`` does) in the same process:
 
-- fast: ``get_renderer("reportlab")``, when it is registered (else a line says so);
+- fast: ``get_renderer("fast")``, when it is registered (else a line says so);
 - weasyprint reference: ``get_renderer("weasyprint")``, which reuses its font configuration
   and parsed stylesheet;
 - weasyprint naive: a fresh font configuration and the stylesheet inlined in each letter, as
@@ -52,9 +52,10 @@ from letters.compose import compose
 from letters.config import Settings
 from letters.paths import STYLESHEET, TEMPLATE_DIR
 from letters.produce import produce
-from letters.renderers import RenderError, get_renderer
+from letters.renderers import RenderError
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
-from letters.renderers.weasy import BASE_URL
+from letters.renderers.registry import get_renderer
+from letters.renderers.weasyprint import BASE_URL
 from letters.templating import render_html
 from letters.validation import parse
 
@@ -99,7 +100,7 @@ def reference(html: str) -> bytes:
 def fast_renderer() -> tuple[Render | None, str]:
     """The fast renderer's render function, or None and why it is not there."""
     try:
-        renderer = get_renderer("reportlab")
+        renderer = get_renderer("fast")
     except (RenderError, ImportError) as exc:
         return None, f"{type(exc).__name__}: {exc}"
 
@@ -207,7 +208,7 @@ def main() -> None:
         if fast is None:
             notes.append(f"fast renderer: not available ({why})")
         else:
-            contenders["fast (reportlab)"] = fast
+            contenders["fast"] = fast
         contenders["weasyprint reference"] = reference
         contenders["weasyprint naive"] = naive
         chromium: Chromium | None = None
@@ -227,7 +228,7 @@ def main() -> None:
             try:
                 page_counts[name] = sum(page_count(render(html)) for html in pages)
             except Exception as exc:
-                if name != "fast (reportlab)":
+                if name != "fast":
                     raise
                 del contenders[name]
                 notes[0:0] = [f"fast renderer: failed in warm-up ({type(exc).__name__}: {exc})"]
@@ -270,7 +271,7 @@ def main() -> None:
         f"  (rounds {min(whole):.0f}–{max(whole):.0f})"
         f"  ratio to reference render {whole_ms / base:4.2f}×"
     )
-    fast_ms = ms.get("fast (reportlab)")
+    fast_ms = ms.get("fast")
     chromium_ms = ms.get("chromium (peer)")
     if chromium_ms is not None:
         print(f"  WeasyPrint reference / Chromium: {base / chromium_ms:5.2f}×")

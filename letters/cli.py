@@ -162,10 +162,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     except OSError as exc:
         err.print(f"{args.pdf}: {exc.strerror}", markup=False)
         return BAD_INPUT
-    try:
-        report = check(data)
-    except Exception as exc:  # a file that is not a PDF at all
-        err.print(f"{args.pdf}: not a readable PDF ({type(exc).__name__})", markup=False)
+    report = check(data)
+    if any(f.code is Code.PDF_UNREADABLE for f in report.findings):  # not a PDF at all
+        err.print(f"{args.pdf}: {report.failures[0]}", markup=False)
         return BAD_INPUT
     for failure in report.failures:
         out.print(f"{args.pdf}: {failure}", markup=False)

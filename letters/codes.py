@@ -178,6 +178,11 @@ class Code(StrEnum):
         "HTML or CSS outside the subset both renderers lay out alike",
     )
     LAYOUT_FAILED = ("layout-failed", "render", "the renderer could not lay the letter out")
+    RENDERER_UNKNOWN = (
+        "renderer-unknown",
+        "render",
+        "the template's manifest entry names a renderer that does not exist",
+    )
 
     # --- the print-safety check -----------------------------------------------------------
     PDF_ENCRYPTED = ("pdf-encrypted", "print", "the PDF is encrypted")

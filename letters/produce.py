@@ -10,7 +10,8 @@ from letters.compose import Composed, compose
 from letters.config import Settings, get_settings
 from letters.credentials import Credential
 from letters.job import Job
-from letters.renderers import Rendered, get_renderer
+from letters.renderers import Rendered
+from letters.renderers.registry import get_renderer
 from letters.renderers.safety import SafetyReport, check
 from letters.validation import parse
 

@@ -6,6 +6,7 @@ print-safety check. Templates outside the documented subset are refused by name.
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -19,11 +20,15 @@ from pypdf import PdfReader
 
 from letters import templating
 from letters.barcodes import barcode_html
+from letters.codes import Code
 from letters.compose import Composed, compose
 from letters.config import Settings
 from letters.produce import window_text
-from letters.renderers import RenderError, get_renderer
-from letters.renderers.fast import ReportLabRenderer, UnsupportedStyle, UnsupportedTemplate
+from letters.renderers import RenderError
+from letters.renderers.fast.renderer import FastRenderer
+from letters.renderers.fast.style import UnsupportedStyle
+from letters.renderers.fast.tree import UnsupportedTemplate
+from letters.renderers.registry import get_renderer
 from letters.renderers.safety import check
 from letters.validation import parse
 from tests.conftest import FIXTURE_DATE, JOB_FILES
@@ -48,7 +53,7 @@ class Pair:
 @pytest.fixture(scope="module")
 def pairs() -> dict[str, Pair]:
     """Every fixture's HTML rendered once by each renderer."""
-    reference, fast = get_renderer("weasyprint"), get_renderer("reportlab")
+    reference, fast = get_renderer("weasyprint"), get_renderer("fast")
     out = {}
     for path in JOB_FILES:
         composed = compose(parse(json.loads(path.read_text("utf-8"))), SETTINGS)
@@ -92,11 +97,15 @@ def _fonts(pdf: bytes) -> dict[str, bool]:
 
 
 def test_the_fast_renderer_is_selected_by_name() -> None:
-    renderer = get_renderer("reportlab")
-    assert isinstance(renderer, ReportLabRenderer)
-    assert renderer.name == "reportlab"
-    with pytest.raises(RenderError, match="known: weasyprint, reportlab"):
+    renderer = get_renderer("fast")
+    assert isinstance(renderer, FastRenderer)
+    assert renderer.name == "fast"
+    # its earlier name (ledger rows, old manifests) finds the same shared instance
+    assert get_renderer("reportlab") is renderer
+    assert get_renderer("weasyprint").name == "weasyprint"
+    with pytest.raises(RenderError, match="known: fast, weasyprint") as unknown:
         get_renderer("nonesuch")
+    assert unknown.value.code is Code.RENDERER_UNKNOWN
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -178,7 +187,7 @@ def test_barcodes_starting_with_99_scan(pairs: dict[str, Pair], value: str) -> N
         pairs["reminder.en"].html,
         flags=re.S,
     )
-    pdf = get_renderer("reportlab").render(html).pdf
+    pdf = get_renderer("fast").render(html).pdf
     assert [b.text for b in barcodes(pdf)] == [value]
 
 
@@ -197,9 +206,10 @@ def test_html_outside_the_subset_is_refused_by_name(
 ) -> None:
     html = pairs["reminder.nb"].html.replace(old, new, 1)
     with pytest.raises(UnsupportedTemplate) as refused:
-        get_renderer("reportlab").render(html)
+        get_renderer("fast").render(html)
     assert named in str(refused.value)
     assert "body >" in str(refused.value)  # and where
+    assert refused.value.code is Code.OUTSIDE_SUBSET
 
 
 @pytest.mark.parametrize(
@@ -222,8 +232,25 @@ def test_css_outside_the_subset_is_refused_by_name(
 
     sheet = tmp_path / "letter.css"
     sheet.write_text(STYLESHEET.read_text("utf-8") + "\n" + addition + "\n", "utf-8")
-    with pytest.raises(UnsupportedStyle, match=re.escape(named)):
-        ReportLabRenderer(sheet)
+    with pytest.raises(UnsupportedStyle, match=re.escape(named)) as refused:
+        FastRenderer(sheet)
+    assert refused.value.code is Code.OUTSIDE_SUBSET
+
+
+def test_a_box_taller_than_a_page_is_a_layout_failure(pairs: dict[str, Pair]) -> None:
+    """A bordered paragraph may not be split; one longer than a page cannot be laid out."""
+    long = '<p class="warning">' + "ord " * 4000 + "</p>"
+    html = pairs["reminder.nb"].html.replace('<p class="howto">', long + '<p class="howto">', 1)
+    with pytest.raises(RenderError, match="cannot be laid out on A4 pages") as failed:
+        get_renderer("fast").render(html)
+    assert failed.value.code is Code.LAYOUT_FAILED
+
+
+def test_a_render_error_keeps_its_code_across_processes() -> None:
+    for error in (RenderError(Code.LAYOUT_FAILED, "too tall"), UnsupportedStyle("no float")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert (copy.code, str(copy)) == (error.code, str(error))
 
 
 def _variant(name: str, change: Any) -> tuple[Composed, bytes, bytes]:
@@ -234,7 +261,7 @@ def _variant(name: str, change: Any) -> tuple[Composed, bytes, bytes]:
     return (
         composed,
         get_renderer("weasyprint").render(html).pdf,
-        get_renderer("reportlab").render(html).pdf,
+        get_renderer("fast").render(html).pdf,
     )
 
 

@@ -248,7 +248,7 @@ def test_retry_gives_the_same_kid_and_letter_id_but_a_new_password() -> None:
 def test_template_metadata_is_recorded(produced: dict[str, Produced]) -> None:
     info = produced["reminder.nb"].template
     assert info.name == "reminder.nb.html"
-    assert info.version == "1.0" and info.renderer == "reportlab"
+    assert info.version == "1.0" and info.renderer == "fast"
     assert len(info.sha256) == 64
 
 

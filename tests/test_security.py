@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from letters.codes import Code
 from letters.paths import ASSET_DIR, TEMPLATE_DIR
-from letters.renderers import RenderError, get_renderer
+from letters.renderers import RenderError
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
+from letters.renderers.registry import get_renderer
 from letters.templating import make_environment, template_info
 
 FONT = ASSET_DIR / "fonts" / "NotoSans-Regular.ttf"
@@ -41,11 +43,26 @@ def test_fetcher_serves_asset_files() -> None:
     assert response.read() == FONT.read_bytes()
 
 
+class RecordingFetcher(AssetFetcher):
+    """The asset fetcher, noting each URL its own fetch refuses."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: object = None) -> object:
+        try:
+            return super().fetch(url, headers)
+        except RefusedURL:
+            self.refused.append(url)
+            raise
+
+
 def test_fetcher_refuses_a_symlink_out_of_the_folder(tmp_path: Path) -> None:
     root = tmp_path / "assets"
     root.mkdir()
     (root / "passwd.css").symlink_to("/etc/passwd")
-    fetcher = AssetFetcher(root)
+    fetcher = RecordingFetcher(root)
     with pytest.raises(RefusedURL):
         fetcher.fetch((root / "passwd.css").as_uri())
     assert fetcher.refused == [(root / "passwd.css").as_uri()]
@@ -86,8 +103,9 @@ def test_rendering_html_that_reaches_out_fails_and_sends_nothing(
 ) -> None:
     base, hits = http_server
     html = f"<html><body><p>Hei</p>{snippet.format(base=base)}</body></html>"
-    with pytest.raises(RenderError, match="refused"):
+    with pytest.raises(RenderError, match="refused") as refused:
         get_renderer().render(html)
+    assert refused.value.code is Code.OUTSIDE_SUBSET
     assert hits == []
 
 

@@ -1,13 +1,21 @@
 """The print-safety check every rendered letter passes before it may be sent.
 
-It reads the PDF as a print vendor or Digipost would and names each failure:
-- every page A4 portrait;
-- every font embedded;
-- no text off the page or within 5 mm of its edge;
-- nothing in Digipost's left-margin zone (x 0–15 mm, y 95–175 mm from the top, any page);
+It reads the PDF as a print vendor or Digipost would and names each failure, as a
+:class:`Finding` with a stable code (family "print", :mod:`letters.codes`) and a sentence:
+
+- every page A4 portrait (``not-a4``, once for the pages it concerns);
+- every font embedded (``font-not-embedded``);
+- no text off the page or within 5 mm of its edge, the print area's border (``text-at-edge``);
+- nothing in Digipost's left-margin zone (x 0–15 mm, y 95–175 mm from the top, any page;
+  ``digipost-zone-not-empty``);
 - on page 1, the envelope window holds the address block and nothing else, and the
-  address fits inside it;
-- no more pages than allowed.
+  address fits inside it (``window-graphics``, ``window-text-crosses-edge``,
+  ``window-not-address-only``);
+- no more pages than allowed (``too-many-pages``);
+- a PDF that is encrypted (``pdf-encrypted``) or cannot be read at all (``pdf-unreadable``)
+  is reported as such, not raised.
+
+Page geometry (A4, the zones, boxes in mm from the top-left) is :mod:`letters.geometry`.
 """
 
 from __future__ import annotations
@@ -22,27 +30,56 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from letters.codes import Code
 from letters.config import Settings, get_settings
+from letters.geometry import (
+    A4_PT,
+    DIGIPOST_ZONE_MM,
+    EDGE_MM,
+    MM,
+    describe,
+    from_pdf,
+    inside,
+    overlaps,
+    to_pdf,
+)
 
-MM = 72 / 25.4
-A4_PT = (210 * MM, 297 * MM)
+# DIGIPOST_ZONE_MM stays importable from here for the print batch; letters.geometry has it.
+__all__ = ["DIGIPOST_ZONE_MM", "Finding", "SafetyReport", "check"]
+
+#: How far a page may be from A4 and still be A4 (points).
 TOLERANCE_PT = 1.0
-#: Digipost's print rule: keep x 0–15 mm, y 95–175 mm (from the top) free on every page.
-DIGIPOST_ZONE_MM = (0.0, 95.0, 15.0, 175.0)  # left, top, right, bottom
-_TEXT, _PATH, _IMAGE, _SHADING, _FORM = 1, 2, 3, 4, 5
-#: Printers leave an edge unprinted; text there (or off the page: a word too long to
-#: wrap pushing a column out) is lost.
-EDGE_MM = 5.0
+#: How far address text may reach past the envelope window's edge (points).
+WINDOW_SLACK_PT = 0.5
+_TEXT, _FORM = pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_FORM
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason the letter may not be sent: a stable ``code``, the sentence a person
+    reads, and the page it is on (the first page it concerns; None for the whole PDF)."""
+
+    code: Code
+    message: str
+    page: int | None = None
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass
 class SafetyReport:
     pages: int = 0
-    failures: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.findings
+
+    @property
+    def failures(self) -> list[str]:
+        """The findings' sentences."""
+        return [f.message for f in self.findings]
 
 
 def _norm(text: str) -> str:
@@ -50,30 +87,44 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip())
 
 
-def _rect_pt(page_height: float, box_mm: tuple[float, float, float, float]) -> tuple[float, ...]:
-    """(left, top, right, bottom) in mm from the top-left → PDF (left, bottom, right, top)."""
-    left, top, right, bottom = box_mm
-    return (left * MM, page_height - bottom * MM, right * MM, page_height - top * MM)
+def _at(page_height: float, bounds: Sequence[float]) -> str:
+    """Where an object's PDF bounds are, as a person measures it: ``x 5–40 mm, y 120–124 mm``."""
+    return describe(from_pdf(page_height, bounds))
 
 
-def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def _pages(numbers: Sequence[int]) -> str:
+    """Page numbers as a person writes them.
+
+    >>> _pages([2]), _pages([1, 2, 3]), _pages([1, 3, 4, 6])
+    ('page 2', 'pages 1–3', 'pages 1, 3–4, 6')
+    """
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    text = ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+    return ("page " if len(numbers) == 1 else "pages ") + text
 
 
-def _inside(inner: Sequence[float], outer: Sequence[float], slack: float = 0.5) -> bool:
-    return (
-        inner[0] >= outer[0] - slack
-        and inner[1] >= outer[1] - slack
-        and inner[2] <= outer[2] + slack
-        and inner[3] <= outer[3] + slack
-    )
+def _not_a4(sizes: Sequence[tuple[float, float]]) -> Finding | None:
+    """One finding for every page that is not A4 portrait, by size, or None.
 
-
-def _mm(page_height: float, box: Sequence[float]) -> str:
-    return (
-        f"x {box[0] / MM:.0f}–{box[2] / MM:.0f} mm, y {(page_height - box[3]) / MM:.0f}–"
-        f"{(page_height - box[1]) / MM:.0f} mm"
-    )
+    >>> _not_a4([(612, 792), (612, 792), A4_PT]).message
+    'pages 1–2: 216 × 279 mm portrait, not A4 portrait'
+    """
+    found: dict[str, list[int]] = {}  # the size as a person reads it → its pages
+    for number, (width, height) in enumerate(sizes, start=1):
+        if abs(width - A4_PT[0]) > TOLERANCE_PT or abs(height - A4_PT[1]) > TOLERANCE_PT:
+            orientation = "landscape" if width > height else "portrait"
+            size = f"{width / MM:.0f} × {height / MM:.0f} mm {orientation}"
+            found.setdefault(size, []).append(number)
+    if not found:
+        return None
+    text = "; ".join(f"{_pages(numbers)}: {size}" for size, numbers in found.items())
+    first = min(numbers[0] for numbers in found.values())
+    return Finding(Code.NOT_A4, f"{text}, not A4 portrait", first)
 
 
 def _font(obj: Any) -> tuple[str, bool]:
@@ -86,6 +137,16 @@ def _font(obj: Any) -> tuple[str, bool]:
     return name, pdfium_c.FPDFFont_GetIsEmbedded(font) == 1
 
 
+def _open(pdf: bytes) -> pdfium.PdfDocument | Finding:
+    try:
+        return pdfium.PdfDocument(pdf)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            return Finding(Code.PDF_ENCRYPTED, "the PDF is encrypted (it needs a password)")
+        why = re.search(r"\((PDFium: [^)]*)\)", str(exc))
+        return Finding(Code.PDF_UNREADABLE, f"not a readable PDF ({why.group(1) if why else exc})")
+
+
 def check(
     pdf: bytes,
     address_block: Sequence[str] | None = None,
@@ -96,31 +157,36 @@ def check(
     """
     s = settings or get_settings()
     report = SafetyReport()
-    doc = pdfium.PdfDocument(pdf)
+    findings = report.findings
+    doc = _open(pdf)
+    if isinstance(doc, Finding):
+        findings.append(doc)
+        return report
     try:
         if pdfium_c.FPDF_GetSecurityHandlerRevision(doc.raw) != -1:
-            report.failures.append("the PDF is encrypted")
+            findings.append(Finding(Code.PDF_ENCRYPTED, "the PDF is encrypted"))
             return report
         report.pages = len(doc)
         if report.pages > s.max_pages:
-            report.failures.append(f"{report.pages} pages; at most {s.max_pages} are allowed")
+            findings.append(
+                Finding(
+                    Code.TOO_MANY_PAGES, f"{report.pages} pages; at most {s.max_pages} are allowed"
+                )
+            )
+        not_a4 = _not_a4([doc.get_page_size(i) for i in range(report.pages)])
+        if not_a4 is not None:
+            findings.append(not_a4)
         not_embedded: set[str] = set()
         w = s.window
         for index in range(report.pages):
             page = doc[index]
             number = index + 1
             width, height = page.get_size()
-            if abs(width - A4_PT[0]) > TOLERANCE_PT or abs(height - A4_PT[1]) > TOLERANCE_PT:
-                orientation = "landscape" if width > height else "portrait"
-                report.failures.append(
-                    f"page {number}: {width / MM:.0f} × {height / MM:.0f} mm {orientation}, "
-                    "not A4 portrait"
-                )
-            zone = _rect_pt(height, DIGIPOST_ZONE_MM)
-            printable = _rect_pt(
+            zone = to_pdf(height, DIGIPOST_ZONE_MM)
+            print_area = to_pdf(
                 height, (EDGE_MM, EDGE_MM, width / MM - EDGE_MM, height / MM - EDGE_MM)
             )
-            window = _rect_pt(height, (w.left, w.top, w.left + w.width, w.top + w.height))
+            window = to_pdf(height, (w.left, w.top, w.left + w.width, w.top + w.height))
             textpage = page.get_textpage()
             for obj in page.get_objects(max_depth=8):
                 if obj.type == _FORM:
@@ -129,40 +195,66 @@ def check(
                     name, embedded = _font(obj)
                     if not embedded and name not in not_embedded:
                         not_embedded.add(name)
-                        report.failures.append(f"page {number}: font {name} is not embedded")
+                        findings.append(
+                            Finding(
+                                Code.FONT_NOT_EMBEDDED,
+                                f"page {number}: font {name} is not embedded",
+                                number,
+                            )
+                        )
                 bounds = obj.get_bounds()
-                if obj.type == _TEXT and not _inside(bounds, printable, slack=0):
+                if obj.type == _TEXT and not inside(bounds, print_area):
                     sample = _norm(textpage.get_text_bounded(*bounds))[:40]
-                    report.failures.append(
-                        f"page {number}: text outside the printable area (a {EDGE_MM:.0f} mm "
-                        f"edge) at {_mm(height, bounds)}" + (f": {sample!r}" if sample else "")
+                    findings.append(
+                        Finding(
+                            Code.TEXT_AT_EDGE,
+                            f"page {number}: text outside the print area (a {EDGE_MM:.0f} mm "
+                            f"edge) at {_at(height, bounds)}" + (f": {sample!r}" if sample else ""),
+                            number,
+                        )
                     )
-                if _overlaps(bounds, zone):
+                if overlaps(bounds, zone):
                     what = "text" if obj.type == _TEXT else "graphics"
                     sample = _norm(textpage.get_text_bounded(*bounds))[:40]
-                    report.failures.append(
-                        f"page {number}: {what} in Digipost's left-margin zone "
-                        f"(x 0–15 mm, y 95–175 mm) at {_mm(height, bounds)}"
-                        + (f": {sample!r}" if sample else "")
-                    )
-                if number == 1 and _overlaps(bounds, window):
-                    if obj.type != _TEXT:
-                        report.failures.append(
-                            f"page 1: graphics in the envelope window at {_mm(height, bounds)}"
+                    findings.append(
+                        Finding(
+                            Code.DIGIPOST_ZONE_NOT_EMPTY,
+                            f"page {number}: {what} in Digipost's left-margin zone "
+                            f"({describe(DIGIPOST_ZONE_MM)}) at {_at(height, bounds)}"
+                            + (f": {sample!r}" if sample else ""),
+                            number,
                         )
-                    elif not _inside(bounds, window):
+                    )
+                if number == 1 and overlaps(bounds, window):
+                    if obj.type != _TEXT:
+                        findings.append(
+                            Finding(
+                                Code.WINDOW_GRAPHICS,
+                                f"page 1: graphics in the envelope window at {_at(height, bounds)}",
+                                1,
+                            )
+                        )
+                    elif not inside(bounds, window, slack=WINDOW_SLACK_PT):
                         sample = _norm(textpage.get_text_bounded(*bounds))[:40]
-                        report.failures.append(
-                            f"page 1: text crosses the edge of the envelope window at "
-                            f"{_mm(height, bounds)}: {sample!r}"
+                        findings.append(
+                            Finding(
+                                Code.WINDOW_TEXT_CROSSES_EDGE,
+                                "page 1: text crosses the edge of the envelope window at "
+                                f"{_at(height, bounds)}: {sample!r}",
+                                1,
+                            )
                         )
             if number == 1 and address_block is not None:
                 seen_text = _norm(textpage.get_text_bounded(*window))
                 expected = _norm(" ".join(address_block))
                 if seen_text != expected:
-                    report.failures.append(
-                        "page 1: the envelope window shows "
-                        f"{seen_text!r}, expected only the address {expected!r}"
+                    findings.append(
+                        Finding(
+                            Code.WINDOW_NOT_ADDRESS_ONLY,
+                            "page 1: the envelope window shows "
+                            f"{seen_text!r}, expected only the address {expected!r}",
+                            1,
+                        )
                     )
             textpage.close()
             page.close()

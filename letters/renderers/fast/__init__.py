@@ -1,130 +1,25 @@
-"""The fast renderer: the same letter HTML and stylesheet, laid out with ReportLab.
+"""The fast renderer (registry name ``fast``): the same letter HTML and stylesheet as the
+WeasyPrint reference, laid out with ReportLab about ten times faster.
 
-It reads the HTML subset documented in letter.css (:mod:`.tree`) and the CSS subset of
-:mod:`.css`, lays the boxes out as the reference renderer does (:mod:`.layout`) and writes the
-PDF with ReportLab's platypus (:mod:`.flowables`), embedding subsets of the same bundled fonts.
-A template or stylesheet outside the subset is refused with a :class:`RenderError` subclass
-naming the element, class, attribute or property and where it is. Nothing is fetched: the
-only files read are the stylesheet and the fonts it names inside the asset folder.
+The modules, each using only those listed before it:
+
+- :mod:`.tree`: the letter HTML, checked against the subset documented in letter.css;
+- :mod:`.style`: computed styles, CSS values and the cascade;
+- :mod:`.css`: the stylesheet subset read into rules, fonts and the page;
+- :mod:`.ops`: drawing operations and laid-out fragments;
+- :mod:`.metrics`: fonts and text widths, with the word-width cache;
+- :mod:`.inline`: inline content, words and line breaking;
+- :mod:`.boxes`: the box tree built from the HTML tree and the stylesheet;
+- :mod:`.tables`: table layout (head and total rows repeated, rows never split);
+- :mod:`.blocks`: block layout (collapsing margins, borders, backgrounds);
+- :mod:`.flowables`: the boxes as ReportLab platypus flowables, split across pages;
+- :mod:`.renderer`: :class:`~.renderer.FastRenderer`, which puts it together.
+
+A template or stylesheet outside the subset is refused with an
+:class:`~letters.renderers.base.OutsideSubset` error (code ``outside-subset``) naming the
+element, class, attribute or property and where it is. Nothing is fetched: the only files read
+are the stylesheet and the fonts it names inside the asset folder.
+
+This file imports nothing: every module here imports its siblings as
+``letters.renderers.fast.…``, which imports this package first.
 """
-
-from __future__ import annotations
-
-import threading
-from io import BytesIO
-from pathlib import Path
-from typing import Any
-
-from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate  # type: ignore[import-untyped]
-from reportlab.platypus.doctemplate import LayoutError  # type: ignore[import-untyped]
-
-from letters.paths import STYLESHEET
-from letters.renderers.base import Rendered, Renderer, RenderError
-from letters.renderers.fast.css import Stylesheet, UnsupportedStyle, parse_stylesheet
-from letters.renderers.fast.flowables import PagedCanvas, draw_ops, flowables
-from letters.renderers.fast.layout import Block, Builder, Document, Layout, Metrics
-from letters.renderers.fast.tree import UnsupportedTemplate, parse
-
-__all__ = ["ReportLabRenderer", "UnsupportedStyle", "UnsupportedTemplate"]
-
-_FONT_LOCK = threading.Lock()
-
-
-def _font_name(family: str, bold: bool, italic: bool) -> str:
-    """``Letter-Sans-Bold``: the name the fonts carry in the PDF, as in the reference."""
-    suffix = ("Bold" if bold else "") + ("Italic" if italic else "")
-    return family.replace(" ", "-") + (f"-{suffix}" if suffix else "")
-
-
-def register_fonts(sheet: Stylesheet) -> tuple[dict[tuple[str, bool, bool], str], Metrics]:
-    """Register the stylesheet's @font-face files with ReportLab (once per process)."""
-    names: dict[tuple[str, bool, bool], str] = {}
-    metrics: dict[str, tuple[float, float]] = {}
-    with _FONT_LOCK:
-        registered = set(pdfmetrics.getRegisteredFontNames())
-        for face in sheet.fonts:
-            name = _font_name(face.family, face.bold, face.italic)
-            if name not in registered:
-                font = TTFont(name, str(face.path))
-                font.face.name = name.encode("ascii")  # the PDF's BaseFont, after the subset tag
-                pdfmetrics.registerFont(font)
-            font = pdfmetrics.getFont(name)
-            names[(face.family, face.bold, face.italic)] = name
-            metrics[name] = (font.face.ascent / 1000, -font.face.descent / 1000)
-    widths = {name: pdfmetrics.getFont(name).stringWidth for name in names.values()}
-
-    def width(text: str, font: str) -> float:
-        return float(widths[font](text, 1.0))
-
-    return names, Metrics(names, width, metrics)
-
-
-class ReportLabRenderer(Renderer):
-    """Letter HTML → PDF with ReportLab; the stylesheet and fonts are read once."""
-
-    name = "reportlab"
-
-    def __init__(self, stylesheet: Path = STYLESHEET, compress: bool = True) -> None:
-        self.sheet = parse_stylesheet(stylesheet)
-        _, self.metrics = register_fonts(self.sheet)
-        self.layout = Layout(self.metrics)
-        self.base_font = next(iter(self.metrics.fonts.values()))
-        self.builder = Builder(self.sheet)
-        self.compress = compress
-        page = self.sheet.page
-        top, right, bottom, left = page.margin
-        self.frame_box = (left, bottom, page.width - left - right, page.height - top - bottom)
-
-    def document(self, html: str) -> Document:
-        """Parse and style ``html`` (refusing anything outside the subset)."""
-        return self.builder.document(parse(html))
-
-    def render(self, html: str) -> Rendered:
-        doc = self.document(html)
-        page = self.sheet.page
-        buffer = BytesIO()
-        template = BaseDocTemplate(
-            buffer,
-            pagesize=(page.width, page.height),
-            leftMargin=self.frame_box[0],
-            bottomMargin=self.frame_box[1],
-            rightMargin=page.margin[1],
-            topMargin=page.margin[0],
-            title=doc.title,
-            author=doc.author,
-            lang=doc.lang or None,
-            creator="letters (ReportLab)",
-            invariant=1,
-            pageCompression=1 if self.compress else 0,
-        )
-        x, y, w, h = self.frame_box
-        frame = Frame(x, y, w, h, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-        template.addPageTemplates([PageTemplate(id="letter", frames=[frame])])
-        footer = doc.running.get(page.footer_element or "")
-
-        def draw_footer(canvas: Any, number: int, total: int) -> None:
-            if footer is not None:
-                self._footer(canvas, footer, number, total)
-
-        def make_canvas(*args: Any, **kwargs: Any) -> PagedCanvas:
-            # the page preamble selects a font: one of ours, not an unembedded Helvetica
-            kwargs["initialFontName"] = self.base_font
-            return PagedCanvas(*args, footer=draw_footer, **kwargs)
-
-        try:
-            template.build(flowables(self.layout, doc.body), canvasmaker=make_canvas)
-        except LayoutError as exc:  # a box that cannot be split is taller than a page
-            raise RenderError(f"the letter cannot be laid out on A4 pages: {exc}") from None
-        return Rendered(pdf=buffer.getvalue(), renderer=self.name)
-
-    def _footer(self, canvas: Any, footer: Block, number: int, total: int) -> None:
-        page = self.sheet.page
-        _, right, bottom, left = page.margin
-        width = page.width - left - right
-        frag = self.layout.block(footer, width, {"page": number, "pages": total})
-        box_width = footer.style.width or width
-        x = left + (width - box_width) / 2 + footer.style.margin[3]
-        top_from_edge = page.height - bottom + page.footer_padding_top + footer.style.margin[0]
-        draw_ops(canvas, frag.ops, x, page.height - top_from_edge)

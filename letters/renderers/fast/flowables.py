@@ -11,7 +11,11 @@ from reportlab.lib.colors import HexColor  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 from reportlab.platypus import Flowable  # type: ignore[import-untyped]
 
-from letters.renderers.fast.layout import Block, Frag, LaidTable, Layout, Line, Op, Table, line_ops
+from letters.renderers.fast.blocks import Layout
+from letters.renderers.fast.boxes import Block, Table
+from letters.renderers.fast.inline import Line, line_ops
+from letters.renderers.fast.ops import Frag, Op
+from letters.renderers.fast.tables import LaidTable
 
 ORPHANS = WIDOWS = 2  # CSS initial values, as the reference renderer applies them
 
@@ -161,22 +165,18 @@ class TableFlowable(Flowable):  # type: ignore[misc]
         self.frag: Frag | None = None
         self._width = -1.0
 
-    def _rows(self, laid: LaidTable) -> list[int]:
-        head = list(range(laid.head_count))
-        first = laid.head_count
-        body_end = len(laid.rows) - laid.foot_count
-        body = self.body if self.body is not None else range(first, body_end)
-        return [*head, *body, *range(body_end, len(laid.rows))]
-
     def _laid(self, width: float) -> LaidTable:
         if self.laid is None or self._width != width:
-            self.laid = self.layout.table_rows(self.table, width)
+            self.laid = self.layout.tables.lay_out(self.table, width)
             self._width = width
         return self.laid
 
+    def _body(self, laid: LaidTable) -> range:
+        return self.body if self.body is not None else laid.body
+
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         laid = self._laid(available_width)
-        self.frag = laid.frag(self._rows(laid))
+        self.frag = laid.frag(laid.page_rows(self._body(laid)))
         self.width, self.height = available_width, self.frag.height
         return self.width, self.height
 
@@ -184,16 +184,8 @@ class TableFlowable(Flowable):  # type: ignore[misc]
         if self.table.style.avoid_break_inside:
             return []
         laid = self._laid(available_width)
-        first = laid.head_count
-        body_end = len(laid.rows) - laid.foot_count
-        body = self.body if self.body is not None else range(first, body_end)
-        head = list(range(first))
-        foot = list(range(body_end, len(laid.rows)))
-        fits = 0
-        for n in range(1, len(body)):
-            if laid.height([*head, *body[:n], *foot]) > available_height + 1e-6:
-                break
-            fits = n
+        body = self._body(laid)
+        fits = laid.rows_that_fit(body, available_height)
         if fits == 0:
             return []
         a = TableFlowable(self.layout, self.table, body[:fits], laid)

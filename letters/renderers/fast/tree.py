@@ -14,7 +14,7 @@ from functools import cache
 
 from lxml import etree
 
-from letters.renderers.base import RenderError
+from letters.renderers.base import OutsideSubset
 from letters.templating import Subset, documented_subset
 
 SVG_ELEMENTS = frozenset({"svg", "g", "rect"})
@@ -29,7 +29,7 @@ ATTRIBUTES = {
 }
 
 
-class UnsupportedTemplate(RenderError):
+class UnsupportedTemplate(OutsideSubset):
     """The letter HTML uses an element, class or attribute outside the documented subset."""
 
 
@@ -59,16 +59,15 @@ def _subset() -> Subset:
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
-def parse(html: str, subset: Subset | None = None) -> Node:
+def parse(html: str) -> Node:
     """The ``<html>`` element of ``html`` as a checked :class:`Node` tree."""
-    allowed = subset or _subset()
     try:
         root = etree.fromstring(html, _PARSER)
     except etree.XMLSyntaxError as exc:  # pragma: no cover - the HTML parser recovers
         raise UnsupportedTemplate(f"unparsable HTML: {exc}") from None
     if root is None or root.tag != "html":
         raise UnsupportedTemplate("the letter HTML has no <html> root element")
-    return _convert(root, (), allowed)
+    return _convert(root, (), _subset())
 
 
 def _convert(element: etree._Element, parents: tuple[Node, ...], subset: Subset) -> Node:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0003"  # 0004 (the ledger error codes) lands next; then this revises it
 branch_labels = None
 depends_on = None
 

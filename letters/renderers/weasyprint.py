@@ -1,4 +1,5 @@
-"""The reference renderer: WeasyPrint, with fonts and the parsed stylesheet reused."""
+"""The reference renderer (registry name ``weasyprint``): WeasyPrint, with fonts and the
+parsed stylesheet reused."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
+from letters.codes import Code
 from letters.paths import STYLESHEET, TEMPLATE_DIR
-from letters.renderers.base import Rendered, Renderer, RenderError
+from letters.renderers.base import OutsideSubset, Rendered, Renderer, RenderError
 from letters.renderers.fetcher import AssetFetcher
 
-log = logging.getLogger(__name__)
 # WeasyPrint logs every layout step at INFO: thousands of lines per batch, no information.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 BASE_URL = TEMPLATE_DIR.as_uri() + "/"
@@ -43,7 +44,8 @@ class WeasyPrintRenderer(Renderer):
             )
             pdf = document.write_pdf()
         except FatalURLFetchingError as exc:
-            raise RenderError(f"a resource was refused: {exc.__cause__ or exc}") from None
+            # only a letter outside the subset names a resource beyond the asset folder
+            raise OutsideSubset(f"a resource was refused: {exc.__cause__ or exc}") from None
         if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf() without target
-            raise RenderError("WeasyPrint returned no PDF")
+            raise RenderError(Code.LAYOUT_FAILED, "WeasyPrint returned no PDF")
         return Rendered(pdf=pdf, renderer=self.name)
