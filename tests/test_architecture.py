@@ -29,7 +29,7 @@ def _modules() -> dict[str, Path]:
 
 def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
     """Every module each module imports, anywhere in it: at the top, inside functions and
-    under ``if TYPE_CHECKING``."""
+    under ``if TYPE_CHECKING``, with the packages above each (Python runs them first)."""
 
     def owner(target: str) -> str | None:
         while target and target not in modules:
@@ -55,8 +55,13 @@ def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
                 ]
             for target in targets:
                 found = owner(target)
-                if found and found != name:
-                    edges[name].add(found)
+                # importing a.b.c runs a and a.b first, as Python imports them; a module
+                # inside a.b already runs within it (the package re-exporting its own
+                # modules is no cycle)
+                while found:
+                    if found != name and not name.startswith(found + "."):
+                        edges[name].add(found)
+                    found = owner(found.rpartition(".")[0])
     return edges
 
 
