@@ -164,10 +164,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         return BAD_INPUT
     report = check(data)
     if any(f.code is Code.PDF_UNREADABLE for f in report.findings):  # not a PDF at all
-        err.print(f"{args.pdf}: {report.failures[0]}", markup=False)
+        err.print(f"{args.pdf}: {report.findings[0]} [{report.findings[0].code}]", markup=False)
         return BAD_INPUT
-    for failure in report.failures:
-        out.print(f"{args.pdf}: {failure}", markup=False)
+    for finding in report.findings:
+        out.print(f"{args.pdf}: {finding} [{finding.code}]", markup=False)
     out.print(
         f"{args.pdf}: {report.pages} pages, " + ("ok" if report.ok else "FAILED"), markup=False
     )

@@ -20,15 +20,25 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from stdnum.no import orgnr as stdnum_orgnr
 
 from letters.barcodes import barcode_html
+from letters.codes import Code
 from letters.compose import Letter
 from letters.config import load_toml
 from letters.paths import STYLESHEET, TEMPLATE_DIR
+from letters.renderers.base import RenderError
 
 SHARED_FILES = ("layout.html", "labels/nb.html", "labels/en.html", "letter.css")
 LOCALES = {"nb": "nb_NO", "en": "en_GB"}
@@ -164,11 +174,20 @@ def template_info(kind: str, language: str, template_dir: Path = TEMPLATE_DIR) -
 
 
 def render_html(letter: Letter, env: ImmutableSandboxedEnvironment | None = None) -> str:
-    """The letter as HTML, from its kind and language template."""
+    """The letter as HTML, from its kind and language template. A missing template or one
+    that fails while filling in is a :class:`RenderError` naming the template and line."""
     env = env or _environment()
-    template = env.get_template(f"{letter.kind}.{letter.language}.html")
+    name = f"{letter.kind}.{letter.language}.html"
+    try:
+        template = env.get_template(name)
+    except TemplateNotFound as exc:
+        raise RenderError(Code.TEMPLATE_MISSING, f"no template {exc.name}") from None
     context: dict[str, Any] = {"letter": letter, "sender": letter.sender}
-    return template.render(context)
+    try:
+        return template.render(context)
+    except TemplateError as exc:
+        where = f"{exc.filename}:{exc.lineno}" if isinstance(exc, TemplateSyntaxError) else name
+        raise RenderError(Code.TEMPLATE_ERROR, f"{where}: {exc}") from None
 
 
 @cache

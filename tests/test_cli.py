@@ -89,6 +89,19 @@ def test_check_command(tmp_path: Path) -> None:
     junk.write_text("not a pdf")
     result = run("check", junk)
     assert result.returncode == 2 and "not a readable PDF" in result.stderr
+    assert "[pdf-unreadable]" in result.stderr
+    # a letter-size page: one finding for the document, with its code
+    from reportlab.lib.pagesizes import letter  # type: ignore[import-untyped,unused-ignore]
+    from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
+
+    us = tmp_path / "us.pdf"
+    canvas = Canvas(str(us), pagesize=letter)
+    for _ in range(3):
+        canvas.showPage()
+    canvas.save()
+    result = run("check", us)
+    assert result.returncode == 1
+    assert result.stdout.count("[not-a4]") == 1 and "pages 1–3" in result.stdout
 
 
 def test_no_password_in_cli_output(tmp_path: Path) -> None:

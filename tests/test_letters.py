@@ -4,6 +4,7 @@ would read it."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from decimal import Decimal
 from io import BytesIO
 
@@ -270,3 +271,25 @@ def test_letter_id_bars_scan_as_the_id(value: str) -> None:
         if m == "1":
             draw.rectangle([quiet + i * scale, 5, quiet + (i + 1) * scale - 1, 54], fill=0)
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [value]
+
+
+def test_a_template_that_fails_is_a_render_error_with_its_code(tmp_path: Any) -> None:
+    import shutil
+
+    from letters.compose import compose
+    from letters.paths import TEMPLATE_DIR
+    from letters.renderers import RenderError
+    from letters.templating import make_environment, render_html
+    from letters.validation import parse
+
+    shutil.copytree(TEMPLATE_DIR, tmp_path / "t")
+    letter = compose(parse(load_job("reminder.nb"))).letter
+    broken = tmp_path / "t" / "reminder.nb.html"
+    broken.write_text(broken.read_text("utf-8").replace("letter.total", "letter.totl"), "utf-8")
+    with pytest.raises(RenderError) as failed:
+        render_html(letter, make_environment(tmp_path / "t"))
+    assert failed.value.code == "template-error" and "totl" in str(failed.value)
+    broken.unlink()
+    with pytest.raises(RenderError) as missing:
+        render_html(letter, make_environment(tmp_path / "t"))
+    assert missing.value.code == "template-missing"

@@ -96,7 +96,7 @@ def test_a_letter_failing_the_print_check_fails_once_with_its_reason(
     pipeline.drain()
     row = pipeline.runtime.ledger.job(job["id"])
     assert row is not None and row.status == FAILED
-    assert row.error_class == "PermanentFailure:print-unsafe"
+    assert row.error_class == "PermanentFailure:too-many-pages"
     assert "3 pages; at most 2 are allowed" in (row.error or "")
     assert pipeline.in_print(letter_id) is None
     assert pipeline.runtime.ledger.letter_for_job(job["id"]) is None

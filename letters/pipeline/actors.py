@@ -96,9 +96,10 @@ def render_stage(job_id: str) -> None:
     except JobRejected as exc:
         raise PermanentFailure(exc.errors[0].code, f"the job is refused now: {exc}") from None
     except RenderError as exc:
-        raise PermanentFailure(Code.TEMPLATE_ERROR, str(exc)) from None
+        raise PermanentFailure(exc.code, str(exc)) from None
     if not produced.safety.ok:
-        raise PermanentFailure(Code.PRINT_UNSAFE, "; ".join(produced.safety.failures))
+        first = produced.safety.findings[0]  # the first finding's code; every sentence
+        raise PermanentFailure(first.code, "; ".join(produced.safety.failures))
     sha, path = rt.archive.put(produced.rendered.pdf)
     letter = produced.composed.letter
     row = LetterRow(
