@@ -4,9 +4,9 @@ would read it."""
 from __future__ import annotations
 
 import json
-from typing import Any
 from decimal import Decimal
 from io import BytesIO
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
