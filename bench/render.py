@@ -55,7 +55,6 @@ from letters.produce import produce
 from letters.renderers import RenderError
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
 from letters.renderers.registry import get_renderer
-from letters.renderers.weasyprint import BASE_URL
 from letters.templating import render_html
 from letters.validation import parse
 
@@ -87,7 +86,9 @@ def inline_stylesheet(html: str) -> str:
 def naive(html: str) -> bytes:
     font_config = FontConfiguration()
     pdf = HTML(
-        string=inline_stylesheet(html), base_url=BASE_URL, url_fetcher=AssetFetcher()
+        string=inline_stylesheet(html),
+        base_url=TEMPLATE_DIR.as_uri() + "/",
+        url_fetcher=AssetFetcher(),
     ).write_pdf(font_config=font_config)
     assert isinstance(pdf, bytes)
     return pdf

@@ -228,12 +228,16 @@ def test_html_outside_the_subset_is_refused_by_name(
 def test_css_outside_the_subset_is_refused_by_name(
     tmp_path: Path, addition: str, named: str
 ) -> None:
-    from letters.paths import STYLESHEET
+    import shutil
 
-    sheet = tmp_path / "letter.css"
-    sheet.write_text(STYLESHEET.read_text("utf-8") + "\n" + addition + "\n", "utf-8")
+    from letters.paths import TEMPLATE_DIR
+
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATE_DIR, folder)
+    sheet = folder / "letter.css"
+    sheet.write_text(sheet.read_text("utf-8") + "\n" + addition + "\n", "utf-8")
     with pytest.raises(UnsupportedStyle, match=re.escape(named)) as refused:
-        FastRenderer(sheet)
+        FastRenderer(folder)
     assert refused.value.code is Code.OUTSIDE_SUBSET
 
 

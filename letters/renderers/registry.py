@@ -18,8 +18,10 @@ from __future__ import annotations
 import atexit
 import gc
 from functools import cache
+from pathlib import Path
 
 from letters.codes import Code
+from letters.paths import TEMPLATE_DIR
 from letters.renderers.base import Renderer, RenderError
 
 #: Every renderer's name, the reference last.
@@ -33,21 +35,22 @@ def canonical(name: str) -> str:
     return ALIASES.get(name, name)
 
 
-def get_renderer(name: str = "weasyprint") -> Renderer:
-    """The shared renderer instance called ``name`` (or an earlier name of it)."""
-    return _shared(canonical(name))
+def get_renderer(name: str = "weasyprint", folder: Path = TEMPLATE_DIR) -> Renderer:
+    """The shared renderer instance called ``name`` (or an earlier name of it) for the
+    templates in ``folder``: its stylesheet and its assets, and nothing outside them."""
+    return _shared(canonical(name), folder.resolve())
 
 
 @cache
-def _shared(name: str) -> Renderer:
+def _shared(name: str, folder: Path) -> Renderer:
     if name == "fast":
         from letters.renderers.fast.renderer import FastRenderer
 
-        return FastRenderer()
+        return FastRenderer(folder)
     if name == "weasyprint":
         from letters.renderers.weasyprint import WeasyPrintRenderer
 
-        return WeasyPrintRenderer()
+        return WeasyPrintRenderer(folder)
     raise RenderError(
         Code.RENDERER_UNKNOWN, f"unknown renderer {name!r} (known: {', '.join(NAMES)})"
     )

@@ -4,19 +4,19 @@ parsed stylesheet reused."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from letters.codes import Code
-from letters.paths import STYLESHEET, TEMPLATE_DIR
+from letters.paths import TEMPLATE_DIR
 from letters.renderers.base import OutsideSubset, Rendered, Renderer, RenderError
 from letters.renderers.fetcher import AssetFetcher
 
 # WeasyPrint logs every layout step at INFO: thousands of lines per batch, no information.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-BASE_URL = TEMPLATE_DIR.as_uri() + "/"
 
 
 class WeasyPrintRenderer(Renderer):
@@ -24,12 +24,14 @@ class WeasyPrintRenderer(Renderer):
 
     name = "weasyprint"
 
-    def __init__(self) -> None:
-        self.fetcher = AssetFetcher()
+    def __init__(self, folder: Path = TEMPLATE_DIR) -> None:
+        """A renderer for the templates in ``folder`` (its ``letter.css`` and assets)."""
+        self.base_url = folder.resolve().as_uri() + "/"
+        self.fetcher = AssetFetcher(folder / "assets")
         self.font_config = FontConfiguration()
         self.stylesheet = CSS(
-            string=STYLESHEET.read_text("utf-8"),
-            base_url=BASE_URL,
+            string=(folder / "letter.css").read_text("utf-8"),
+            base_url=self.base_url,
             url_fetcher=self.fetcher,
             font_config=self.font_config,
         )
@@ -37,7 +39,7 @@ class WeasyPrintRenderer(Renderer):
 
     def render(self, html: str) -> Rendered:
         try:
-            document = HTML(string=html, base_url=BASE_URL, url_fetcher=self.fetcher).render(
+            document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                 stylesheets=[self.stylesheet],
                 font_config=self.font_config,
                 cache=self._cache,

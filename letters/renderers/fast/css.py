@@ -24,7 +24,6 @@ import re
 from pathlib import Path
 
 from letters.geometry import MM
-from letters.paths import ASSET_DIR, TEMPLATE_DIR
 from letters.renderers.fast.style import (
     LENGTH,
     SIDES,
@@ -224,7 +223,8 @@ def _page(body: str, where: str) -> PageStyle:
 
 
 def parse_stylesheet(path: Path) -> Stylesheet:
-    """Read ``path`` (and the built-in defaults under it) into rules, fonts and the page."""
+    """Read ``path`` (and the built-in defaults under it) into rules, fonts and the page.
+    Fonts may come only from the ``assets`` folder beside the stylesheet."""
     rules: list[Rule] = []
     fonts: list[FontFace] = []
     page: PageStyle | None = None
@@ -234,7 +234,7 @@ def parse_stylesheet(path: Path) -> Stylesheet:
         for prelude, body in _blocks(_strip_comments(text), name):
             where = f"{name}: {prelude}"
             if prelude == "@font-face":
-                fonts.append(_font_face(body, where, TEMPLATE_DIR))
+                fonts.append(_font_face(body, where, path.parent))
                 continue
             if prelude.startswith("@page"):
                 if prelude != "@page":
@@ -275,7 +275,8 @@ def _font_face(body: str, where: str, base: Path) -> FontFace:
         raise UnsupportedStyle(f"{where}: needs font-family and one src: url(...)")
     url = match.group(1)
     file = (base / url).resolve()
-    if ":" in url or not file.is_relative_to(ASSET_DIR.resolve()) or not file.is_file():
+    assets = (base / "assets").resolve()
+    if ":" in url or not file.is_relative_to(assets) or not file.is_file():
         raise UnsupportedStyle(f"{where}: refused {url}: only bundled asset files may be loaded")
     for key in decl:
         if key not in ("font-family", "src", "font-weight", "font-style"):

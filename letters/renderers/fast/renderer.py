@@ -5,6 +5,7 @@ is known."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from io import BytesIO
 from pathlib import Path
@@ -16,7 +17,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate  # type: ign
 from reportlab.platypus.doctemplate import LayoutError  # type: ignore[import-untyped]
 
 from letters.codes import Code
-from letters.paths import STYLESHEET
+from letters.paths import TEMPLATE_DIR
 from letters.renderers.base import Rendered, Renderer, RenderError
 from letters.renderers.fast.blocks import Layout
 from letters.renderers.fast.boxes import Block, Builder, Document
@@ -35,15 +36,24 @@ def _font_name(family: str, bold: bool, italic: bool) -> str:
     return family.replace(" ", "-") + (f"-{suffix}" if suffix else "")
 
 
+#: font name → SHA-256 of the file registered under it (ReportLab's registry is global)
+_REGISTERED: dict[str, str] = {}
+
+
 def register_fonts(sheet: Stylesheet) -> Metrics:
-    """Register the stylesheet's @font-face files with ReportLab (once per process); their
-    names and metrics for the layout."""
+    """Register the stylesheet's @font-face files with ReportLab (once per process and font
+    file); their names and metrics for the layout. Two template versions with the same
+    font file share it; a different file under the same family gets a name of its own."""
     names: dict[tuple[str, bool, bool], str] = {}
     metrics: dict[str, tuple[float, float]] = {}
     with _FONT_LOCK:
         registered = set(pdfmetrics.getRegisteredFontNames())
         for face in sheet.fonts:
             name = _font_name(face.family, face.bold, face.italic)
+            digest = hashlib.sha256(face.path.read_bytes()).hexdigest()
+            if _REGISTERED.setdefault(name, digest) != digest:
+                name = f"{name}-{digest[:8]}"
+                _REGISTERED.setdefault(name, digest)
             if name not in registered:
                 font = TTFont(name, str(face.path))
                 font.face.name = name.encode("ascii")  # the PDF's BaseFont, after the subset tag
@@ -64,8 +74,9 @@ class FastRenderer(Renderer):
 
     name = "fast"
 
-    def __init__(self, stylesheet: Path = STYLESHEET) -> None:
-        self.sheet = parse_stylesheet(stylesheet)
+    def __init__(self, folder: Path = TEMPLATE_DIR) -> None:
+        """A renderer for the templates in ``folder`` (its ``letter.css`` and assets)."""
+        self.sheet = parse_stylesheet(folder / "letter.css")
         self.metrics = register_fonts(self.sheet)
         self.layout = Layout(self.metrics)
         self.base_font = next(iter(self.metrics.fonts.values()))
