@@ -27,7 +27,7 @@ from letters.ledger.store import Ledger
 from letters.ledger.users import User
 from letters.paths import TEMPLATE_DIR
 from letters.rules import tables
-from letters.workbench import bundles
+from letters import bundles
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from letters.ledger.reviews import Reviews, SubjectKind
 from letters.ledger.store import Ledger
 from letters.paths import TEMPLATE_DIR
-from letters.workbench import bundles
+from letters import bundles
 
 SHIPPED_FILE = Path(__file__).with_name("shipped.toml")
 log = logging.getLogger(__name__)
