@@ -21,6 +21,7 @@ from channels.base import Outgoing, PermanentError, PostalAddress
 from channels.printing import inserter
 from channels.printing.batch import BatchCloser, BatchError, verify
 from channels.printing.channel import PrintChannel
+from letters.codes import Code
 from letters.ledger.batches import CLOSED, OPEN, Batches
 from tests.conftest import JOB_FILES, Pipeline, load_job
 
@@ -231,7 +232,7 @@ def test_a_letter_failing_the_print_check_never_enters_a_batch(pipeline: Pipelin
     )
     with pytest.raises(PermanentError) as info:
         channel.deliver(letter)
-    assert info.value.code == "print_safety"
+    assert info.value.code == Code.PRINT_UNSAFE
     assert "A4" in str(info.value)
     assert Batches(pipeline.runtime.ledger).listing() == []
 

@@ -56,6 +56,7 @@ from paramiko.ssh_exception import IncompatiblePeer
 from pydantic import SecretStr
 
 from channels.base import PermanentError, RetriableError
+from letters.codes import Code
 from letters.config.handoff import HandoffSettings, normalise_fingerprint
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def _chunks(file: _File) -> Iterator[bytes]:
                 digest.update(block)
                 yield block
     except OSError as exc:
-        raise RetriableError("io", f"cannot read {file.name!r}: {exc.strerror}") from exc
+        raise RetriableError(Code.HANDOFF_IO, f"cannot read {file.name!r}: {exc.strerror}") from exc
     if digest.hexdigest() != file.sha256:
         raise ValueError(f"{file.name!r} does not match {SUMS} (changed since the batch closed?)")
 
@@ -217,7 +218,7 @@ class HandoffConflict(PermanentError):
     """The target already has a different, complete batch of the same name."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("conflict", message)
+        super().__init__(Code.HANDOFF_CONFLICT, message)
 
 
 class Handoff(ABC):
@@ -294,7 +295,9 @@ class DropFolder(Handoff):
         where = str(final)
         try:
             if not self.target.is_dir():
-                raise RetriableError("unavailable", f"drop folder {self.target} is not available")
+                raise RetriableError(
+                    Code.HANDOFF_UNAVAILABLE, f"drop folder {self.target} is not available"
+                )
             if final.is_symlink() or (final.exists() and not final.is_dir()):
                 raise HandoffConflict(f"{where} exists and is not a batch folder")
             if (final / READY).exists() or (final / READY).is_symlink():
@@ -315,7 +318,9 @@ class DropFolder(Handoff):
             _write_file(final, READY, batch.ready)  # last of all
             _fsync_dir(final)
         except OSError as exc:
-            raise RetriableError("io", f"drop folder {where}: {exc.strerror or exc}") from exc
+            raise RetriableError(
+                Code.HANDOFF_IO, f"drop folder {where}: {exc.strerror or exc}"
+            ) from exc
         log.info("print batch %s copied to drop folder %s", batch.name, self.target)
         return batch.receipt(where, already_there=False)
 
@@ -430,7 +435,9 @@ class SftpHandoff(Handoff):
         try:
             sftp = paramiko.SFTPClient.from_transport(transport)
             if sftp is None:
-                raise RetriableError("connection", f"{self._server} opened no SFTP session")
+                raise RetriableError(
+                    Code.HANDOFF_CONNECTION, f"{self._server} opened no SFTP session"
+                )
             channel = sftp.get_channel()
             if channel is not None:
                 channel.settimeout(self.timeout)
@@ -439,10 +446,12 @@ class SftpHandoff(Handoff):
         except (OSError, EOFError, paramiko.SSHException) as exc:
             if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
                 raise PermanentError(
-                    "remote_permission", f"{self._server} denied access in {self.remote_dir}"
+                    Code.HANDOFF_PERMISSION, f"{self._server} denied access in {self.remote_dir}"
                 ) from None
             reason = f"{type(exc).__name__}: {str(exc)[:200]}"
-            raise RetriableError("transfer", f"upload to {self._server} failed ({reason})") from exc
+            raise RetriableError(
+                Code.HANDOFF_TRANSFER, f"upload to {self._server} failed ({reason})"
+            ) from exc
         finally:
             with contextlib.suppress(Exception):
                 transport.close()
@@ -452,7 +461,9 @@ class SftpHandoff(Handoff):
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as exc:  # refused, timed out, no route, DNS
             reason = exc.strerror or type(exc).__name__
-            raise RetriableError("connection", f"{self._server} unreachable: {reason}") from exc
+            raise RetriableError(
+                Code.HANDOFF_CONNECTION, f"{self._server} unreachable: {reason}"
+            ) from exc
         transport = paramiko.Transport(sock)
         try:
             transport.banner_timeout = self.timeout
@@ -467,12 +478,12 @@ class SftpHandoff(Handoff):
                 key = transport.get_remote_server_key()
             except IncompatiblePeer as exc:
                 raise PermanentError(
-                    "config", f"{self._server} offers no algorithm we accept: {exc}"
+                    Code.HANDOFF_CONFIG, f"{self._server} offers no algorithm we accept: {exc}"
                 ) from None
             except (OSError, EOFError, paramiko.SSHException) as exc:
                 reason = f"{type(exc).__name__}: {str(exc)[:200]}"
                 raise RetriableError(
-                    "connection", f"{self._server}: SSH handshake failed ({reason})"
+                    Code.HANDOFF_CONNECTION, f"{self._server}: SSH handshake failed ({reason})"
                 ) from exc
             self._check_host_key(key, known)
             self._authenticate(transport)
@@ -493,7 +504,8 @@ class SftpHandoff(Handoff):
             entry = paramiko.HostKeys(str(self.known_hosts)).lookup(self._host_key_name)
         except (OSError, paramiko.SSHException, ValueError) as exc:
             raise PermanentError(
-                "config", f"cannot read known_hosts {self.known_hosts}: {type(exc).__name__}"
+                Code.HANDOFF_CONFIG,
+                f"cannot read known_hosts {self.known_hosts}: {type(exc).__name__}",
             ) from None
         return [] if entry is None else list(entry.values())
 
@@ -523,12 +535,12 @@ class SftpHandoff(Handoff):
                 else f"is not in known_hosts for {self._host_key_name}"
             )
             raise PermanentError(
-                "host_key", f"{self._server} refused: its host key ({shown}) {problem}"
+                Code.HANDOFF_HOST_KEY, f"{self._server} refused: its host key ({shown}) {problem}"
             )
         pin = self.host_key_sha256
         if pin is not None and not hmac.compare_digest(key.fingerprint, pin):
             raise PermanentError(
-                "host_key",
+                Code.HANDOFF_HOST_KEY,
                 f"{self._server} refused: its host key ({shown}) does not match the pinned "
                 f"fingerprint {pin}",
             )
@@ -543,11 +555,12 @@ class SftpHandoff(Handoff):
             return paramiko.PKey.from_path(self.key_file, password=passphrase)  # type: ignore[arg-type]
         except OSError as exc:
             raise PermanentError(
-                "config", f"cannot read the SFTP key file {self.key_file}: {exc.strerror}"
+                Code.HANDOFF_CONFIG,
+                f"cannot read the SFTP key file {self.key_file}: {exc.strerror}",
             ) from None
         except (paramiko.SSHException, ValueError, TypeError):
             raise PermanentError(
-                "config",
+                Code.HANDOFF_CONFIG,
                 f"cannot load the SFTP key file {self.key_file} "
                 "(not a private key, or a wrong or missing passphrase)",
             ) from None
@@ -564,13 +577,13 @@ class SftpHandoff(Handoff):
             if not transport.is_authenticated() and self.password is not None:
                 transport.auth_password(self.username, self.password.get_secret_value())
         except paramiko.AuthenticationException:
-            raise PermanentError("auth", refused) from None
+            raise PermanentError(Code.HANDOFF_AUTH, refused) from None
         except (OSError, EOFError, paramiko.SSHException) as exc:
             raise RetriableError(
-                "connection", f"{self._server}: connection lost while authenticating"
+                Code.HANDOFF_CONNECTION, f"{self._server}: connection lost while authenticating"
             ) from exc
         if not transport.is_authenticated():
-            raise PermanentError("auth", refused)
+            raise PermanentError(Code.HANDOFF_AUTH, refused)
 
     # uploading
 
@@ -587,11 +600,12 @@ class SftpHandoff(Handoff):
                 check_name(stem)
             except ValueError:
                 raise PermanentError(
-                    "remote_listing", f"unexpected entry {name[:120]!r} in {path} on {self._server}"
+                    Code.HANDOFF_REMOTE_ENTRY,
+                    f"unexpected entry {name[:120]!r} in {path} on {self._server}",
                 ) from None
             if not stat.S_ISREG(attrs.st_mode or 0):
                 raise PermanentError(
-                    "remote_listing", f"{name!r} in {path} on {self._server} is not a file"
+                    Code.HANDOFF_REMOTE_ENTRY, f"{name!r} in {path} on {self._server} is not a file"
                 )
             entries[name] = attrs
         return entries
@@ -617,7 +631,8 @@ class SftpHandoff(Handoff):
         uploaded = sftp.stat(part).st_size
         if uploaded != size:
             raise RetriableError(
-                "verify", f"{name!r} is {uploaded} bytes on {self._server}, expected {size}"
+                Code.HANDOFF_VERIFY,
+                f"{name!r} is {uploaded} bytes on {self._server}, expected {size}",
             )
         sftp.posix_rename(part, posixpath.join(folder, name))
 
@@ -630,7 +645,7 @@ class SftpHandoff(Handoff):
             base = None
         if base is None or not stat.S_ISDIR(base.st_mode or 0):
             raise PermanentError(
-                "remote_dir", f"{self.remote_dir} is not a directory on {self._server}"
+                Code.HANDOFF_REMOTE_DIR, f"{self.remote_dir} is not a directory on {self._server}"
             )
         try:
             there = self._listing(sftp, folder)
@@ -670,7 +685,9 @@ class SftpHandoff(Handoff):
         expected = {SUMS: len(batch.sums), **{f.name: f.size for f in batch.files}}
         actual = {name: attrs.st_size for name, attrs in now.items()}
         if actual != expected:
-            raise RetriableError("verify", f"{where} does not hold exactly the batch's files")
+            raise RetriableError(
+                Code.HANDOFF_VERIFY, f"{where} does not hold exactly the batch's files"
+            )
         self._put(sftp, folder, READY, batch.ready)  # last of all
         log.info("print batch %s uploaded to %s", batch.name, where)
         return batch.receipt(where, already_there=False)
