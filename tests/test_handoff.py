@@ -22,13 +22,13 @@ from channels.printing.handoff import (
     DropFolder,
     HandoffConflict,
     HandoffReceipt,
-    HandoffSettings,
     SftpHandoff,
     check_name,
     make_handoff,
     read_batch,
 )
 from letters.codes import Code
+from letters.config.handoff import HandoffSettings
 from tests.sftp_server import SftpTestServer, running
 
 PASSWORD = "correct-horse-7f3a9"
