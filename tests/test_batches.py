@@ -18,11 +18,11 @@ import pytest
 import zxingcpp
 
 from channels.base import Outgoing, PermanentError, PostalAddress
-from channels.printing import inserter
 from channels.printing.batch import BatchCloser, BatchError, verify
 from channels.printing.channel import PrintChannel
 from letters.codes import Code
 from letters.ledger.batches import CLOSED, OPEN, Batches
+from letters.numbers import inserter_code
 from tests.conftest import JOB_FILES, Pipeline, load_job
 
 
@@ -94,7 +94,7 @@ def test_closing_writes_the_vendor_folder(pipeline: Pipeline) -> None:
     first = int(sample["first_page"]) - 1
     pages = int(sample["pages"])
     for n in range(pages):
-        expected = inserter.encode(closed.sequence, int(sample["sequence"]), n + 1, pages)
+        expected = inserter_code.encode(closed.sequence, int(sample["sequence"]), n + 1, pages)
         assert expected in codes[first + n]
         assert sample["letter_id"] in codes[first + n] or n > 0  # the letter's own code, p. 1
 
@@ -439,5 +439,5 @@ def test_the_inserter_code_goes_where_it_is_configured(pipeline: Pipeline) -> No
     manifest = json.loads((closed.folder / "manifest.json").read_text("utf-8"))
     assert manifest["inserter_code"]["placement"]["y_mm_from_top"] == 200.0
     [row] = read_csv(closed.folder)
-    expected = inserter.encode(closed.sequence, 1, 1, 1)
+    expected = inserter_code.encode(closed.sequence, 1, 1, 1)
     assert expected in codes_on(closed.folder / row["file"])[0]
