@@ -41,6 +41,7 @@ from typing import Any
 
 import pikepdf
 
+from channels.base import ChannelError
 from channels.printing import cover, manifest, publish
 from channels.printing.handoff import READY, make_handoff
 from channels.printing.inserter import Placement, stamp_into, validate_placement
@@ -134,8 +135,8 @@ class BatchCloser:
     def hand_off(self) -> list[dict[str, Any]]:
         """Hand every closed batch not yet handed off to the vendor (drop folder or SFTP).
         Re-delivering a batch the vendor already has complete does nothing there. A batch
-        that fails (the vendor's server down) is reported with ``error`` and stays closed
-        for the next round; the others go on."""
+        that fails (the vendor's server down) is reported with ``error`` (and its
+        ``handoff-*`` ``code``) and stays closed for the next round; the others go on."""
         handoff = make_handoff(self.settings.printing.handoff)
         if handoff is None:
             return []
@@ -147,7 +148,12 @@ class BatchCloser:
                 receipt = handoff.deliver(Path(row.folder))
             except Exception as exc:  # the vendor's server is down: the next round retries
                 log.error("print batch %s not handed off: %s", row.id, exc)
-                done.append({"batch": row.id, "error": f"{type(exc).__name__}: {exc}"})
+                if isinstance(exc, ChannelError):
+                    done.append(
+                        {"batch": row.id, "code": str(exc.code), "error": f"{exc.code}: {exc}"}
+                    )
+                else:  # a batch folder that is not what it should be
+                    done.append({"batch": row.id, "error": f"{type(exc).__name__}: {exc}"})
                 continue
             record = {"batch": row.id, **dataclasses.asdict(receipt)}
             record = json.loads(json.dumps(record, default=str))
