@@ -1,20 +1,60 @@
-"""Reading the inserter code as the vendor's machine and operators do, in tests: a code's
-fields, and what on a letter lies where the code would go."""
+"""The inserter code in tests: one letter stamped on its own, a code's fields as the
+vendor's machine reads them, and what on a letter lies where the code would go."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import overload
 
 import pikepdf
 import pypdfium2 as pdfium
 
-from channels.printing.inserter import DEFAULT_PLACEMENT, Placement
+from channels.printing.inserter import DEFAULT_PLACEMENT, Placement, page_codes, stamp_page
+from letters.config import Window
 from letters.geometry import Box, describe, from_pdf, overlaps
 from letters.numbers import inserter_code
 
 _TEXT, _FORM = 1, 5
 _KIND = {1: "text", 2: "graphics", 3: "image", 4: "shading"}
+
+
+@overload
+def stamp(
+    pdf: bytes,
+    batch: int,
+    letter: int,
+    placement: Placement = ...,
+    window: Window | None = ...,
+) -> bytes: ...
+@overload
+def stamp(
+    pdf: pikepdf.Pdf,
+    batch: int,
+    letter: int,
+    placement: Placement = ...,
+    window: Window | None = ...,
+) -> pikepdf.Pdf: ...
+def stamp(
+    pdf: bytes | pikepdf.Pdf,
+    batch: int,
+    letter: int,
+    placement: Placement = DEFAULT_PLACEMENT,
+    window: Window | None = None,
+) -> bytes | pikepdf.Pdf:
+    """One letter with its code on every page: PDF bytes in, PDF bytes out, or a
+    :class:`pikepdf.Pdf` stamped in place and returned. The document stays as it was
+    (metadata, fonts, text), with one more content stream per page."""
+    if isinstance(pdf, pikepdf.Pdf):
+        values = page_codes(pdf, batch, letter, placement, window)
+        for page, value in zip(pdf.pages, values, strict=True):
+            stamp_page(page, value, placement)
+        return pdf
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        stamp(doc, batch, letter, placement, window)
+        out = io.BytesIO()
+        doc.save(out)
+        return out.getvalue()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from channels.printing.cover import BatchFile, CoverInfo, cover_sheet, sheets, w
 from channels.printing.inserter import (
     DEFAULT_PLACEMENT,
     Placement,
-    stamp,
     stamp_into,
     validate_placement,
 )
@@ -37,7 +36,7 @@ from letters.numbers.inserter_code import encode
 from letters.produce import Produced, window_text
 from letters.renderers.safety import check
 from tests.conftest import JOB_FILES
-from tests.inserter_codes import Control, clear_of_content, decode
+from tests.inserter_codes import Control, clear_of_content, decode, stamp
 from tests.pdftext import Barcode, barcodes, page_texts
 
 NAMES = [p.stem for p in JOB_FILES]

@@ -23,7 +23,7 @@ from channels.printing.inserter.placement import (
     describe,
     validate_placement,
 )
-from channels.printing.inserter.stamping import bars, stamp, stamp_into, symbol
+from channels.printing.inserter.stamping import bars, page_codes, stamp_into, stamp_page, symbol
 
 __all__ = [
     "DEFAULT_PLACEMENT",
@@ -32,8 +32,9 @@ __all__ = [
     "Placement",
     "bars",
     "describe",
-    "stamp",
+    "page_codes",
     "stamp_into",
+    "stamp_page",
     "symbol",
     "validate_placement",
 ]

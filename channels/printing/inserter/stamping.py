@@ -16,9 +16,7 @@ images), where the :class:`~channels.printing.inserter.placement.Placement` says
 
 from __future__ import annotations
 
-import io
 import re
-from typing import overload
 
 import pikepdf
 
@@ -67,10 +65,11 @@ def bars(value: str, placement: Placement, page_box: tuple[float, float, float, 
     return ("Q\n/Artifact BMC\nq\n0 g\n" + "\n".join(ops) + "\nf\nQ\nEMC\n").encode("ascii")
 
 
-def _codes(
+def page_codes(
     source: pikepdf.Pdf, batch: int, letter: int, placement: Placement, window: Window | None
 ) -> list[str]:
-    """Every page's code, once every page is known to take one (else ValueError)."""
+    """The code of every page of the letter ``source``, once every page is known to take
+    one where ``placement`` says (else :class:`ValueError`, naming what is wrong)."""
     pages = len(source.pages)
     if batch < 0:
         raise ValueError(f"batch: {batch} is negative")
@@ -90,7 +89,9 @@ def _codes(
     return [inserter_code.encode(batch, letter, n, pages) for n in range(1, pages + 1)]
 
 
-def _stamp(page: pikepdf.Page, value: str, placement: Placement) -> None:
+def stamp_page(page: pikepdf.Page, value: str, placement: Placement) -> None:
+    """Draw the code ``value`` on ``page`` (one more content stream; the page's own content
+    is wrapped in ``q … Q`` so it cannot change how the bars are drawn)."""
     box = pikepdf.Rectangle(page.mediabox)
     page.contents_add(_PUSH, prepend=True)
     page.contents_add(bars(value, placement, (box.llx, box.lly, box.urx, box.ury)))
@@ -114,46 +115,8 @@ def stamp_into(
     ``window`` defaults to the standard C5 window of :class:`letters.config.Window`; pass
     the configured one (``settings.window``) when it differs.
     """
-    values = _codes(source, batch, letter, placement, window)
+    values = page_codes(source, batch, letter, placement, window)
     for page, value in zip(source.pages, values, strict=True):
         target.pages.append(page)
-        _stamp(target.pages[-1], value, placement)
+        stamp_page(target.pages[-1], value, placement)
     return len(values)
-
-
-@overload
-def stamp(
-    pdf: bytes,
-    batch: int,
-    letter: int,
-    placement: Placement = ...,
-    window: Window | None = ...,
-) -> bytes: ...
-@overload
-def stamp(
-    pdf: pikepdf.Pdf,
-    batch: int,
-    letter: int,
-    placement: Placement = ...,
-    window: Window | None = ...,
-) -> pikepdf.Pdf: ...
-def stamp(
-    pdf: bytes | pikepdf.Pdf,
-    batch: int,
-    letter: int,
-    placement: Placement = DEFAULT_PLACEMENT,
-    window: Window | None = None,
-) -> bytes | pikepdf.Pdf:
-    """One letter with its code on every page: PDF bytes in, PDF bytes out, or a
-    :class:`pikepdf.Pdf` stamped in place and returned. The document stays as it was
-    (metadata, fonts, text), with one more content stream per page."""
-    if isinstance(pdf, pikepdf.Pdf):
-        values = _codes(pdf, batch, letter, placement, window)
-        for page, value in zip(pdf.pages, values, strict=True):
-            _stamp(page, value, placement)
-        return pdf
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
-        stamp(doc, batch, letter, placement, window)
-        out = io.BytesIO()
-        doc.save(out)
-        return out.getvalue()
