@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from channels.printing.handoff import READY, SUMS, parse_sums
+from channels.printing.handoff.base import READY, SUMS, parse_sums
 from letters.fsutil import atomic_write, file_sha256, fsync_dir, fsync_file
 
 #: The vendor reads the folder, possibly as another user.
