@@ -271,11 +271,9 @@ def close_in_child(place: Place, batch: str, profile: bool) -> tuple[Result, str
     from channels.printing.batch import BatchCloser
     from letters.archive import Archive
     from letters.ledger import Ledger
-    from letters.pipeline.runtime import Runtime
 
     settings = place.settings()
-    runtime = Runtime(settings, Ledger(settings.database_url), Archive(settings.archive_dir))
-    closer = BatchCloser(runtime)
+    closer = BatchCloser(settings, Ledger(settings.database_url), Archive(settings.archive_dir))
     rss_start = _status_kib("VmRSS")
     profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
@@ -318,7 +316,7 @@ def check(folder: Path, expected: int) -> None:
     """The close wrote a whole, consistent folder: else stop (never time a broken close)."""
     import pikepdf
 
-    from channels.printing.batch import verify
+    from channels.printing.publish import verify
     from letters.ledger.batches import sort_key
 
     problems = verify(folder)

@@ -2,7 +2,13 @@
 
 One error taxonomy for all channels: :class:`RetriableError` (try the same channel again
 later) and :class:`PermanentError` (this channel will not take this letter; routing may move
-it to the next channel). Each carries a short machine-readable ``code``.
+it to the next channel). Each carries a stable ``code`` from :mod:`letters.codes` (what
+dashboards and the ledger key on) and a sentence for people (which may name the server's
+own error code, e.g. ``Digipost 400 CLIENT_DATA: …``).
+
+>>> error = PermanentError(Code.EMAIL_NO_ADDRESS, "the debtor has no e-mail address")
+>>> error.code, error.code.family, str(error)
+(<Code.EMAIL_NO_ADDRESS: 'email-no-address'>, 'channel', 'the debtor has no e-mail address')
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from letters.codes import Code
+
 
 class ChannelError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    """A channel's failure: ``code`` is stable, the message is for people."""
+
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
         self.code = code
 

@@ -5,6 +5,11 @@ re-sent letter is recognisable as the same message. Header values are built with
 standard library's SMTP policy, which refuses CR/LF, so input cannot add headers. The
 password is only inside the PDF, never in the message text. SMTP 4xx answers are
 retriable; 5xx answers are permanent (routing then moves the letter on, e.g. to print).
+
+Failures carry a stable code (:mod:`letters.codes`): ``email-refused`` (5xx, the SMTP code
+and text in the message), ``email-deferred`` (4xx), ``email-no-address``,
+``email-header-unsafe``, and ``channel-config``, ``channel-connection`` or
+``channel-timeout`` when the server or our settings, not the letter, are the trouble.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from channels.base import Channel, Outgoing, PermanentError, Receipt, RetriableError
+from letters.codes import Code
 from letters.config import Sender, Smtp
 from letters.templating import bare_url, make_environment
 
@@ -38,7 +44,7 @@ class EmailChannel(Channel):
 
     def message(self, letter: Outgoing) -> EmailMessage:
         if not letter.email:
-            raise PermanentError("no_address", "the debtor has no e-mail address")
+            raise PermanentError(Code.EMAIL_NO_ADDRESS, "the debtor has no e-mail address")
         language = letter.language if letter.language in SUBJECTS else "nb"
         context = {
             "name": letter.recipient_name,
@@ -55,7 +61,7 @@ class EmailChannel(Channel):
                 sender=self.sender.name, reference=letter.reference
             )
         except ValueError as exc:  # CR/LF or similar in a value taken from input
-            raise PermanentError("header", f"unsafe header value: {exc}") from None
+            raise PermanentError(Code.EMAIL_HEADER_UNSAFE, f"unsafe header value: {exc}") from None
         msg["Date"] = formatdate(localtime=True)
         msg["Message-ID"] = f"<letter-{letter.letter_id}@{domain}>"
         msg.set_content(self.env.get_template(f"email/{language}.txt").render(context))
@@ -90,21 +96,30 @@ class EmailChannel(Channel):
         except smtplib.SMTPDataError as exc:  # this message refused
             raise _error(exc.smtp_code, _text(exc.smtp_error)) from None
         except smtplib.SMTPNotSupportedError:  # e.g. a non-ASCII address without SMTPUTF8
-            raise PermanentError("unsupported", "the relay cannot take this address") from None
-        except (
-            smtplib.SMTPAuthenticationError,
-            smtplib.SMTPSenderRefused,
-            smtplib.SMTPHeloError,
-            smtplib.SMTPConnectError,
-        ) as exc:
-            # the server or our configuration, not this letter: retry once it is fixed
-            raise RetriableError("server", f"SMTP server refused us ({exc.smtp_code})") from None
-        except smtplib.SMTPResponseException as exc:
-            raise RetriableError("server", f"SMTP {exc.smtp_code}") from None
+            raise PermanentError(
+                Code.EMAIL_REFUSED, "the relay cannot take this address (no SMTPUTF8)"
+            ) from None
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused) as exc:
+            # our credentials or sender address, not this letter: retry once it is fixed
+            raise RetriableError(
+                Code.CHANNEL_CONFIG, f"SMTP server refused us ({exc.smtp_code})"
+            ) from None
+        except (smtplib.SMTPHeloError, smtplib.SMTPConnectError) as exc:
+            raise RetriableError(
+                Code.CHANNEL_CONNECTION, f"SMTP server refused the connection ({exc.smtp_code})"
+            ) from None
+        except smtplib.SMTPResponseException as exc:  # e.g. STARTTLS refused: the server's
+            raise RetriableError(Code.EMAIL_DEFERRED, f"SMTP {exc.smtp_code}") from None
         except UnicodeError:  # a setting the relay cannot take (never echo it)
-            raise RetriableError("config", "SMTP settings are not ASCII-encodable") from None
+            raise RetriableError(
+                Code.CHANNEL_CONFIG, "SMTP settings are not ASCII-encodable"
+            ) from None
+        except TimeoutError as exc:
+            raise RetriableError(Code.CHANNEL_TIMEOUT, f"SMTP server timed out: {exc}") from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise RetriableError("connection", f"SMTP server unreachable: {exc}") from None
+            raise RetriableError(
+                Code.CHANNEL_CONNECTION, f"SMTP server unreachable: {exc}"
+            ) from None
         if refused:
             code = min(c for c, _ in refused.values())
             raise _error(code, "recipient refused")
@@ -116,6 +131,13 @@ def _text(value: bytes | str) -> str:
 
 
 def _error(code: int, text: str) -> RetriableError | PermanentError:
+    """An SMTP answer about this message: 4xx deferred (retriable), else refused.
+
+    >>> _error(451, "try later").code, _error(550, "no such mailbox").code
+    (<Code.EMAIL_DEFERRED: 'email-deferred'>, <Code.EMAIL_REFUSED: 'email-refused'>)
+    >>> str(_error(550, "no such mailbox"))
+    'SMTP 550: no such mailbox'
+    """
     if 400 <= code < 500:
-        return RetriableError(f"smtp_{code}", f"SMTP {code}: {text}")
-    return PermanentError(f"smtp_{code}", f"SMTP {code}: {text}")
+        return RetriableError(Code.EMAIL_DEFERRED, f"SMTP {code}: {text}")
+    return PermanentError(Code.EMAIL_REFUSED, f"SMTP {code}: {text}")

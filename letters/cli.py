@@ -274,7 +274,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from channels.printing.batch import BatchCloser, BatchError
     from letters.pipeline.runtime import Runtime
 
-    closer = BatchCloser(Runtime.from_settings())
+    rt = Runtime.from_settings()
+    closer = BatchCloser(rt.settings, rt.ledger, rt.archive)
     if args.action == "list":
         return _overview(as_json=False)
     try:

@@ -253,6 +253,11 @@ class Code(StrEnum):
         "channel",
         "an answer from Digipost failed signature, date or hash verification",
     )
+    DIGIPOST_INVALID_MESSAGE = (
+        "digipost-invalid-message",
+        "channel",
+        "the letter cannot be a valid Digipost message (subject, print address or payment)",
+    )
     EMAIL_NO_ADDRESS = ("email-no-address", "channel", "the debtor has no e-mail address")
     EMAIL_HEADER_UNSAFE = (
         "email-header-unsafe",
@@ -267,7 +272,12 @@ class Code(StrEnum):
         "channel",
         "a letter the print-safety check refuses cannot join a print batch",
     )
-    PRINT_BATCH_BUSY = ("print-batch-busy", "channel", "the open print batch is being closed")
+    PRINT_BATCH_BUSY = (
+        "print-batch-busy",
+        "channel",
+        "the open print batch cannot take the letter now: being closed, or the ledger busy or "
+        "away (tried again)",
+    )
 
     # --- hand-off to the print vendor -----------------------------------------------------
     HANDOFF_UNAVAILABLE = ("handoff-unavailable", "handoff", "the drop folder is not there")
@@ -293,6 +303,26 @@ class Code(StrEnum):
         "handoff-remote-dir",
         "handoff",
         "the vendor's inbox folder is missing or not a folder",
+    )
+    HANDOFF_CONNECTION = (
+        "handoff-connection",
+        "handoff",
+        "the SFTP server is unreachable or the SSH connection failed (tried again)",
+    )
+    HANDOFF_CONFIG = (
+        "handoff-config",
+        "handoff",
+        "the hand-off's settings cannot work (key file, known_hosts, no common algorithm)",
+    )
+    HANDOFF_PERMISSION = (
+        "handoff-permission",
+        "handoff",
+        "the SFTP server denies us access in the vendor's inbox folder",
+    )
+    HANDOFF_REMOTE_ENTRY = (
+        "handoff-remote-entry",
+        "handoff",
+        "the vendor's copy of the batch holds something that is not a file of ours",
     )
 
     # --- the compliance workbench -----------------------------------------------------------

@@ -134,10 +134,7 @@ def test_the_readme_lists_every_code_as_the_catalogue_does() -> None:
 
     readme = (ROOT / "README.md").read_text("utf-8")
     listed = readme.split("<!-- codes:start -->\n", 1)[1].split("<!-- codes:end -->", 1)[0]
-    assert listed == codes.markdown(), (
-        "README's code list is out of date: paste the output of `letters codes` between the "
-        "codes:start and codes:end markers"
-    )
+    assert listed == codes.markdown(), "README's code list is out of date: run scripts/readme-codes"
     values = [str(c) for c in codes.Code]
     assert len(values) == len(set(values)), "a code value is used twice"
     assert all(c.family in codes.FAMILIES for c in codes.Code)

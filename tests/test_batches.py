@@ -18,10 +18,12 @@ import pytest
 import zxingcpp
 
 from channels.base import Outgoing, PermanentError, PostalAddress
-from channels.printing import inserter
-from channels.printing.batch import BatchCloser, BatchError, verify
+from channels.printing.batch import BatchCloser, BatchError
 from channels.printing.channel import PrintChannel
+from channels.printing.publish import verify
+from letters.codes import Code
 from letters.ledger.batches import CLOSED, OPEN, Batches
+from letters.numbers import inserter_code
 from tests.conftest import JOB_FILES, Pipeline, load_job
 
 
@@ -31,6 +33,12 @@ def run_fixtures(pipeline: Pipeline, names: list[str] | None = None) -> dict[str
     ids = {job["id"]: pipeline.submit(job) for job in jobs}
     pipeline.drain()
     return ids
+
+
+def closer_of(pipeline: Pipeline) -> BatchCloser:
+    """A batch closer over the pipeline's settings (as they are now), ledger and archive."""
+    rt = pipeline.runtime
+    return BatchCloser(rt.settings, rt.ledger, rt.archive)
 
 
 def read_csv(folder: Path) -> list[dict[str, str]]:
@@ -53,7 +61,7 @@ def codes_on(pdf_path: Path, scale: float = 300 / 72) -> list[list[str]]:
 
 def test_closing_writes_the_vendor_folder(pipeline: Pipeline) -> None:
     ids = run_fixtures(pipeline)
-    [closed] = BatchCloser(pipeline.runtime).close()
+    [closed] = closer_of(pipeline).close()
     folder = closed.folder
     assert folder.name == closed.id and (folder / "READY").exists()
     assert verify(folder) == []
@@ -93,14 +101,14 @@ def test_closing_writes_the_vendor_folder(pipeline: Pipeline) -> None:
     first = int(sample["first_page"]) - 1
     pages = int(sample["pages"])
     for n in range(pages):
-        expected = inserter.encode(closed.sequence, int(sample["sequence"]), n + 1, pages)
+        expected = inserter_code.encode(closed.sequence, int(sample["sequence"]), n + 1, pages)
         assert expected in codes[first + n]
         assert sample["letter_id"] in codes[first + n] or n > 0  # the letter's own code, p. 1
 
 
 def test_the_cover_sheet_counts_what_is_in_the_batch(pipeline: Pipeline) -> None:
     run_fixtures(pipeline, ["reminder.nb", "edge.many-claims", "edge.foreign-address"])
-    [closed] = BatchCloser(pipeline.runtime).close()
+    [closed] = closer_of(pipeline).close()
     doc = pdfium.PdfDocument(str(closed.folder / "00-cover.pdf"))
     try:
         assert len(doc) == 1
@@ -120,7 +128,7 @@ def test_the_cover_sheet_counts_what_is_in_the_batch(pipeline: Pipeline) -> None
 
 def test_closing_twice_makes_no_second_batch(pipeline: Pipeline) -> None:
     run_fixtures(pipeline, ["reminder.nb", "reminder.en"])
-    closer = BatchCloser(pipeline.runtime)
+    closer = closer_of(pipeline)
     [first] = closer.close()
     sums = (first.folder / "SHA256SUMS").read_bytes()
     assert closer.close() == []
@@ -138,7 +146,7 @@ def test_closing_twice_makes_no_second_batch(pipeline: Pipeline) -> None:
 
 def test_letters_after_a_close_go_into_the_next_batch(pipeline: Pipeline) -> None:
     run_fixtures(pipeline, ["reminder.nb"])
-    closer = BatchCloser(pipeline.runtime)
+    closer = closer_of(pipeline)
     [first] = closer.close()
     run_fixtures(pipeline, ["reminder.en"])
     [second] = closer.close()
@@ -152,13 +160,13 @@ def test_a_crash_mid_close_is_finished_by_the_next_close(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = run_fixtures(pipeline, ["reminder.nb", "reminder.en", "edge.foreign-address"])
-    closer = BatchCloser(pipeline.runtime)
+    closer = closer_of(pipeline)
 
     def crash(*_: Any) -> None:
         raise OSError("disk full")
 
     with monkeypatch.context() as patch:
-        patch.setattr("channels.printing.batch._fsync_dir", crash)
+        patch.setattr("channels.printing.publish.fsync_dir", crash)
         with pytest.raises(OSError):
             closer.close()
     batches = Batches(pipeline.runtime.ledger)
@@ -186,7 +194,7 @@ def published_then_crashed(
 ) -> tuple[BatchCloser, Batches, Any, Path]:
     """A close killed after READY was written but before the ledger recorded it."""
     run_fixtures(pipeline, ["reminder.nb"])
-    closer = BatchCloser(pipeline.runtime)
+    closer = closer_of(pipeline)
     batches = Batches(pipeline.runtime.ledger)
 
     def crash(*_: Any, **__: Any) -> None:
@@ -231,7 +239,7 @@ def test_a_letter_failing_the_print_check_never_enters_a_batch(pipeline: Pipelin
     )
     with pytest.raises(PermanentError) as info:
         channel.deliver(letter)
-    assert info.value.code == "print_safety"
+    assert info.value.code == Code.PRINT_UNSAFE
     assert "A4" in str(info.value)
     assert Batches(pipeline.runtime.ledger).listing() == []
 
@@ -275,7 +283,7 @@ def test_letters_joining_while_a_batch_closes_are_never_lost(pipeline: Pipeline)
                     job_id=f"j{lid}",
                 )
             )
-    closer = BatchCloser(pipeline.runtime)
+    closer = closer_of(pipeline)
     closed: list[Any] = []
 
     def joiner() -> None:
@@ -298,7 +306,7 @@ def test_status_shows_the_batch_a_letter_went_into(pipeline: Pipeline) -> None:
     job_id = load_job("reminder.nb")["id"]
     history = pipeline.runtime.ledger.history(job_id)
     assert history is not None and history["print_batch"]["status"] == OPEN
-    [closed] = BatchCloser(pipeline.runtime).close()
+    [closed] = closer_of(pipeline).close()
     history = pipeline.runtime.ledger.history(job_id)
     assert history is not None and history["print_batch"]["id"] == closed.id
     assert history["print_batch"]["status"] == CLOSED
@@ -309,7 +317,7 @@ def test_status_shows_the_batch_a_letter_went_into(pipeline: Pipeline) -> None:
 
 def test_sha256sums_cover_every_file(pipeline: Pipeline) -> None:
     run_fixtures(pipeline, ["reminder.nb"])
-    [closed] = BatchCloser(pipeline.runtime).close()
+    [closed] = closer_of(pipeline).close()
     for line in (closed.folder / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
         assert hashlib.sha256((closed.folder / name).read_bytes()).hexdigest() == digest
@@ -320,7 +328,7 @@ def test_sha256sums_cover_every_file(pipeline: Pipeline) -> None:
 def test_the_daily_cutoff_closes_only_a_batch_opened_before_it(pipeline: Pipeline) -> None:
     import datetime as dt
 
-    from channels.printing.batch import OSLO, close_at_cutoff
+    from letters.clock import OSLO
     from letters.config import Printing
 
     run_fixtures(pipeline, ["reminder.nb"])
@@ -332,10 +340,11 @@ def test_the_daily_cutoff_closes_only_a_batch_opened_before_it(pipeline: Pipelin
     cutoff_today = opened.replace(hour=16, minute=0, second=0, microsecond=0)
     if cutoff_today <= opened:  # the batch opened after today's cut-off: use tomorrow's
         cutoff_today += dt.timedelta(days=1)
-    assert close_at_cutoff(pipeline.runtime, at=cutoff_today - dt.timedelta(minutes=1)) == []
-    [closed] = close_at_cutoff(pipeline.runtime, at=cutoff_today + dt.timedelta(minutes=1))
+    closer = closer_of(pipeline)
+    assert closer.close_at_cutoff(at=cutoff_today - dt.timedelta(minutes=1)) == []
+    [closed] = closer.close_at_cutoff(at=cutoff_today + dt.timedelta(minutes=1))
     assert closed.id == row.id and (closed.folder / "READY").exists()
-    assert close_at_cutoff(pipeline.runtime, at=cutoff_today + dt.timedelta(hours=1)) == []
+    assert closer.close_at_cutoff(at=cutoff_today + dt.timedelta(hours=1)) == []
 
 
 def test_closed_batches_are_handed_to_the_vendors_sftp_server(pipeline: Pipeline) -> None:
@@ -364,7 +373,7 @@ def test_closed_batches_are_handed_to_the_vendors_sftp_server(pipeline: Pipeline
                 )
             }
         )
-        closer = BatchCloser(pipeline.runtime)
+        closer = closer_of(pipeline)
         [closed] = closer.close()
         [receipt] = closer.hand_off()
         assert closer.hand_off() == []  # handed off once
@@ -385,7 +394,7 @@ def test_a_letter_that_cannot_be_printed_is_left_out_and_its_job_fails(
     letter = pipeline.runtime.ledger.letter(bad)
     assert letter is not None
     pipeline.runtime.archive.path_for(letter.pdf_sha256).write_bytes(b"%PDF-1.7 damaged")
-    [closed] = BatchCloser(pipeline.runtime).close()
+    [closed] = closer_of(pipeline).close()
     assert [r["letter_id"] for r in read_csv(closed.folder)] == [ids["rem-nb-0001"]]
     assert closed.letters == 1
     row = pipeline.runtime.ledger.job("rem-en-0001")
@@ -428,15 +437,15 @@ def with_inserter_at(pipeline: Pipeline, x_mm: float, y_mm_from_top: float) -> N
 def test_an_inserter_code_position_over_the_window_is_refused(pipeline: Pipeline) -> None:
     with_inserter_at(pipeline, 100, 50)
     with pytest.raises(BatchError, match="LETTERS_PRINTING__INSERTER: the envelope window"):
-        BatchCloser(pipeline.runtime).close()
+        closer_of(pipeline).close()
     assert not (pipeline.tmp / "print" / "PB000001" / "READY").exists()
 
 
 def test_the_inserter_code_goes_where_it_is_configured(pipeline: Pipeline) -> None:
     with_inserter_at(pipeline, 199.5, 200.0)
-    [closed] = BatchCloser(pipeline.runtime).close()
+    [closed] = closer_of(pipeline).close()
     manifest = json.loads((closed.folder / "manifest.json").read_text("utf-8"))
     assert manifest["inserter_code"]["placement"]["y_mm_from_top"] == 200.0
     [row] = read_csv(closed.folder)
-    expected = inserter.encode(closed.sequence, 1, 1, 1)
+    expected = inserter_code.encode(closed.sequence, 1, 1, 1)
     assert expected in codes_on(closed.folder / row["file"])[0]

@@ -202,7 +202,7 @@ def test_batch_close_as_an_operator_runs_it(tmp_path: Path) -> None:
         "print batch PB000001 closed: 2 letter(s), 6 printed side(s) on 3 sheet(s)"
         in closing.stdout
     )
-    assert "NOT handed off" in closing.stderr
+    assert "NOT handed off: handoff-unavailable: drop folder" in closing.stderr
     (tmp_path / "vendor").mkdir()
     again = run("batch", "close", **env)
     assert again.returncode == 0, again.stderr

@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 from lxml import etree
 from pydantic import SecretStr, ValidationError
 
-from channels.base import Outgoing, PaymentDetails, PermanentError, PostalAddress, RetriableError
+from channels.base import (
+    Outgoing,
+    PaymentDetails,
+    PermanentError,
+    PostalAddress,
+    RetriableError,
+    UncertainError,
+)
 from channels.digipost import (
     DigipostChannel,
     DigipostClient,
@@ -49,6 +56,7 @@ from channels.digipost.messages import (
     message_id,
     parse_message,
 )
+from letters.codes import Code
 from tests.digipost_server import API_XSD, DigipostServer, load_schema, make_certificate
 
 SENDER_ID = 779051
@@ -263,7 +271,7 @@ def test_a_non_user_is_handed_on_without_uploading_the_pdf(
 ) -> None:
     with pytest.raises(PermanentError) as caught:
         make_channel().deliver(letter(9, national_id=NON_USER_PIN))
-    assert caught.value.code == "not_digipost_user"
+    assert caught.value.code == Code.DIGIPOST_NOT_A_USER == "digipost-not-a-user"
     assert server.stored == []
     assert server.count("POST", "/messages") == 0  # identified first
     assert server.count("GET", "/documents/") == 1  # made sure no earlier try got through
@@ -277,7 +285,7 @@ def test_a_refused_send_for_a_non_user_is_not_digipost_user_too(
     server.stale_identification.add(NON_USER_PIN)
     with pytest.raises(PermanentError) as caught:
         channel.deliver(letter(10, national_id=NON_USER_PIN))
-    assert caught.value.code == "not_digipost_user"
+    assert caught.value.code == Code.DIGIPOST_NOT_A_USER
     assert (server.requests[-2][1:], server.stored) == (("/messages", 404), [])
 
 
@@ -320,7 +328,8 @@ def test_an_invalid_national_id_is_refused_before_any_request(
 ) -> None:
     with pytest.raises(PermanentError) as caught:
         make_channel().deliver(letter(14, national_id="123"))
-    assert caught.value.code == "invalid_recipient_id"
+    assert caught.value.code == Code.DIGIPOST_INVALID_RECIPIENT
+    assert "11 digits" in str(caught.value)
     assert server.requests == []
 
 
@@ -345,16 +354,16 @@ class TamperedBody:
 @pytest.mark.parametrize(
     ("authenticator", "code"),
     [
-        (lambda: RequestSigner(SENDER_ID, rsa_key("other")), "invalid_signature"),
-        (lambda: RequestSigner(4711, rsa_key("sender")), "missing_certificate"),
-        (lambda: TamperedBody(RequestSigner(SENDER_ID, rsa_key("sender"))), "invalid_sha256"),
+        (lambda: RequestSigner(SENDER_ID, rsa_key("other")), "INVALID_SIGNATURE"),
+        (lambda: RequestSigner(4711, rsa_key("sender")), "MISSING_CERTIFICATE"),
+        (lambda: TamperedBody(RequestSigner(SENDER_ID, rsa_key("sender"))), "INVALID_SHA256"),
         (
             lambda: RequestSigner(
                 SENDER_ID,
                 rsa_key("sender"),
                 clock=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=6),
             ),
-            "date_header_outside_accepted_interval",
+            "DATE_HEADER_OUTSIDE_ACCEPTED_INTERVAL",
         ),
     ],
     ids=["wrong-key", "unknown-sender", "tampered-body", "skewed-date"],
@@ -367,7 +376,8 @@ def test_the_server_refuses_a_badly_signed_request(
 ) -> None:
     with pytest.raises(RetriableError) as caught:  # our installation, not the letter
         make_channel(authenticator=authenticator()).deliver(letter(20))
-    assert caught.value.code == code
+    assert caught.value.code == Code.CHANNEL_CONFIG
+    assert code in str(caught.value)  # Digipost's own code, for the operator
     assert server.requests[-1][2] in (400, 403)
     assert server.stored == []
 
@@ -377,7 +387,8 @@ def test_the_wrong_key_file_is_refused_with_403(
 ) -> None:
     with pytest.raises(RetriableError) as caught:
         make_channel(key_path=keys.other_pem).deliver(letter(21))
-    assert (caught.value.code, server.requests[-1][2]) == ("invalid_signature", 403)
+    assert (caught.value.code, server.requests[-1][2]) == (Code.CHANNEL_CONFIG, 403)
+    assert "INVALID_SIGNATURE" in str(caught.value)
 
 
 def test_a_pkcs12_key_with_a_password_works(
@@ -398,7 +409,7 @@ def test_an_answer_that_does_not_verify_is_not_trusted(
     server.fault(kind, path="/identification")
     with pytest.raises(RetriableError) as caught:
         make_channel().deliver(letter(30))
-    assert caught.value.code == "server_signature"
+    assert caught.value.code == Code.DIGIPOST_BAD_ANSWER
     assert server.stored == []
 
 
@@ -412,7 +423,7 @@ def test_the_entry_point_needs_date_and_hash_but_not_a_signature(
     server.fault("tamper", method="GET", path="/")
     with pytest.raises(RetriableError) as caught:
         make_channel().deliver(letter(36))
-    assert caught.value.code == "server_signature"
+    assert caught.value.code == Code.DIGIPOST_BAD_ANSWER
 
 
 def test_an_answer_with_a_skewed_date_is_not_trusted(
@@ -421,7 +432,7 @@ def test_an_answer_with_a_skewed_date_is_not_trusted(
     server.response_clock_offset = dt.timedelta(minutes=-6)
     with pytest.raises(RetriableError) as caught:
         make_channel().deliver(letter(31))
-    assert caught.value.code == "server_signature"
+    assert caught.value.code == Code.DIGIPOST_BAD_ANSWER
 
 
 def test_an_unverified_send_answer_is_not_trusted_and_the_retry_reconciles(
@@ -432,7 +443,8 @@ def test_an_unverified_send_answer_is_not_trusted_and_the_retry_reconciles(
     server.fault("bad_signature", path="/messages")
     with pytest.raises(RetriableError) as caught:
         channel.deliver(outgoing)
-    assert caught.value.code == "server_signature"
+    assert isinstance(caught.value, UncertainError)
+    assert caught.value.code == Code.DIGIPOST_BAD_ANSWER
     receipt = channel.deliver(outgoing)
     assert receipt.details["reconciled"] is True
     assert len(server.stored) == 1
@@ -443,7 +455,7 @@ def test_a_pinned_certificate_that_is_not_the_servers_refuses_everything(
 ) -> None:
     with pytest.raises(RetriableError) as caught:
         make_channel(server_certificate_path=keys.rogue_cert).deliver(letter(33))
-    assert caught.value.code == "server_signature"
+    assert caught.value.code == Code.DIGIPOST_BAD_ANSWER
 
 
 def test_entry_point_links_to_another_host_are_not_followed(
@@ -452,7 +464,7 @@ def test_entry_point_links_to_another_host_are_not_followed(
     server.link_base = "http://127.0.0.2:9"
     with pytest.raises(RetriableError) as caught:
         make_channel().deliver(letter(34))
-    assert caught.value.code == "server_signature"
+    assert caught.value.code == Code.DIGIPOST_BAD_ANSWER
     assert server.count("POST", "/") == 0
 
 
@@ -467,7 +479,9 @@ def test_503_is_retriable_and_the_next_try_delivers(
     server.fault("fail", status=503, path="/messages")
     with pytest.raises(RetriableError) as caught:
         channel.deliver(outgoing)
-    assert caught.value.code == "unavailable"
+    assert isinstance(caught.value, UncertainError)  # after the upload: it may be there
+    assert caught.value.code == Code.DIGIPOST_UNAVAILABLE
+    assert str(caught.value).startswith("Digipost 503")
     assert channel.deliver(outgoing).details["reconciled"] is False
     assert len(server.stored) == 1
 
@@ -481,7 +495,7 @@ def test_500_is_retriable(server: DigipostServer, make_channel: MakeChannel) -> 
 def test_an_unreachable_server_is_retriable(make_channel: MakeChannel) -> None:
     with pytest.raises(RetriableError) as caught:
         make_channel(base_url="http://127.0.0.1:9").deliver(letter(42))
-    assert caught.value.code == "connection"
+    assert caught.value.code == Code.CHANNEL_CONNECTION
 
 
 def test_a_lost_answer_is_reconciled_at_once(
@@ -507,7 +521,7 @@ def test_a_timeout_after_the_server_stored_it_is_reconciled_on_the_next_delivery
     server.fault("delay", path="/documents/", seconds=3.0)  # the status check times out too
     with pytest.raises(RetriableError) as caught:
         channel.deliver(outgoing)
-    assert caught.value.code == "timeout"
+    assert caught.value.code == Code.CHANNEL_TIMEOUT
 
     receipt = channel.deliver(outgoing)
     assert receipt.details["reconciled"] is True
@@ -526,7 +540,9 @@ def test_a_timeout_before_the_server_stored_it_is_retried_with_the_same_ids(
     server.fault("hang", path="/messages", seconds=2.5)
     with pytest.raises(RetriableError) as caught:
         channel.deliver(outgoing)
-    assert caught.value.code == "timeout"
+    assert isinstance(caught.value, UncertainError)  # never sent elsewhere on this
+    assert caught.value.code == Code.DIGIPOST_UNCERTAIN
+    assert str(caught.value) == "Digipost does not hold the document after timeout"
     assert server.stored == []
     receipt = channel.deliver(outgoing)
     assert receipt.details["reconciled"] is False
@@ -577,7 +593,9 @@ def test_a_duplicate_message_id_without_our_document_is_retried_not_trusted(
     channel.client.send(build_message(squatter), [(squatter.document_uuid, pdf_bytes())])
     with pytest.raises(RetriableError) as caught:
         channel.deliver(outgoing)
-    assert caught.value.code == "duplicate_unconfirmed"
+    assert isinstance(caught.value, UncertainError)
+    assert caught.value.code == Code.DIGIPOST_UNCERTAIN
+    assert "after duplicate_message" in str(caught.value)
 
 
 # --- the server is strict too -----------------------------------------------------------
@@ -646,7 +664,8 @@ def test_the_server_refuses_xsd_invalid_xml_and_the_channel_gives_up(
         channel.client.send(bad, [(upper, pdf_bytes())])
     assert caught.value.status == 400
     error = channel_module.classify(caught.value)
-    assert isinstance(error, PermanentError) and error.code == "general_error"
+    assert isinstance(error, PermanentError) and error.code == Code.DIGIPOST_REFUSED
+    assert str(error).startswith("Digipost 400 GENERAL_ERROR")
 
 
 # --- the message XML --------------------------------------------------------------------
@@ -706,7 +725,8 @@ def test_an_address_that_does_not_fit_is_refused() -> None:
     message = sample_message(lines=("a", "b", "c", "d"))
     with pytest.raises(MessageError) as caught:
         build_message(message)
-    assert caught.value.code == "invalid_print_address"
+    assert caught.value.code == Code.DIGIPOST_INVALID_MESSAGE
+    assert str(caught.value) == "print address: at most 3 Norwegian address lines"
 
 
 line = st.text(min_size=1, max_size=60)

@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from channels.base import Outgoing, PermanentError, RetriableError
 from channels.email import EmailChannel
+from letters.codes import Code
 from letters.config import Sender, Smtp
 from tests.services import _free_port
 
@@ -146,32 +147,35 @@ def test_header_injection_is_refused_before_anything_is_sent(smtp_server: Any) -
     inbox, port, tls = smtp_server
     with pytest.raises(PermanentError) as info:
         _channel(port, tls).deliver(_letter(recipient_name="Kari\r\nBcc: thief@example.com"))
-    assert info.value.code == "header"
+    assert info.value.code == Code.EMAIL_HEADER_UNSAFE
+    assert "unsafe header value" in str(info.value)
     assert inbox.received == []
 
 
 @pytest.mark.parametrize(
     ("answer", "error", "code"),
     [
-        ("451 4.3.0 try again later", RetriableError, "smtp_451"),
-        ("554 5.7.1 rejected", PermanentError, "smtp_554"),
+        ("451 4.3.0 try again later", RetriableError, Code.EMAIL_DEFERRED),
+        ("554 5.7.1 rejected", PermanentError, Code.EMAIL_REFUSED),
     ],
 )
 def test_4xx_is_retriable_and_5xx_permanent(
-    smtp_server: Any, answer: str, error: type[Exception], code: str
+    smtp_server: Any, answer: str, error: type[Exception], code: Code
 ) -> None:
     inbox, port, tls = smtp_server
     inbox.answer = answer
     with pytest.raises(error) as info:
         _channel(port, tls).deliver(_letter())
     assert getattr(info.value, "code", None) == code
+    assert str(info.value).startswith(f"SMTP {answer[:3]}: ")  # the server's own code
 
 
 def test_a_wrong_smtp_password_is_retriable_and_nothing_arrives(smtp_server: Any) -> None:
     inbox, port, tls = smtp_server
     with pytest.raises(RetriableError) as info:
         _channel(port, tls, password="wrong").deliver(_letter())
-    assert info.value.code == "server"
+    assert info.value.code == Code.CHANNEL_CONFIG  # our credentials, not the letter
+    assert "refused us (535)" in str(info.value)
     assert inbox.received == []
 
 

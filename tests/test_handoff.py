@@ -22,12 +22,13 @@ from channels.printing.handoff import (
     DropFolder,
     HandoffConflict,
     HandoffReceipt,
-    HandoffSettings,
     SftpHandoff,
     check_name,
     make_handoff,
     read_batch,
 )
+from letters.codes import Code
+from letters.config.handoff import HandoffSettings
 from tests.sftp_server import SftpTestServer, running
 
 PASSWORD = "correct-horse-7f3a9"
@@ -183,7 +184,7 @@ def test_drop_folder_never_overwrites_a_different_delivered_batch(
     before = tree(target)
     with pytest.raises(HandoffConflict, match="different batch 'PB000001' with READY") as caught:
         DropFolder(target).deliver(batch)
-    assert caught.value.code == "conflict"
+    assert caught.value.code == Code.HANDOFF_CONFLICT
     assert isinstance(caught.value, PermanentError)
     assert tree(target) == before
 
@@ -212,7 +213,7 @@ def test_drop_folder_crash_mid_copy_then_retry_gives_one_complete_batch(
     failed = fail_once(monkeypatch, lambda src, dst: dst.name == "C5-001.pdf")
     with pytest.raises(RetriableError) as caught:
         DropFolder(target).deliver(batch)
-    assert failed == ["C5-001.pdf"] and caught.value.code == "io"
+    assert failed == ["C5-001.pdf"] and caught.value.code == Code.HANDOFF_IO
     assert "No space left" in str(caught.value)
     # Nothing the vendor would take: only the hidden staging folder, no READY anywhere.
     assert [p.name for p in target.iterdir()] == [".PB000001.incoming"]
@@ -233,9 +234,9 @@ def test_drop_folder_crash_before_ready_is_completed_in_place(
     target = tmp_path / "drop"
     target.mkdir()
     failed = fail_once(monkeypatch, lambda src, dst: dst.name == "READY")
-    with pytest.raises(RetriableError):
+    with pytest.raises(RetriableError) as caught:
         DropFolder(target).deliver(batch)
-    assert failed == ["READY"]
+    assert failed == ["READY"] and caught.value.code == Code.HANDOFF_IO
     assert [p.name for p in target.iterdir()] == ["PB000001"]
     assert not (target / "PB000001" / "READY").exists()
     # A stale staging folder and a stray file from another attempt are cleared as well.
@@ -275,8 +276,9 @@ def test_drop_folder_ready_comes_last(
 
 def test_missing_drop_folder_is_retriable_and_not_created(tmp_path: Path, batch: Path) -> None:
     target = tmp_path / "share-not-mounted"
-    with pytest.raises(RetriableError, match="not available"):
+    with pytest.raises(RetriableError, match="not available") as caught:
         DropFolder(target).deliver(batch)
+    assert caught.value.code == Code.HANDOFF_UNAVAILABLE
     assert not target.exists()
 
 
@@ -345,8 +347,9 @@ def test_sftp_never_overwrites_a_different_delivered_batch(
     other = close_batch(tmp_path / "other" / "PB000001", batch_files("b"))
     sftp_handoff(sftp).deliver(other)
     before = tree(sftp.root)
-    with pytest.raises(HandoffConflict, match="different batch 'PB000001'"):
+    with pytest.raises(HandoffConflict, match="different batch 'PB000001'") as caught:
         sftp_handoff(sftp).deliver(batch)
+    assert caught.value.code == Code.HANDOFF_CONFLICT
     assert tree(sftp.root) == before
 
 
@@ -356,7 +359,8 @@ def test_sftp_dropped_connection_is_retriable_and_a_retry_completes_one_batch(
     sftp.drop_connection_on_write(3)  # SHA256SUMS and 00-cover.pdf go up; C4-001.pdf does not
     with pytest.raises(RetriableError) as caught:
         sftp_handoff(sftp).deliver(batch)
-    assert caught.value.code == "transfer"
+    assert caught.value.code == Code.HANDOFF_TRANSFER
+    assert f"upload to SFTP server 127.0.0.1:{sftp.port} failed" in str(caught.value)
     remote = sftp.root / "inbox" / "PB000001"
     assert not (remote / "READY").exists()
     assert {p.name for p in remote.iterdir()} == {"SHA256SUMS", "00-cover.pdf"}
@@ -382,8 +386,9 @@ def test_sftp_retry_replaces_a_half_delivered_other_batch(
 ) -> None:
     other = close_batch(tmp_path / "other" / "PB000001", batch_files("b"))
     sftp.drop_connection_on_write(4)
-    with pytest.raises(RetriableError):
+    with pytest.raises(RetriableError) as caught:
         sftp_handoff(sftp).deliver(other)
+    assert caught.value.code == Code.HANDOFF_TRANSFER
     remote = sftp.root / "inbox" / "PB000001"
     (remote / "C5-001.pdf.part").write_bytes(b"torn upload")
     assert not (remote / "READY").exists()
@@ -419,7 +424,7 @@ def test_unknown_host_key_is_refused_before_any_credential_is_sent(
     handoff = sftp_handoff(sftp, known_hosts=empty, password=SecretStr(PASSWORD))
     with pytest.raises(PermanentError) as caught:
         handoff.deliver(batch)
-    assert caught.value.code == "host_key"
+    assert caught.value.code == Code.HANDOFF_HOST_KEY
     message = str(caught.value)
     assert f"is not in known_hosts for [127.0.0.1]:{sftp.port}" in message
     assert sftp.host_key_sha256 in message  # what to check with the vendor
@@ -433,14 +438,15 @@ def test_changed_host_key_is_refused(sftp: SftpTestServer, batch: Path, tmp_path
     wrong.write_text(sftp.known_hosts_line(impostor))
     with pytest.raises(PermanentError, match="does not match the key known_hosts has") as caught:
         sftp_handoff(sftp, known_hosts=wrong).deliver(batch)
-    assert caught.value.code == "host_key"
+    assert caught.value.code == Code.HANDOFF_HOST_KEY
     pin = impostor.get_fingerprint("sha256")
     with pytest.raises(PermanentError, match="does not match the pinned fingerprint") as caught:
         sftp_handoff(sftp, known_hosts=None, host_key_sha256=pin).deliver(batch)
-    assert caught.value.code == "host_key"
+    assert caught.value.code == Code.HANDOFF_HOST_KEY
     # Both configured: both must agree.
-    with pytest.raises(PermanentError, match="pinned fingerprint"):
+    with pytest.raises(PermanentError, match="pinned fingerprint") as caught:
         sftp_handoff(sftp, host_key_sha256=pin).deliver(batch)
+    assert caught.value.code == Code.HANDOFF_HOST_KEY
     assert sftp.auth_attempts == []
     assert remote_batches(sftp) == []
 
@@ -461,7 +467,7 @@ def test_wrong_key_or_password_is_a_permanent_auth_error_without_secrets(
     handoff = sftp_handoff(sftp, key_file=key_file, key_passphrase=SecretStr(passphrase))
     with pytest.raises(PermanentError) as caught:
         handoff.deliver(batch)
-    assert caught.value.code == "auth"
+    assert caught.value.code == Code.HANDOFF_AUTH
     assert "refused the credentials of user 'vendor'" in str(caught.value)
     assert_no_secret(caught.value, passphrase)
 
@@ -469,7 +475,7 @@ def test_wrong_key_or_password_is_a_permanent_auth_error_without_secrets(
     handoff = sftp_handoff(sftp, key_file=None, password=SecretStr(wrong_password))
     with pytest.raises(PermanentError) as caught:
         handoff.deliver(batch)
-    assert caught.value.code == "auth"
+    assert caught.value.code == Code.HANDOFF_AUTH
     assert_no_secret(caught.value, wrong_password, PASSWORD)
     assert remote_batches(sftp) == []
 
@@ -485,14 +491,14 @@ def test_wrong_key_passphrase_is_a_configuration_error(
     handoff = sftp_handoff(sftp, key_file=key_file, key_passphrase=SecretStr(guess))
     with pytest.raises(PermanentError, match="cannot load the SFTP key file") as caught:
         handoff.deliver(batch)
-    assert caught.value.code == "config"
+    assert caught.value.code == Code.HANDOFF_CONFIG
     assert_no_secret(caught.value, guess, "the-real-one")
 
 
 def test_missing_remote_dir_is_a_configuration_error(sftp: SftpTestServer, batch: Path) -> None:
     with pytest.raises(PermanentError, match="/outbox is not a directory") as caught:
         sftp_handoff(sftp, remote_dir="/outbox").deliver(batch)
-    assert caught.value.code == "remote_dir"
+    assert caught.value.code == Code.HANDOFF_REMOTE_DIR
 
 
 def test_connection_refused_is_retriable(batch: Path, tmp_path: Path) -> None:
@@ -506,7 +512,7 @@ def test_connection_refused_is_retriable(batch: Path, tmp_path: Path) -> None:
     )
     with pytest.raises(RetriableError, match="unreachable") as caught:
         handoff.deliver(batch)
-    assert caught.value.code == "connection"
+    assert caught.value.code == Code.HANDOFF_CONNECTION
     assert_no_secret(caught.value, PASSWORD)
 
 
@@ -527,7 +533,8 @@ def test_silent_server_times_out_retriably(batch: Path, tmp_path: Path) -> None:
         )
         with pytest.raises(RetriableError) as caught:
             handoff.deliver(batch)
-        assert caught.value.code == "connection"
+        assert caught.value.code == Code.HANDOFF_CONNECTION
+        assert "SSH handshake failed" in str(caught.value)
     finally:
         thread.join(5)
         for sock in accepted:

@@ -23,19 +23,20 @@ from channels.printing import inserter
 from channels.printing.cover import BatchFile, CoverInfo, cover_sheet, sheets, winansi
 from channels.printing.inserter import (
     DEFAULT_PLACEMENT,
-    Control,
     Placement,
-    clear_of_content,
-    decode,
-    encode,
-    stamp,
     stamp_into,
     validate_placement,
 )
+from channels.printing.inserter import placement as placement_module
+from channels.printing.inserter import stamping as stamping_module
 from letters.config import Window
+from letters.geometry import MM
+from letters.numbers import inserter_code
+from letters.numbers.inserter_code import encode
 from letters.produce import Produced, window_text
 from letters.renderers.safety import check
 from tests.conftest import JOB_FILES
+from tests.inserter_codes import Control, clear_of_content, decode, stamp
 from tests.pdftext import Barcode, barcodes, page_texts
 
 NAMES = [p.stem for p in JOB_FILES]
@@ -54,9 +55,9 @@ def page_of(draw: st.DrawFn) -> tuple[int, int]:
 # --- the code ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [inserter, cover_module])
+@pytest.mark.parametrize("module", [inserter_code, placement_module, stamping_module, cover_module])
 def test_docstring_examples_hold(module: ModuleType) -> None:
-    # pytest's testpaths do not reach channels/, so the modules' doctests run here
+    # the modules' doctests run here too, with the tests of what they describe
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
 
@@ -310,7 +311,7 @@ def test_cover_is_one_a4_page_showing_the_counts(cover: bytes) -> None:
     with pikepdf.open(io.BytesIO(cover)) as pdf:
         assert len(pdf.pages) == 1
         box = pikepdf.Rectangle(pdf.pages[0].mediabox)
-        assert (round(box.width / inserter.MM), round(box.height / inserter.MM)) == (210, 297)
+        assert (round(box.width / MM), round(box.height / MM)) == (210, 297)
     (text,) = page_texts(cover)
     for expected in (
         "Batch id PB-20261120-0042",

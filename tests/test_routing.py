@@ -99,7 +99,8 @@ def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: Any) 
     assert pipeline.in_print(letter_id)
     history = pipeline.runtime.ledger.history(job["id"])
     attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
-    assert attempts == [("email", "failed", "smtp_550"), ("print", "delivered", None)]
+    assert attempts == [("email", "failed", "email-refused"), ("print", "delivered", None)]
+    assert history["attempts"][0]["error"].startswith("SMTP 550")
 
 
 def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None:
@@ -116,8 +117,8 @@ def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None
     history = pipeline.runtime.ledger.history(job["id"])
     attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
     assert attempts == [
-        ("email", "failed", "smtp_451"),
-        ("email", "failed", "smtp_451"),
+        ("email", "failed", Code.EMAIL_DEFERRED),
+        ("email", "failed", Code.EMAIL_DEFERRED),
         ("print", "delivered", None),
     ]
 

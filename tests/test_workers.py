@@ -32,7 +32,6 @@ from letters.config import Printing, Settings
 from letters.job import JobRejected, fingerprint_document
 from letters.ledger import DELIVERED, Ledger
 from letters.ledger.models import LetterRow
-from letters.pipeline.runtime import Runtime
 from letters.validation import parse
 from tests.conftest import JOB_FILES, ROOT, load_job
 from tests.services import _free_port as free_port
@@ -151,7 +150,7 @@ def assert_exactly_one_letter_per_job(setup: Setup, jobs: list[dict[str, Any]]) 
         archive_dir=setup.tmp / "archive",
         printing=Printing(folder=setup.tmp / "print"),
     )
-    [closed] = BatchCloser(Runtime(settings, setup.ledger, Archive(settings.archive_dir))).close()
+    [closed] = BatchCloser(settings, setup.ledger, Archive(settings.archive_dir)).close()
     with (closed.folder / "manifest.csv").open(encoding="utf-8") as fh:
         manifest = [(r["letter_id"], r["sha256"]) for r in csv.DictReader(fh)]
     assert sorted(manifest) == sorted(rows)

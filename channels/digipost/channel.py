@@ -15,11 +15,18 @@ by uuid: if Digipost holds it, that is the receipt (``reconciled=True``); if it 
 Before a letter is handed on as "not a Digipost user" the same status check runs, in case an
 earlier attempt was stored before the account was closed.
 
-Errors: 404/``UNKNOWN_RECIPIENT`` → ``PermanentError("not_digipost_user")``; other 4xx
-about the letter (``CLIENT_DATA``) → ``PermanentError(<error-code lower-cased>)``; 5xx,
-429, connection failures, and refusals of our request itself (signature, Date, hash,
-certificate, 401/403: the installation, not the letter) → :class:`RetriableError`; a
-response that fails verification → ``RetriableError("server_signature")``.
+Errors carry stable codes (:mod:`letters.codes`); Digipost's own error code, when it sent
+one, is in the message (``Digipost 400 CLIENT_DATA: …``). 404/``UNKNOWN_RECIPIENT`` →
+``PermanentError(digipost-not-a-user)``; an id Digipost (or we, before asking) cannot take →
+``PermanentError(digipost-invalid-recipient)``; a letter that cannot be a valid message →
+``PermanentError(digipost-invalid-message)``; other 4xx about the letter (``CLIENT_DATA``)
+→ ``PermanentError(digipost-refused)``. Retriable: 5xx, 429 and a 404 of a path
+(``digipost-unavailable``), refusals of our request itself (signature, Date, hash,
+certificate, 401/403: the installation, not the letter: ``channel-config``), a response that
+fails verification (``digipost-bad-answer``), ``channel-timeout`` and
+``channel-connection``. A failure once the upload started is an :class:`UncertainError`
+(Digipost may hold the letter) with the failure's own code; one that reconciling could not
+settle (Digipost does not hold it yet) is ``digipost-uncertain``.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ from channels.digipost.messages import (
     document_uuid,
     message_id,
 )
+from letters.codes import Code
 from letters.config.digipost import DigipostSettings
 
 DUPLICATE_CODES = frozenset({"DUPLICATE_MESSAGE", "DUPLICATE_DOCUMENT_ID"})
@@ -69,9 +77,10 @@ OUR_SIDE_CODES = frozenset(
         "DATE_HEADER_OUTSIDE_ACCEPTED_INTERVAL",
         "INVALID_SHA256",
         "MISSING_CERTIFICATE",
-        "API_UNAVAILABLE",
     }
 )
+#: Digipost is down for a while: retry.
+UNAVAILABLE_CODES = frozenset({"API_UNAVAILABLE"})
 DEFAULT_SUBJECTS = {"nb": "Brev i inkassosak {reference}", "en": "Debt collection case {reference}"}
 
 
@@ -128,7 +137,9 @@ class DigipostChannel(Channel):
                 identified = self.client.identify(message.recipient)
             if identified.result == "INVALID":
                 reason = identified.reason or "UNKNOWN"
-                raise PermanentError("invalid_recipient_id", f"Digipost: invalid ({reason})")
+                raise PermanentError(
+                    Code.DIGIPOST_INVALID_RECIPIENT, f"Digipost: invalid recipient ({reason})"
+                )
             if not identified.is_digipost_user:
                 return self._not_a_user(message, letter.pdf)
         try:
@@ -137,11 +148,11 @@ class DigipostChannel(Channel):
         except UncertainError:
             raise
         except RetriableError as exc:  # after the upload started: Digipost may have it
-            raise UncertainError(exc.code, str(exc)) from None
+            raise UncertainError(exc.code, f"{exc} (Digipost may hold the letter)") from None
         except _Duplicate as exc:
-            return self._reconcile(message, letter.pdf, exc.code.lower(), "duplicate_unconfirmed")
+            return self._reconcile(message, letter.pdf, exc.code.lower())
         except _Unanswered:
-            return self._reconcile(message, letter.pdf, "timeout", "timeout")
+            return self._reconcile(message, letter.pdf, "timeout")
         except _UnknownRecipient:
             return self._not_a_user(message, letter.pdf)
         details: dict[str, Any] = {
@@ -159,13 +170,17 @@ class DigipostChannel(Channel):
             status = self.client.document_status(message.document_uuid)
         if status is not None:  # an earlier attempt got through: do not hand it on
             return self._receipt(message, pdf, status, after="not_digipost_user")
-        raise PermanentError("not_digipost_user", "the recipient has no Digipost account")
+        raise PermanentError(
+            Code.DIGIPOST_NOT_A_USER, "Digipost: the recipient has no Digipost account"
+        )
 
-    def _reconcile(self, message: Message, pdf: bytes, cause: str, missing: str) -> Receipt:
+    def _reconcile(self, message: Message, pdf: bytes, cause: str) -> Receipt:
         with _mapped():
             status = self.client.document_status(message.document_uuid)
         if status is None:  # not (yet) there: send again later, never elsewhere
-            raise UncertainError(missing, f"Digipost does not hold the document after {cause}")
+            raise UncertainError(
+                Code.DIGIPOST_UNCERTAIN, f"Digipost does not hold the document after {cause}"
+            )
         return self._receipt(message, pdf, status, after=cause)
 
     def _receipt(self, message: Message, pdf: bytes, status: DocumentStatus, after: str) -> Receipt:
@@ -210,13 +225,18 @@ def _mapped(*, sending: bool = False) -> Iterator[None]:
     except NoAnswer as exc:
         if sending:
             raise _Unanswered(str(exc)) from None
-        raise RetriableError("timeout", str(exc)) from None
+        raise RetriableError(Code.CHANNEL_TIMEOUT, f"Digipost: {exc}") from None
     except Unreachable as exc:
-        raise RetriableError("connection", str(exc)) from None
-    except EntryPointError as exc:
-        raise RetriableError((exc.code or "entry_point").lower(), str(exc)) from None
+        raise RetriableError(Code.CHANNEL_CONNECTION, f"Digipost: {exc}") from None
+    except EntryPointError as exc:  # unsigned: its code is a hint, never the letter's fate
+        ours = exc.status in (401, 403) or (exc.code or "") in OUR_SIDE_CODES
+        raise RetriableError(
+            Code.CHANNEL_CONFIG if ours else Code.DIGIPOST_UNAVAILABLE, str(exc)
+        ) from None
     except UntrustedResponse as exc:
-        raise RetriableError("server_signature", f"Digipost response refused: {exc}") from None
+        raise RetriableError(
+            Code.DIGIPOST_BAD_ANSWER, f"Digipost response refused: {exc}"
+        ) from None
     except ApiResponseError as exc:
         code = exc.code or ""
         if sending and code in DUPLICATE_CODES:
@@ -224,23 +244,32 @@ def _mapped(*, sending: bool = False) -> Iterator[None]:
         if sending and (exc.status == 404 or code == "UNKNOWN_RECIPIENT"):
             raise _UnknownRecipient(code) from None
         if exc.status == 404:  # identification or status: a path problem, not the letter
-            raise RetriableError("not_found", str(exc)) from None
+            raise RetriableError(Code.DIGIPOST_UNAVAILABLE, str(exc)) from None
         raise classify(exc) from None
 
 
 def classify(exc: ApiResponseError) -> ChannelError:
-    """What a (verified) non-success answer means for the letter."""
+    """What a (verified) non-success answer means for the letter. Digipost's own error code
+    goes into the message; the error's code is one of the stable ones.
+
+    >>> from channels.digipost.messages import ApiError
+    >>> refused = classify(ApiResponseError(400, ApiError("CLIENT_DATA", "bad", "CLIENT_DATA")))
+    >>> type(refused).__name__, refused.code, str(refused)
+    ('PermanentError', <Code.DIGIPOST_REFUSED: 'digipost-refused'>, 'Digipost 400 CLIENT_DATA: bad')
+    >>> classify(ApiResponseError(502, None)).code
+    <Code.DIGIPOST_UNAVAILABLE: 'digipost-unavailable'>
+    """
     code = exc.code or ""
     error_type = exc.error.type if exc.error else ""
     text = f"Digipost {exc.status} {code}: {exc.error.message if exc.error else ''}".strip()
-    if exc.status == 503:
-        return RetriableError("unavailable", text)
-    if exc.status >= 500:
-        return RetriableError(code.lower() or "server_error", text)
-    if exc.status in (401, 403, 429) or code in OUR_SIDE_CODES:
-        return RetriableError(code.lower() or f"http_{exc.status}", text)
-    if error_type in ("SERVER", "CONFIGURATION"):
-        return RetriableError(code.lower() or f"http_{exc.status}", text)
+    if exc.status >= 500 or exc.status == 429 or code in UNAVAILABLE_CODES:
+        return RetriableError(Code.DIGIPOST_UNAVAILABLE, text)
+    if exc.status in (401, 403) or code in OUR_SIDE_CODES:
+        return RetriableError(Code.CHANNEL_CONFIG, text)
+    if error_type == "CONFIGURATION":
+        return RetriableError(Code.CHANNEL_CONFIG, text)
+    if error_type == "SERVER":
+        return RetriableError(Code.DIGIPOST_UNAVAILABLE, text)
     if 400 <= exc.status < 500:
-        return PermanentError(code.lower() or f"http_{exc.status}", text)
-    return RetriableError(f"http_{exc.status}", text)
+        return PermanentError(Code.DIGIPOST_REFUSED, text)
+    return RetriableError(Code.DIGIPOST_UNAVAILABLE, text)

@@ -36,6 +36,7 @@ from channels.digipost.xmlsafe import (
     sub,
 )
 from letters.clock import OSLO
+from letters.codes import Code
 
 MEDIA_TYPE = "application/vnd.digipost-v8+xml"
 MULTIPART_TYPE = "multipart/vnd.digipost-v8+xml"
@@ -62,11 +63,17 @@ def document_uuid(letter_id: str) -> str:
 
 
 class MessageError(ValueError):
-    """The letter cannot be expressed as a valid Digipost message; ``code`` says why."""
+    """The letter cannot be expressed as a valid Digipost message; ``code`` says why
+    (``digipost-invalid-recipient`` or ``digipost-invalid-message``), the message what."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+    @classmethod
+    def invalid(cls, message: str) -> MessageError:
+        """The message cannot be valid (``digipost-invalid-message``)."""
+        return cls(Code.DIGIPOST_INVALID_MESSAGE, message)
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,13 @@ class Recipient:
 
     def __post_init__(self) -> None:
         if (self.national_id is None) == (self.org_number is None):
-            raise MessageError("no_recipient_id", "a national id or an org number is needed")
+            raise MessageError(
+                Code.DIGIPOST_INVALID_RECIPIENT, "a national id or an org number is needed"
+            )
         if self.national_id is not None and not _PIN.fullmatch(self.national_id):
-            raise MessageError("invalid_recipient_id", "a national id is 11 digits")
+            raise MessageError(Code.DIGIPOST_INVALID_RECIPIENT, "a national id is 11 digits")
         if self.org_number is not None and not _ORG.fullmatch(self.org_number):
-            raise MessageError("invalid_recipient_id", "an org number is 9 digits")
+            raise MessageError(Code.DIGIPOST_INVALID_RECIPIENT, "an org number is 9 digits")
 
     @property
     def element(self) -> tuple[str, str]:
@@ -125,7 +134,7 @@ def build_message(message: Message) -> bytes:
     sub(document, "uuid", message.document_uuid)
     subject = one_line(message.subject, 255)
     if not subject:
-        raise MessageError("blank_subject", "a Digipost document needs a subject")
+        raise MessageError.invalid("a Digipost document needs a subject")
     sub(document, "subject", subject)
     sub(document, "file-type", "pdf")
     sub(document, "authentication-level", "PASSWORD")
@@ -144,7 +153,7 @@ def build_identification(recipient: Recipient) -> bytes:
 def _checked(value: str, limit: int, what: str) -> str:
     text = one_line(value, limit + 1)
     if len(text) > limit:
-        raise MessageError("invalid_print_address", f"{what} is longer than {limit} characters")
+        raise MessageError.invalid(f"print address: {what} is longer than {limit} characters")
     return text
 
 
@@ -153,29 +162,29 @@ def _print_recipient(parent: etree._Element, address: PostalAddress) -> None:
     lines = [_checked(line, 100, "an address line") for line in address.lines]
     lines = [line for line in lines if line]
     if not name:
-        raise MessageError("invalid_print_address", "the name is blank")
+        raise MessageError.invalid("print address: the name is blank")
     sub(parent, "name", name)
     country = address.country.strip().upper()
     if country == "NO":
         if not _ZIP.fullmatch(address.postal_code.strip()):
-            raise MessageError("invalid_print_address", "a Norwegian postal code is 4 digits")
+            raise MessageError.invalid("print address: a Norwegian postal code is 4 digits")
         if len(lines) > 3:
-            raise MessageError("invalid_print_address", "at most 3 Norwegian address lines")
+            raise MessageError.invalid("print address: at most 3 Norwegian address lines")
         norwegian = sub(parent, "norwegian-address")
         for i, line in enumerate(lines, start=1):
             sub(norwegian, f"addressline{i}", line)
         sub(norwegian, "zip-code", address.postal_code.strip())
         city = _checked(address.city, 80, "the city")
         if not city:
-            raise MessageError("invalid_print_address", "the city is blank")
+            raise MessageError.invalid("print address: the city is blank")
         sub(norwegian, "city", city)
         return
     if not _COUNTRY.fullmatch(country):
-        raise MessageError("invalid_print_address", "the country is not ISO 3166-1 alpha-2")
+        raise MessageError.invalid("print address: the country is not ISO 3166-1 alpha-2")
     place = _checked(f"{address.postal_code} {address.city}", 100, "postal code and city")
     lines = [*lines, place] if place else lines
     if not 1 <= len(lines) <= 4:
-        raise MessageError("invalid_print_address", "a foreign address has 1 to 4 lines")
+        raise MessageError.invalid("print address: a foreign address has 1 to 4 lines")
     foreign = sub(parent, "foreign-address")
     for i, line in enumerate(lines, start=1):
         sub(foreign, f"addressline{i}", line)
@@ -194,11 +203,11 @@ def due_date_text(day: dt.date) -> str:
 
 def _inkasso(parent: etree._Element, payment: PaymentDetails) -> None:
     if not payment.amount.is_finite() or payment.amount < 0:
-        raise MessageError("invalid_payment", "the amount is not a non-negative number")
+        raise MessageError.invalid("payment: the amount is not a non-negative number")
     if not _ACCOUNT.fullmatch(payment.account):
-        raise MessageError("invalid_payment", "the account number is not 11 digits")
+        raise MessageError.invalid("payment: the account number is not 11 digits")
     if not _KID.fullmatch(payment.kid):
-        raise MessageError("invalid_payment", "the KID is not 2-25 digits")
+        raise MessageError.invalid("payment: the KID is not 2-25 digits")
     inkasso = etree.SubElement(parent, q("inkasso", DATATYPES_NS), nsmap=default_ns(DATATYPES_NS))
     sub(inkasso, "due-date", due_date_text(payment.due_date), DATATYPES_NS)
     sub(inkasso, "sum", format(payment.amount, "f"), DATATYPES_NS)

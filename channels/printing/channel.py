@@ -4,11 +4,15 @@ Handing a letter to print means recording it in the open batch; the vendor gets 
 batch closes (``letters batch close`` or the worker's daily cut-off). A letter that fails
 the print-safety check never joins a batch: the channel refuses it with the reasons, and the
 refusal is recorded in the ledger like any other.
+
+Refusals carry a stable code (:mod:`letters.codes`): ``print-no-address``, ``print-unsafe``
+(the safety check's findings in the message) and, retriable, ``print-batch-busy``.
 """
 
 from __future__ import annotations
 
 from channels.base import Channel, Outgoing, PermanentError, Receipt, RetriableError
+from letters.codes import Code
 from letters.config import Settings
 from letters.ledger.batches import Batches, sort_key
 from letters.renderers import safety
@@ -23,16 +27,16 @@ class PrintChannel(Channel):
 
     def deliver(self, letter: Outgoing) -> Receipt:
         if letter.address is None:
-            raise PermanentError("no_address", "the letter has no postal address")
+            raise PermanentError(Code.PRINT_NO_ADDRESS, "the letter has no postal address")
         report = safety.check(letter.pdf, settings=self.settings)
         if not report.ok:
-            raise PermanentError("print_safety", "; ".join(report.failures))
+            raise PermanentError(Code.PRINT_UNSAFE, "; ".join(report.failures))
         key = sort_key(letter.address.postal_code, letter.address.country)
         try:
             joined = self.batches.join(letter.letter_id, key, report.pages)
         except Exception as exc:  # the ledger is unreachable or busy: try again later
             raise RetriableError(
-                "ledger", f"could not join the print batch: {type(exc).__name__}"
+                Code.PRINT_BATCH_BUSY, f"could not join the print batch: {type(exc).__name__}"
             ) from None
         return Receipt(
             self.name,

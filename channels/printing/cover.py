@@ -38,7 +38,7 @@ from reportlab.pdfbase.pdfmetrics import (  # type: ignore[import-untyped,unused
 )
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
 
-from channels.printing import inserter
+from channels.printing.inserter.placement import DEFAULT_PLACEMENT, Placement, describe
 from letters.clock import OSLO
 
 FONT = "Helvetica"
@@ -113,7 +113,7 @@ class CoverInfo:
     foreign_letters: int | None = None
     envelope: str | None = None
     duplex: bool = True
-    placement: inserter.Placement = field(default=inserter.DEFAULT_PLACEMENT)
+    placement: Placement = field(default=DEFAULT_PLACEMENT)
     rows: tuple[BatchFile, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -266,7 +266,7 @@ def cover_sheet(info: CoverInfo) -> bytes:
     c.setFont(FONT, 10)
     c.drawString(MARGIN, y, "Inserter code")
     c.setFont(FONT, 8.5)
-    for line in _wrap(inserter.describe(info.placement)["summary"], FONT, 8.5, value_w):
+    for line in _wrap(describe(info.placement)["summary"], FONT, 8.5, value_w):
         c.drawString(MARGIN + label_w, y, line)
         y -= 4 * mm
     y -= 6 * mm

@@ -41,7 +41,7 @@ class DigipostSettings(BaseModel):
     ``print_fallback``: ``"digipost"`` sends print-details so Digipost prints the letter
     for a recipient without a Digipost account (needs ``return_address`` and a print
     agreement); ``"own"`` sends no print-details, and a non-user is a
-    ``PermanentError("not_digipost_user")`` so routing moves the letter to our own print.
+    ``PermanentError`` (``digipost-not-a-user``) so routing moves the letter to our own print.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -13,8 +13,8 @@ from letters.config.handoff import HandoffSettings
 
 class InserterCode(BaseModel):
     """Where the inserter control code goes on every page of a print batch, in mm from the
-    page's top-left corner (see channels/printing/inserter.py). The default runs down the
-    right margin; a position in the window, the left-margin zone or the text is refused
+    page's top-left corner (see channels/printing/inserter/placement.py). The default runs down
+    the right margin; a position in the window, the left-margin zone or the text is refused
     when a batch is closed."""
 
     x_mm: float = 199.0

@@ -131,7 +131,7 @@ def run(source: Path, settings: Settings, console: Console, close_batch: bool = 
 def _close_print_batch(runtime: Any, console: Console) -> None:
     from channels.printing.batch import BatchCloser
 
-    closer = BatchCloser(runtime)
+    closer = BatchCloser(runtime.settings, runtime.ledger, runtime.archive)
     for b in closer.close():
         console.print(
             f"Print batch [bold]{b.id}[/] closed: {b.letters} letter(s), {b.pages} printed side(s) "

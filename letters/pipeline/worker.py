@@ -47,7 +47,7 @@ class Sweeper(Middleware):
         self.stopping.set()
 
     def _loop(self, broker: dramatiq.Broker) -> None:
-        from channels.printing.batch import BatchCloser, close_at_cutoff
+        from channels.printing.batch import BatchCloser
         from letters.pipeline.intake import sweep
         from letters.pipeline.runtime import get_runtime
 
@@ -59,8 +59,9 @@ class Sweeper(Middleware):
                 log.exception("sweep failed; trying again in %.0f s", self.interval)
             try:
                 runtime = get_runtime()
-                close_at_cutoff(runtime)
-                BatchCloser(runtime).hand_off()
+                closer = BatchCloser(runtime.settings, runtime.ledger, runtime.archive)
+                closer.close_at_cutoff()
+                closer.hand_off()
             except Exception:  # a full disk, the ledger away: try again next round
                 log.exception("closing or handing off print batches failed")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from letters import rules
+from letters import bundles, rules
 from letters.codes import Code
 from letters.config import Settings
 from letters.ledger.reviews import ReviewRefused, Reviews, SubjectKind, Version, VersionState
@@ -27,7 +27,6 @@ from letters.ledger.store import Ledger
 from letters.ledger.users import User
 from letters.paths import TEMPLATE_DIR
 from letters.rules import tables
-from letters import bundles
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from letters import bundles
 from letters.ledger.reviews import Reviews, SubjectKind
 from letters.ledger.store import Ledger
 from letters.paths import TEMPLATE_DIR
-from letters import bundles
 
 SHIPPED_FILE = Path(__file__).with_name("shipped.toml")
 log = logging.getLogger(__name__)
