@@ -65,13 +65,13 @@ def database() -> str:
 def render_only(count: int) -> float:
     from letters.compose import compose
     from letters.renderers.registry import get_renderer
-    from letters.templating import render_html, template_info
+    from letters.templating import render_html, working_copy
     from letters.validation import parse
 
     letters = [compose(parse(j)).letter for j in jobs(min(count, 40), "r")]
     # each letter by its template's own renderer, as the pipeline does
     pages = [
-        (get_renderer(template_info(x.kind, x.language).renderer), render_html(x)) for x in letters
+        (get_renderer(working_copy(x.kind, x.language).renderer), render_html(x)) for x in letters
     ]
     for renderer, html in pages:
         renderer.render(html)

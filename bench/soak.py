@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -60,14 +61,12 @@ def main() -> int:
     settings = Settings(clock_date=dt.date(2026, 11, 20))
     files = sorted((ROOT / "fixtures" / "jobs").glob("*.json"))
     jobs = [json.loads(p.read_text("utf-8")) for p in files]
-    if args.renderer:  # every template through the named renderer
-        original = templating.template_info
-
-        def forced(kind: str, language: str, folder: Path = templating.TEMPLATE_DIR) -> object:
-            info = original(kind, language, folder)
-            return info.__class__(info.name, info.version, args.renderer, info.sha256)
-
-        templating.template_info = forced  # type: ignore[assignment]
+    templates = {}  # each template's working copy, through the named renderer if one is
+    for job in jobs:
+        info = templating.working_copy(job["kind"], job.get("language", "nb"))
+        if args.renderer:
+            info = dataclasses.replace(info, renderer=args.renderer)
+        templates[(job["kind"], job.get("language", "nb"))] = info
     start_rss = rss_mb()
     samples: list[tuple[int, float]] = []
     started = time.perf_counter()
@@ -75,7 +74,7 @@ def main() -> int:
     for i in range(args.letters):
         job = copy.deepcopy(jobs[i % len(jobs)])
         job["id"] = f"soak-{i:07d}"
-        produced = produce(job, settings)
+        produced = produce(job, settings, templates[(job["kind"], job.get("language", "nb"))])
         if not produced.safety.ok:
             print(f"letter {i} failed the print-safety check: {produced.safety.failures}")
             return 1

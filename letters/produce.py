@@ -10,6 +10,7 @@ from letters.compose import Composed, compose
 from letters.config import Settings, get_settings
 from letters.credentials import Credential
 from letters.job import Job
+from letters.paths import TEMPLATE_DIR
 from letters.renderers import Rendered
 from letters.renderers.registry import get_renderer
 from letters.renderers.safety import SafetyReport, check
@@ -39,15 +40,26 @@ def window_text(composed: Composed) -> list[str]:
     return [letter.sender.return_address, *letter.address_lines]
 
 
-def produce(data: Any, settings: Settings | None = None) -> Produced:
-    """Make one letter. Raises :class:`letters.job.JobRejected` for a bad job and
+def produce(
+    data: Any,
+    settings: Settings | None = None,
+    template: templating.TemplateInfo | None = None,
+    *,
+    draft: bool = False,
+) -> Produced:
+    """Make one letter from ``template`` (default: the templates folder's working copy, as
+    previews do; the pipeline passes the approved version in force). ``draft`` marks the
+    letter "NOT APPROVED". Raises :class:`letters.job.JobRejected` for a bad job and
     :class:`letters.renderers.RenderError` when it cannot be rendered; a letter that renders
     but fails the print-safety check is returned with the failures in ``safety``."""
     s = settings or get_settings()
     job = parse(data)
     composed = compose(job, s)
-    info = templating.template_info(job.kind, job.language)
-    html = templating.render_html(composed.letter)
-    rendered = get_renderer(info.renderer).render(html)
+    info = template or templating.working_copy(
+        job.kind, job.language, s.review.templates_dir or TEMPLATE_DIR
+    )
+    env = templating.environment(info.folder)
+    html = templating.render_html(composed.letter, env, draft=draft)
+    rendered = get_renderer(info.renderer, info.folder).render(html)
     safety = check(rendered.pdf, window_text(composed), s)
     return Produced(job, composed, info, html, rendered, safety)

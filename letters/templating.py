@@ -10,7 +10,6 @@ Templates live in ``letters/templates``: ``layout.html`` (the shared page), one
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,14 +32,13 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from stdnum.no import orgnr as stdnum_orgnr
 
+from letters import bundles
 from letters.barcodes import barcode_html
 from letters.codes import Code
 from letters.compose import Letter
-from letters.config import load_toml
 from letters.paths import STYLESHEET, TEMPLATE_DIR
 from letters.renderers.base import RenderError
 
-SHARED_FILES = ("layout.html", "labels/nb.html", "labels/en.html", "letter.css")
 LOCALES = {"nb": "nb_NO", "en": "en_GB"}
 
 
@@ -142,47 +140,72 @@ def documented_subset(stylesheet: Path = STYLESHEET) -> Subset:
 
 @dataclass(frozen=True)
 class TemplateInfo:
-    """What the ledger records about the template a letter was made from."""
+    """The template a letter is made from, as the ledger records it: its name, its version
+    (the approved version's id in the ledger, or ``working copy``), the renderer, the
+    sha256 of everything that decides what is printed (:mod:`letters.bundles`), and the
+    folder holding exactly those files."""
 
     name: str
     version: str
     renderer: str
-    sha256: str  # over the kind template and every shared file it uses
+    sha256: str
+    folder: Path
+    approved: bool
 
 
-@lru_cache(maxsize=1)
-def _environment() -> ImmutableSandboxedEnvironment:
-    return make_environment()
+WORKING_COPY = "working copy"
 
 
-@cache
-def template_info(kind: str, language: str, template_dir: Path = TEMPLATE_DIR) -> TemplateInfo:
-    name = f"{kind}.{language}.html"
-    meta = load_toml(template_dir / "manifest.toml")
-    entry = meta.get("templates", {}).get(f"{kind}.{language}")
-    if entry is None:
-        raise LookupError(f"template {name} is not in manifest.toml")
-    digest = hashlib.sha256()
-    for rel in (name, *SHARED_FILES):
-        digest.update(rel.encode() + b"\0" + (template_dir / rel).read_bytes() + b"\0")
-    return TemplateInfo(
-        name=name,
-        version=str(entry["version"]),
-        renderer=str(entry.get("renderer", meta.get("default_renderer", "weasyprint"))),
-        sha256=digest.hexdigest(),
+@lru_cache(maxsize=32)
+def environment(folder: Path = TEMPLATE_DIR) -> ImmutableSandboxedEnvironment:
+    """The shared environment for the templates in ``folder``."""
+    return make_environment(folder)
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     )
 
 
-def render_html(letter: Letter, env: ImmutableSandboxedEnvironment | None = None) -> str:
-    """The letter as HTML, from its kind and language template. A missing template or one
-    that fails while filling in is a :class:`RenderError` naming the template and line."""
-    env = env or _environment()
+@lru_cache(maxsize=64)
+def _working_copy(
+    kind: str, language: str, folder: Path, _: tuple[tuple[str, int, int], ...]
+) -> TemplateInfo:
+    bundle = bundles.read_folder(folder, f"{kind}.{language}")
+    return TemplateInfo(
+        name=f"{kind}.{language}.html",
+        version=WORKING_COPY,
+        renderer=bundle.renderer,
+        sha256=bundle.sha256,
+        folder=folder,
+        approved=False,
+    )
+
+
+def working_copy(kind: str, language: str, folder: Path = TEMPLATE_DIR) -> TemplateInfo:
+    """The template as ``folder`` holds it now (for previews, proofs and development), not
+    an approved version; read again when a file in the folder changes."""
+    folder = Path(folder).resolve()
+    return _working_copy(kind, language, folder, _stamp(folder))
+
+
+def render_html(
+    letter: Letter, env: ImmutableSandboxedEnvironment | None = None, *, draft: bool = False
+) -> str:
+    """The letter as HTML, from its kind and language template. ``draft`` prints "NOT
+    APPROVED" across the top (development mode's letters from unapproved templates). A
+    missing template or one that fails while filling in is a :class:`RenderError` naming
+    the template and line."""
+    env = env or environment()
     name = f"{letter.kind}.{letter.language}.html"
     try:
         template = env.get_template(name)
     except TemplateNotFound as exc:
         raise RenderError(Code.TEMPLATE_MISSING, f"no template {exc.name}") from None
-    context: dict[str, Any] = {"letter": letter, "sender": letter.sender}
+    context: dict[str, Any] = {"letter": letter, "sender": letter.sender, "draft": draft}
     try:
         return template.render(context)
     except TemplateError as exc:
@@ -191,12 +214,12 @@ def render_html(letter: Letter, env: ImmutableSandboxedEnvironment | None = None
 
 
 @cache
-def letter_title(kind: str, language: str) -> str:
+def letter_title(kind: str, language: str, folder: Path = TEMPLATE_DIR) -> str:
     """The letter's heading as its template words it (the subject of a Digipost message).
 
     >>> letter_title("collection_notice", "nb"), letter_title("reminder", "en")
     ('Inkassovarsel', 'Payment reminder')
     """
-    template = _environment().get_template(f"{kind}.{language}.html")
+    template = environment(folder).get_template(f"{kind}.{language}.html")
     block = template.blocks["title"]
     return "".join(block(template.new_context({}))).strip()

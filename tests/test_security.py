@@ -15,7 +15,7 @@ from letters.paths import ASSET_DIR, TEMPLATE_DIR
 from letters.renderers import RenderError
 from letters.renderers.fetcher import AssetFetcher, RefusedURL, resolve_asset
 from letters.renderers.registry import get_renderer
-from letters.templating import make_environment, template_info
+from letters.templating import make_environment, working_copy
 
 FONT = ASSET_DIR / "fonts" / "NotoSans-Regular.ttf"
 
@@ -125,12 +125,15 @@ def test_template_fingerprint_changes_when_shared_layout_changes(tmp_path: Path)
 
     copy = tmp_path / "templates"
     shutil.copytree(TEMPLATE_DIR, copy)
-    before = template_info("reminder", "nb", copy).sha256
-    assert before == template_info("reminder", "nb", TEMPLATE_DIR).sha256
+    before = working_copy("reminder", "nb", copy).sha256
+    assert before == working_copy("reminder", "nb", TEMPLATE_DIR).sha256
     css = copy / "letter.css"
     css.write_text(css.read_text() + "\np { color: red; }\n")
-    template_info.cache_clear()
-    assert template_info("reminder", "nb", copy).sha256 != before
+    assert working_copy("reminder", "nb", copy).sha256 != before
+    font = copy / "assets" / "fonts" / "NotoSans-Bold.ttf"
+    changed = working_copy("reminder", "nb", copy).sha256
+    font.write_bytes(font.read_bytes() + b"\0")
+    assert working_copy("reminder", "nb", copy).sha256 != changed  # a font is part of it too
 
 
 def test_no_plaintext_password_in_reprs() -> None:
