@@ -1,21 +1,13 @@
 """The ledger (SQLAlchemy 2 + alembic): jobs, letters, delivery attempts, holds."""
 
-from letters.ledger.store import (
-    ACCEPTED,
-    DELIVERED,
-    DELIVERING,
-    FAILED,
-    FINAL,
-    HELD,
-    RENDERED,
-    JobConflict,
-    Ledger,
-    LedgerAttemptLog,
-    LedgerCredentials,
-    create_token,
-    revoke_token,
-    token_scopes,
-)
+from letters.ledger.jobs import JobConflict, Stage
+from letters.ledger.logins import LedgerAttemptLog, LedgerCredentials
+from letters.ledger.states import FINAL, BatchStatus, JobStatus
+from letters.ledger.store import Ledger
+from letters.ledger.tokens import create_token, revoke_token, token_scopes
+
+ACCEPTED, RENDERED, DELIVERING = JobStatus.ACCEPTED, JobStatus.RENDERED, JobStatus.DELIVERING
+DELIVERED, HELD, FAILED = JobStatus.DELIVERED, JobStatus.HELD, JobStatus.FAILED
 
 __all__ = [
     "ACCEPTED",
@@ -25,10 +17,13 @@ __all__ = [
     "FINAL",
     "HELD",
     "RENDERED",
+    "BatchStatus",
     "JobConflict",
+    "JobStatus",
     "Ledger",
     "LedgerAttemptLog",
     "LedgerCredentials",
+    "Stage",
     "create_token",
     "revoke_token",
     "token_scopes",

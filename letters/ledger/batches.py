@@ -20,8 +20,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from letters.clock import now
+from letters.ledger.db import Database
 from letters.ledger.models import JobRow, LetterRow, PrintBatchLetterRow, PrintBatchRow
-from letters.ledger.store import Ledger
 
 OPEN, CLOSING, CLOSED, HANDED_OFF = "open", "closing", "closed", "handed_off"
 
@@ -71,7 +71,7 @@ class _ClosedMeanwhile(Exception):
 
 
 class Batches:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Database) -> None:
         self.ledger = ledger
 
     def join(self, letter_id: str, key: str, page_count: int) -> Joined:
