@@ -21,7 +21,8 @@ from channels.base import Outgoing, PermanentError, PostalAddress
 from channels.printing import inserter
 from channels.printing.batch import BatchCloser, BatchError, verify
 from channels.printing.channel import PrintChannel
-from letters.ledger.batches import CLOSED, OPEN, Batches
+from letters.ledger import BatchStatus
+from letters.ledger.batches import Batches
 from tests.conftest import JOB_FILES, Pipeline, load_job
 
 
@@ -178,7 +179,7 @@ def test_a_crash_mid_close_is_finished_by_the_next_close(
     assert sorted(r["letter_id"] for r in read_csv(done.folder)) == sorted(ids.values())
     assert verify(done.folder) == []
     assert sorted(p.name for p in done.folder.parent.iterdir()) == [row.id]  # no leftovers
-    assert batches.get(row.id).status == CLOSED  # type: ignore[union-attr]
+    assert batches.get(row.id).status == BatchStatus.CLOSED  # type: ignore[union-attr]
 
 
 def published_then_crashed(
@@ -290,18 +291,18 @@ def test_letters_joining_while_a_batch_closes_are_never_lost(pipeline: Pipeline)
     closed += closer.close()
     seen = [r["letter_id"] for b in closed for r in read_csv(b.folder)]
     assert sorted(seen) == sorted([*ids.values(), *fake])  # each exactly once
-    assert all(b.status != OPEN for b in batches.listing())
+    assert all(b.status != BatchStatus.OPEN for b in batches.listing())
 
 
 def test_status_shows_the_batch_a_letter_went_into(pipeline: Pipeline) -> None:
     run_fixtures(pipeline, ["reminder.nb"])
     job_id = load_job("reminder.nb")["id"]
     history = pipeline.runtime.ledger.history(job_id)
-    assert history is not None and history["print_batch"]["status"] == OPEN
+    assert history is not None and history["print_batch"]["status"] == BatchStatus.OPEN
     [closed] = BatchCloser(pipeline.runtime).close()
     history = pipeline.runtime.ledger.history(job_id)
     assert history is not None and history["print_batch"]["id"] == closed.id
-    assert history["print_batch"]["status"] == CLOSED
+    assert history["print_batch"]["status"] == BatchStatus.CLOSED
     overview = pipeline.runtime.ledger.overview()
     assert overview["print_batches"][0]["letters"] == 1
     assert overview["delivered_by_channel"] == {"print": 1}

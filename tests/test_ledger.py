@@ -11,7 +11,7 @@ import pytest
 
 from letters.credentials import Verdict, verify
 from letters.job import parse
-from letters.ledger import ACCEPTED, HELD, JobConflict, Ledger, LedgerCredentials
+from letters.ledger import JobConflict, JobStatus, Ledger, LedgerCredentials
 from letters.ledger.models import LetterRow
 from tests.conftest import load_job
 
@@ -54,7 +54,7 @@ def test_same_job_twice_is_one_job(ledger: Ledger, job: dict[str, Any]) -> None:
     again, created_again = ledger.accept(parse(job))
     assert created and not created_again
     assert first.letter_id == again.letter_id
-    assert ledger.job(job["id"]).status == ACCEPTED  # type: ignore[union-attr]
+    assert ledger.job(job["id"]).status == JobStatus.ACCEPTED  # type: ignore[union-attr]
 
 
 def test_same_id_other_content_is_refused_and_nothing_changes(
@@ -106,7 +106,7 @@ def test_holds_are_recorded_with_reasons(ledger: Ledger, job: dict[str, Any]) ->
     assert ledger.place_hold("ax-2026-100041", "debtor disputes the claim")
     assert not ledger.place_hold("AX-2026-100041", "payment reported")
     assert ledger.is_held("AX-2026-100041")
-    ledger.set_status(job["id"], HELD, "held", "debtor disputes the claim")
+    ledger.set_status(job["id"], JobStatus.HELD, "held", "debtor disputes the claim")
     assert ledger.release_hold("AX-2026-100041", "creditor confirmed") == [job["id"]]
     assert not ledger.is_held("AX-2026-100041")
     history = ledger.history(job["id"])
@@ -122,7 +122,7 @@ def test_stale_jobs_are_found_for_the_sweeper(ledger: Ledger, job: dict[str, Any
     ledger.accept(parse(job))
     assert ledger.stale(dt.timedelta(hours=1)) == []
     assert ledger.stale(dt.timedelta(seconds=-1)) == [job["id"]]
-    ledger.set_status(job["id"], HELD, "held")
+    ledger.set_status(job["id"], JobStatus.HELD, "held")
     assert ledger.stale(dt.timedelta(seconds=-1)) == []
 
 
@@ -148,35 +148,31 @@ def test_credentials_are_verified_against_the_ledger(ledger: Ledger) -> None:
 def test_one_delivery_claim_and_no_going_back_from_delivered(
     ledger: Ledger, job: dict[str, Any]
 ) -> None:
-    from letters.ledger import DELIVERED, FAILED, RENDERED
-
     ledger.accept(parse(job))
     ledger.record_letter(_letter(job["id"], "AX-2026-100041"))
-    assert ledger.job(job["id"]).status == RENDERED  # type: ignore[union-attr]
+    assert ledger.job(job["id"]).status == JobStatus.RENDERED  # type: ignore[union-attr]
     assert ledger.claim_delivery(job["id"]) is True
     assert ledger.claim_delivery(job["id"]) is False  # a second worker gets nothing
-    ledger.set_status(job["id"], DELIVERED, "delivered")
-    assert ledger.set_status(job["id"], FAILED, "failed", "late duplicate") is False
-    assert ledger.job(job["id"]).status == DELIVERED  # type: ignore[union-attr]
+    ledger.set_status(job["id"], JobStatus.DELIVERED, "delivered")
+    assert ledger.set_status(job["id"], JobStatus.FAILED, "failed", "late duplicate") is False
+    assert ledger.job(job["id"]).status == JobStatus.DELIVERED  # type: ignore[union-attr]
 
 
 def test_the_sweeper_claims_each_stale_job_once_and_frees_stuck_deliveries(
     ledger: Ledger, job: dict[str, Any]
 ) -> None:
-    from letters.ledger import RENDERED
-
     ledger.accept(parse(job))
     ledger.record_letter(_letter(job["id"], "AX-2026-100041"))
     ledger.claim_delivery(job["id"])  # then the worker dies
     assert ledger.claim_stale(dt.timedelta(seconds=-1)) == [job["id"]]
     assert ledger.claim_stale(dt.timedelta(seconds=60)) == []  # already claimed
-    assert ledger.job(job["id"]).status == RENDERED  # type: ignore[union-attr]
+    assert ledger.job(job["id"]).status == JobStatus.RENDERED  # type: ignore[union-attr]
 
 
 def test_a_job_held_with_no_hold_left_is_resumed_by_the_sweeper(
     ledger: Ledger, job: dict[str, Any]
 ) -> None:
     ledger.accept(parse(job))
-    ledger.set_status(job["id"], HELD, "held", "a hold released in the same instant")
+    ledger.set_status(job["id"], JobStatus.HELD, "held", "a hold released in the same instant")
     assert ledger.claim_stale(dt.timedelta(seconds=-1)) == [job["id"]]
-    assert ledger.job(job["id"]).status == ACCEPTED  # type: ignore[union-attr]
+    assert ledger.job(job["id"]).status == JobStatus.ACCEPTED  # type: ignore[union-attr]

@@ -45,7 +45,8 @@ import pikepdf
 from channels.printing import cover, inserter
 from channels.printing.handoff import make_handoff, parse_sums
 from letters.clock import OSLO
-from letters.ledger.batches import CLOSED, CLOSING, Batches, BatchLetter
+from letters.ledger import BatchStatus
+from letters.ledger.batches import Batches, BatchLetter
 from letters.ledger.models import PrintBatchRow
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ class BatchCloser:
         """Finish any batch a crash left half-closed, then close the open batch (or the one
         named). Returns what was closed; empty when nothing was waiting."""
         done = []
-        for stuck in self.batches.waiting(CLOSING):
+        for stuck in self.batches.waiting(BatchStatus.CLOSING):
             if self.batches.claim_resume(stuck.id, LEASE):
                 log.warning("print batch %s: resuming a close that stopped", stuck.id)
                 try:
@@ -187,7 +188,7 @@ class BatchCloser:
             known = self.batches.get(batch)
             if known is None:
                 raise BatchError(f"there is no print batch {batch}")
-            if known.status not in (CLOSED, "handed_off"):
+            if known.status not in (BatchStatus.CLOSED, BatchStatus.HANDED_OFF):
                 raise BatchError(f"print batch {batch} is {known.status}")
         return done
 
@@ -200,7 +201,7 @@ class BatchCloser:
         if handoff is None:
             return []
         done = []
-        for row in self.batches.waiting(CLOSED):
+        for row in self.batches.waiting(BatchStatus.CLOSED):
             if row.folder is None:
                 continue
             try:

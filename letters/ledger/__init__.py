@@ -6,17 +6,8 @@ from letters.ledger.states import FINAL, BatchStatus, JobStatus
 from letters.ledger.store import Ledger
 from letters.ledger.tokens import create_token, revoke_token, token_scopes
 
-ACCEPTED, RENDERED, DELIVERING = JobStatus.ACCEPTED, JobStatus.RENDERED, JobStatus.DELIVERING
-DELIVERED, HELD, FAILED = JobStatus.DELIVERED, JobStatus.HELD, JobStatus.FAILED
-
 __all__ = [
-    "ACCEPTED",
-    "DELIVERED",
-    "DELIVERING",
-    "FAILED",
     "FINAL",
-    "HELD",
-    "RENDERED",
     "BatchStatus",
     "JobConflict",
     "JobStatus",

@@ -85,9 +85,9 @@ class Jobs(Database):
         with self.session() as s:
             return s.get(JobRow, job_id)
 
-    def statuses(self, job_ids: list[str]) -> dict[str, str]:
+    def statuses(self, job_ids: list[str]) -> dict[str, JobStatus]:
         """The status of each of ``job_ids`` (read in chunks)."""
-        out: dict[str, str] = {}
+        out: dict[str, JobStatus] = {}
         with self.session() as s:
             for i in range(0, len(job_ids), 500):
                 chunk = job_ids[i : i + 500]
@@ -98,11 +98,11 @@ class Jobs(Database):
     def set_status(
         self,
         job_id: str,
-        status: str,
+        status: JobStatus,
         event_name: str,
         detail: str | None = None,
         error_class: str | None = None,
-        allowed_from: tuple[str, ...] = UNFINISHED,
+        allowed_from: tuple[JobStatus, ...] = UNFINISHED,
     ) -> bool:
         """Move a job to ``status`` if it is in one of ``allowed_from`` (never out of a final
         status: a late duplicate cannot turn ``delivered`` into ``failed``). True if moved."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from letters.ledger.states import BatchStatus, JobStatus
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -29,6 +32,27 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class Status(TypeDecorator[E]):
+    """A status stored as its plain string (``VARCHAR(16)``, as the migrations made it) and
+    read back as its enum; writing a value the enum does not know fails before the SQL."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else str(self.enum(value))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}  # noqa: RUF012
 
@@ -44,8 +68,8 @@ class JobRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(32), index=True)
     letter_id: Mapped[str] = mapped_column(String(20), unique=True)
-    #: accepted → rendered → delivered, or held / failed
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    #: accepted → rendered → delivering → delivered, or held / failed
+    status: Mapped[JobStatus] = mapped_column(Status(JobStatus), index=True)
     error_class: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[dt.datetime] = mapped_column()
@@ -158,7 +182,7 @@ class PrintBatchRow(Base):
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)  # PB000001
     sequence: Mapped[int] = mapped_column(Integer, unique=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[BatchStatus] = mapped_column(Status(BatchStatus), index=True)
     #: 1 while the batch is open, NULL after: the unique index allows one open batch only.
     open_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
     opened_at: Mapped[dt.datetime] = mapped_column()

@@ -18,7 +18,7 @@ from letters.ledger.models import (
     PrintBatchLetterRow,
     PrintBatchRow,
 )
-from letters.ledger.states import IN_PROGRESS
+from letters.ledger.states import IN_PROGRESS, JobStatus
 
 
 def _iso(value: dt.datetime | None, zone: dt.tzinfo | None = None) -> str | None:
@@ -150,7 +150,7 @@ class Reports(Database):
 
     # --- for the metrics (read at scrape time, so right across machines) ----------------
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[JobStatus, int]:
         """Jobs by status."""
         with self.session() as s:
             rows = s.execute(select(JobRow.status, func.count()).group_by(JobRow.status))

@@ -33,7 +33,7 @@ from letters.compose import amount_due
 from letters.config import get_settings
 from letters.credentials import expiry_instant
 from letters.job import Job, JobRejected
-from letters.ledger import ACCEPTED, DELIVERED, FINAL, HELD, RENDERED
+from letters.ledger import FINAL, JobStatus
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.numbers import account, kid
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
@@ -58,8 +58,9 @@ class PermanentFailure(Exception):
 def _hold(rt: Runtime, job: JobRow, reason: str | None) -> bool:
     if reason is None:
         return False
-    if job.status != HELD:
-        rt.ledger.set_status(job.id, HELD, "held", detail=reason, allowed_from=(ACCEPTED, RENDERED))
+    if job.status != JobStatus.HELD:
+        held_from = (JobStatus.ACCEPTED, JobStatus.RENDERED)
+        rt.ledger.set_status(job.id, JobStatus.HELD, "held", detail=reason, allowed_from=held_from)
     log.info("job %s held", job.id)
     return True
 
@@ -140,7 +141,10 @@ def deliver_stage(job_id: str) -> None:
     done = next((a for a in attempts if a["status"] == "delivered"), None)
     if done:  # delivered before a crash could record it on the job: never send again
         rt.ledger.set_status(
-            job_id, DELIVERED, "delivered", detail=f"{done['channel']} {done['external_id']}"
+            job_id,
+            JobStatus.DELIVERED,
+            "delivered",
+            detail=f"{done['channel']} {done['external_id']}",
         )
         return
     parsed = Job.model_validate(job.payload)
@@ -287,4 +291,4 @@ deliver_letter = dramatiq.actor(
     },
 )(deliver_stage)
 
-__all__ = ["RENDERED", "PermanentFailure", "deliver_letter", "render_letter"]
+__all__ = ["PermanentFailure", "deliver_letter", "render_letter"]

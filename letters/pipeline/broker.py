@@ -42,7 +42,7 @@ class LedgerFailures(Middleware):
         # The worker rejects (nacks) exactly the messages Dramatiq has given up on; the
         # exception that ended it is kept on the message proxy.
         exception: BaseException | None = getattr(message, "_exception", None)
-        from letters.ledger import FAILED
+        from letters.ledger import JobStatus
         from letters.pipeline.runtime import get_runtime
 
         job_id = str(message.args[0]) if message.args else None
@@ -57,7 +57,7 @@ class LedgerFailures(Middleware):
         try:
             get_runtime().ledger.set_status(
                 job_id,
-                FAILED,
+                JobStatus.FAILED,
                 "failed",
                 detail=detail,
                 error_class=f"{name}{f':{code}' if code else ''}",

@@ -23,9 +23,9 @@ from rich.table import Table
 
 from letters.config import Settings
 from letters.job import FieldError, JobRejected
-from letters.ledger import DELIVERED, FAILED, HELD, JobConflict
+from letters.ledger import JobConflict, JobStatus
 
-DONE = frozenset({DELIVERED, FAILED, HELD})
+DONE = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.HELD})
 
 
 @dataclass
@@ -168,10 +168,10 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
         history = runtime.ledger.history(entry.job_id) or {}
         attempts = history.get("attempts") or []
         where = ""
-        if job.status == FAILED:
+        if job.status == JobStatus.FAILED:
             failed += 1
             where = job.error or ""
-        elif job.status == HELD:
+        elif job.status == JobStatus.HELD:
             where = "held: " + (runtime.ledger.hold_reason(job.reference) or "")
         elif attempts and attempts[-1]["status"] == "delivered":
             last = attempts[-1]

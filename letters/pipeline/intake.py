@@ -10,7 +10,7 @@ from typing import Any
 
 from letters.clock import today_oslo
 from letters.job import FieldError, Job, JobRejected, fingerprint_document, parse
-from letters.ledger import HELD, RENDERED
+from letters.ledger import JobStatus
 from letters.pipeline.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,8 @@ def release(reference: str, reason: str, runtime: Runtime | None = None) -> list
     rt = runtime or get_runtime()
     held = rt.ledger.release_hold(reference, reason)
     for job_id in held:
-        status = RENDERED if rt.ledger.letter_for_job(job_id) else "accepted"
-        rt.ledger.set_status(job_id, status, "resumed", allowed_from=(HELD,))
+        status = JobStatus.RENDERED if rt.ledger.letter_for_job(job_id) else JobStatus.ACCEPTED
+        rt.ledger.set_status(job_id, status, "resumed", allowed_from=(JobStatus.HELD,))
         render_letter.send(job_id)
     return held
 
@@ -120,4 +120,4 @@ def sweep(older_than: dt.timedelta | None = None, runtime: Runtime | None = None
     return stale
 
 
-__all__ = ["HELD", "release", "submit", "sweep"]
+__all__ = ["release", "submit", "sweep"]
