@@ -298,14 +298,16 @@ def test_status_shows_the_batch_a_letter_went_into(pipeline: Pipeline) -> None:
     run_fixtures(pipeline, ["reminder.nb"])
     job_id = load_job("reminder.nb")["id"]
     history = pipeline.runtime.ledger.history(job_id)
-    assert history is not None and history["print_batch"]["status"] == BatchStatus.OPEN
+    assert history is not None and history.print_batch is not None
+    assert history.print_batch.status == BatchStatus.OPEN
     [closed] = BatchCloser(pipeline.runtime).close()
     history = pipeline.runtime.ledger.history(job_id)
-    assert history is not None and history["print_batch"]["id"] == closed.id
-    assert history["print_batch"]["status"] == BatchStatus.CLOSED
+    assert history is not None and history.print_batch is not None
+    assert history.print_batch.id == closed.id
+    assert history.print_batch.status == BatchStatus.CLOSED
     overview = pipeline.runtime.ledger.overview()
-    assert overview["print_batches"][0]["letters"] == 1
-    assert overview["delivered_by_channel"] == {"print": 1}
+    assert overview.print_batches[0].letters == 1
+    assert overview.delivered_by_channel == {"print": 1}
 
 
 def test_sha256sums_cover_every_file(pipeline: Pipeline) -> None:

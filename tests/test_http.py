@@ -168,6 +168,42 @@ def test_openapi_describes_the_job_contract(api: Any) -> None:
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
+def test_openapi_describes_a_jobs_history(api: Any) -> None:
+    client, _, _ = api
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/v1/jobs/{job_id}"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JobHistory"
+    }
+    schemas = spec["components"]["schemas"]
+    history = schemas["JobHistory"]
+    assert set(history["properties"]) == {
+        "job",
+        "events",
+        "letter",
+        "attempts",
+        "holds",
+        "print_batch",
+    }
+    assert set(history["required"]) == {"job", "events", "letter", "attempts", "holds"}
+    job = schemas["JobRecord"]["properties"]
+    assert {"id", "status", "letter_id", "accepted_at", "error_class", "error"} <= set(job)
+    assert (job["accepted_at"]["type"], job["accepted_at"]["format"]) == ("string", "date-time")
+    assert schemas["JobStatus"]["enum"] == [
+        "accepted",
+        "rendered",
+        "delivering",
+        "delivered",
+        "held",
+        "failed",
+    ]
+    attempt = schemas["Attempt"]["properties"]
+    assert {"at", "channel", "status", "external_id", "error_code", "error"} <= set(attempt)
+    assert {"template", "pdf_sha256", "password_expires_at"} <= set(
+        schemas["LetterEvidence"]["properties"]
+    )
+
+
 def test_metrics(api: Any) -> None:
     client, pipeline, tokens = api
     client.post("/v1/jobs", json=load_job("enforcement_notice.nb"), headers=auth(tokens["all"]))

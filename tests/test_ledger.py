@@ -4,7 +4,9 @@ credentials and the evidence trail."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,7 +88,7 @@ def test_one_letter_per_job_even_when_two_renders_race(ledger: Ledger, job: dict
     assert sorted(results) == [False, False, False, True]
     history = ledger.history(job["id"])
     assert history is not None
-    assert [e["event"] for e in history["events"]] == ["accepted", "rendered"]
+    assert [e.event for e in history.events] == ["accepted", "rendered"]
 
 
 def test_instants_keep_their_meaning(ledger: Ledger, job: dict[str, Any]) -> None:
@@ -97,7 +99,9 @@ def test_instants_keep_their_meaning(ledger: Ledger, job: dict[str, Any]) -> Non
     assert stored.password_expires_at == dt.datetime(2026, 12, 11, 22, 59, 59, tzinfo=dt.UTC)
     history = ledger.history(job["id"])
     assert history is not None
-    assert history["letter"]["password_expires_at"] == "2026-12-11T23:59:59+01:00"
+    assert history.model_dump(mode="json")["letter"]["password_expires_at"] == (
+        "2026-12-11T23:59:59+01:00"
+    )
 
 
 def test_holds_are_recorded_with_reasons(ledger: Ledger, job: dict[str, Any]) -> None:
@@ -111,11 +115,11 @@ def test_holds_are_recorded_with_reasons(ledger: Ledger, job: dict[str, Any]) ->
     assert not ledger.is_held("AX-2026-100041")
     history = ledger.history(job["id"])
     assert history is not None
-    assert [h["reason"] for h in history["holds"]] == [
+    assert [h.reason for h in history.holds] == [
         "debtor disputes the claim",
         "payment reported",
     ]
-    assert all(h["release_reason"] == "creditor confirmed" for h in history["holds"])
+    assert all(h.release_reason == "creditor confirmed" for h in history.holds)
 
 
 def test_stale_jobs_are_found_for_the_sweeper(ledger: Ledger, job: dict[str, Any]) -> None:
@@ -176,3 +180,112 @@ def test_a_job_held_with_no_hold_left_is_resumed_by_the_sweeper(
     ledger.set_status(job["id"], JobStatus.HELD, "held", "a hold released in the same instant")
     assert ledger.claim_stale(dt.timedelta(seconds=-1)) == [job["id"]]
     assert ledger.job(job["id"]).status == JobStatus.ACCEPTED  # type: ignore[union-attr]
+
+
+def _story(ledger: Ledger, job: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """One job's whole life on ``ledger``, on a clock that ticks a second per reading."""
+    import itertools
+
+    from letters.ledger import batches, holds, jobs
+    from letters.ledger.batches import Batches
+    from letters.ledger.models import AttemptRow
+
+    start = dt.datetime(2026, 11, 20, 8, 0, 0, 123456, tzinfo=dt.UTC)
+    ticks = (start + dt.timedelta(seconds=n) for n in itertools.count())
+    for room in (batches, holds, jobs):
+        monkeypatch.setattr(room, "now", lambda: next(ticks))
+    ledger.migrate()
+    ledger.accept(parse(job))
+    ledger.place_hold(job["reference"], "debtor disputes the claim")
+    ledger.set_status(job["id"], JobStatus.HELD, "held", "debtor disputes the claim")
+    ledger.release_hold(job["reference"], "creditor confirmed")
+    ledger.set_status(job["id"], JobStatus.ACCEPTED, "resumed", allowed_from=(JobStatus.HELD,))
+    letter = _letter(job["id"], "AX-2026-100041")
+    letter.created_at = next(ticks)
+    ledger.record_letter(letter)
+    ledger.claim_delivery(job["id"], ("routed", "email → print"))
+    ledger.record_attempt(
+        AttemptRow(
+            letter_id=letter.id,
+            channel="email",
+            status="failed",
+            error_class="PermanentError",
+            error_code="email-refused",
+            error="550 no such mailbox",
+            at=next(ticks),
+        )
+    )
+    joined = Batches(ledger).join(letter.id, "0|0150", 1)
+    ledger.finish_delivery(
+        job["id"],
+        AttemptRow(
+            letter_id=letter.id,
+            channel="print",
+            status="delivered",
+            external_id=joined.batch_id,
+            receipt={"batch": joined.batch_id, "via": "print"},
+            at=next(ticks),
+        ),
+        detail=f"print {joined.batch_id}",
+    )
+
+
+def test_a_jobs_history_is_the_same_typed_model_on_sqlite_and_postgresql(
+    tmp_path: Path, job: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from letters.ledger import Attempt, BatchStatus, JobHistory
+    from tests.services import postgres_database
+
+    read = []
+    for url in (f"sqlite:///{tmp_path / 'ledger.db'}", postgres_database()):
+        ledger = Ledger(url)
+        with monkeypatch.context() as patch:
+            _story(ledger, job, patch)
+        history = ledger.history(job["id"])
+        assert isinstance(history, JobHistory)
+        read.append(history)
+    on_sqlite, on_postgresql = read
+    assert on_sqlite == on_postgresql
+    assert on_sqlite.model_dump_json() == on_postgresql.model_dump_json()
+    history = on_postgresql
+    assert history.job.status is JobStatus.DELIVERED
+    assert history.job.accepted_at == dt.datetime(2026, 11, 20, 8, 0, 0, 123456, tzinfo=dt.UTC)
+    assert [e.event for e in history.events] == [
+        "accepted",
+        "held",
+        "released",
+        "resumed",
+        "rendered",
+        "routed",
+        "delivered",
+    ]
+    assert all(isinstance(a, Attempt) for a in history.attempts)
+    assert [(a.channel, a.status, a.error_code) for a in history.attempts] == [
+        ("email", "failed", "email-refused"),
+        ("print", "delivered", None),
+    ]
+    assert history.letter is not None and history.letter.due_date == dt.date(2026, 12, 4)
+    assert history.print_batch is not None
+    assert history.print_batch.status is BatchStatus.OPEN
+    assert [(h.reason, h.release_reason) for h in history.holds] == [
+        ("debtor disputes the claim", "creditor confirmed")
+    ]
+    # the JSON is what `letters status --json` and GET /v1/jobs/{id} always wrote
+    data = json.loads(history.model_dump_json())
+    assert list(data) == ["job", "events", "letter", "attempts", "holds", "print_batch"]
+    assert data["job"]["accepted_at"] == "2026-11-20T08:00:00.123456+00:00"
+    assert data["job"]["status"] == "delivered"
+    assert data["print_batch"]["status"] == "open"
+    assert data["letter"]["due_date"] == "2026-12-04"
+    assert data["attempts"][1]["receipt"] == {"batch": history.print_batch.id, "via": "print"}
+
+
+def test_a_history_without_a_print_batch_has_no_print_batch_key(
+    ledger: Ledger, job: dict[str, Any]
+) -> None:
+    ledger.accept(parse(job))
+    history = ledger.history(job["id"])
+    assert history is not None and history.print_batch is None
+    data = json.loads(history.model_dump_json())
+    assert list(data) == ["job", "events", "letter", "attempts", "holds"]
+    assert (data["letter"], data["attempts"]) == (None, [])

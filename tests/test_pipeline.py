@@ -30,9 +30,9 @@ def test_every_fixture_ends_in_exactly_one_delivered_letter(pipeline: Pipeline) 
         assert hashlib.sha256(pdf).hexdigest() == letter.pdf_sha256
         history = pipeline.runtime.ledger.history(job["id"])
         assert history is not None
-        events = [e["event"] for e in history["events"]]
+        events = [e.event for e in history.events]
         assert events == ["accepted", "rendered", "routed", "delivered"]
-        assert history["attempts"][0]["status"] == "delivered"
+        assert history.attempts[0].status == "delivered"
     with pipeline.runtime.ledger.engine.connect() as conn:
         assert conn.scalar(text("select count(*) from letters")) == len(jobs)
 
@@ -83,7 +83,7 @@ def test_a_hold_stops_the_letter_and_a_release_sends_it(pipeline: Pipeline) -> N
     assert pipeline.in_print(letter_id)
     history = pipeline.runtime.ledger.history(job["id"])
     assert history is not None
-    events = [e["event"] for e in history["events"]]
+    events = [e.event for e in history.events]
     assert events == ["accepted", "held", "released", "resumed", "rendered", "routed", "delivered"]
 
 
@@ -226,7 +226,7 @@ def test_a_delivery_recorded_before_a_crash_is_never_sent_again(pipeline: Pipeli
     assert pipeline.status(job["id"]) == JobStatus.DELIVERED
     assert len(pipeline.printed()) == 1
     history = pipeline.runtime.ledger.history(job["id"])
-    assert [a["status"] for a in history["attempts"]] == ["delivered"]
+    assert [a.status for a in history.attempts] == ["delivered"]
 
 
 def test_a_retry_after_midnight_is_the_same_job(pipeline: Pipeline) -> None:

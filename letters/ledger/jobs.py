@@ -21,6 +21,7 @@ from letters.ledger.holds import standing_reason
 from letters.ledger.letters import attempts, letter_of
 from letters.ledger.models import AttemptRow, EventRow, HoldRow, JobRow, LetterRow
 from letters.ledger.states import IN_PROGRESS, UNFINISHED, JobStatus
+from letters.ledger.views import Attempt
 from letters.numbers import letter_id as letter_ids
 from letters.numbers import reference as case_reference
 
@@ -32,7 +33,7 @@ class Stage:
     job: JobRow | None
     letter: LetterRow | None
     hold: str | None  # the reason of the active hold on the case, if any
-    attempts: list[dict[str, Any]]
+    attempts: list[Attempt]  # the letter's, oldest first
 
 
 class JobConflict(Exception):

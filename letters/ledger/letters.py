@@ -3,8 +3,6 @@ hash and expiry, PDF digest, archive path) and its delivery attempts."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,6 +10,7 @@ from sqlalchemy.orm import Session
 from letters.ledger.db import Database
 from letters.ledger.models import AttemptRow, EventRow, JobRow, LetterRow
 from letters.ledger.states import JobStatus
+from letters.ledger.views import Attempt
 
 
 def letter_of(s: Session, job_id: str) -> LetterRow | None:
@@ -19,20 +18,23 @@ def letter_of(s: Session, job_id: str) -> LetterRow | None:
     return s.scalar(select(LetterRow).where(LetterRow.job_id == job_id))
 
 
-def attempts(s: Session, letter_id: str) -> list[dict[str, Any]]:
-    """A letter's delivery attempts, oldest first (what the deliver stage needs)."""
-    rows = s.execute(
-        select(
-            AttemptRow.channel,
-            AttemptRow.status,
-            AttemptRow.error_class,
-            AttemptRow.external_id,
-        )
-        .where(AttemptRow.letter_id == letter_id)
-        .order_by(AttemptRow.id)
+def attempts(s: Session, letter_id: str) -> list[Attempt]:
+    """A letter's delivery attempts, oldest first."""
+    rows = s.scalars(
+        select(AttemptRow).where(AttemptRow.letter_id == letter_id).order_by(AttemptRow.id)
     )
     return [
-        {"channel": c, "status": st, "error_class": e, "external_id": x} for c, st, e, x in rows
+        Attempt(
+            at=a.at,
+            channel=a.channel,
+            status=a.status,
+            external_id=a.external_id,
+            receipt=a.receipt,
+            error_class=a.error_class,
+            error_code=a.error_code,
+            error=a.error,
+        )
+        for a in rows
     ]
 
 

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import func, select
 
 from letters.clock import OSLO
 from letters.ledger.db import Database
-from letters.ledger.letters import letter_of
+from letters.ledger.letters import attempts, letter_of
 from letters.ledger.models import (
     AttemptRow,
     HoldRow,
@@ -19,17 +18,21 @@ from letters.ledger.models import (
     PrintBatchRow,
 )
 from letters.ledger.states import IN_PROGRESS, JobStatus
-
-
-def _iso(value: dt.datetime | None, zone: dt.tzinfo | None = None) -> str | None:
-    if value is None:
-        return None
-    return (value.astimezone(zone) if zone else value).isoformat()
+from letters.ledger.views import (
+    BatchMembership,
+    BatchSummary,
+    Event,
+    HoldRecord,
+    JobHistory,
+    JobRecord,
+    LetterEvidence,
+    Overview,
+)
 
 
 class Reports(Database):
-    def history(self, job_id: str) -> dict[str, Any] | None:
-        """Everything known about a job, for ``letters status``."""
+    def history(self, job_id: str) -> JobHistory | None:
+        """Everything known about a job, for ``letters status`` and ``GET /v1/jobs/{id}``."""
         with self.session() as s:
             job = s.get(JobRow, job_id)
             if job is None:
@@ -38,115 +41,106 @@ class Reports(Database):
             holds = s.scalars(
                 select(HoldRow).where(HoldRow.reference == job.reference).order_by(HoldRow.id)
             )
-            out: dict[str, Any] = {
-                "job": {
-                    "id": job.id,
-                    "kind": job.kind,
-                    "reference": job.reference,
-                    "status": job.status,
-                    "letter_id": job.letter_id,
-                    "content_sha256": job.content_sha256,
-                    "accepted_at": _iso(job.accepted_at),
-                    "error_class": job.error_class,
-                    "error": job.error,
-                },
-                "events": [
-                    {"at": _iso(e.at), "event": e.event, "detail": e.detail} for e in job.events
-                ],
-                "letter": None,
-                "attempts": [],
-                "holds": [
-                    {
-                        "reason": h.reason,
-                        "placed_at": _iso(h.placed_at),
-                        "released_at": _iso(h.released_at),
-                        "release_reason": h.release_reason,
-                    }
-                    for h in holds
-                ],
-            }
+            evidence = member = batch = None
             if letter is not None:
-                out["letter"] = {
-                    "id": letter.id,
-                    "template": letter.template_name,
-                    "template_version": letter.template_version,
-                    "template_sha256": letter.template_sha256,
-                    "renderer": letter.renderer,
-                    "kid": letter.kid,
-                    "due_date": letter.due_date.isoformat(),
-                    "password_expires_at": _iso(letter.password_expires_at, OSLO),
-                    "pdf_sha256": letter.pdf_sha256,
-                    "pages": letter.page_count,
-                    "archive_path": letter.archive_path,
-                    "created_at": _iso(letter.created_at),
-                }
-                out["attempts"] = [
-                    {
-                        "at": _iso(a.at),
-                        "channel": a.channel,
-                        "status": a.status,
-                        "external_id": a.external_id,
-                        "receipt": a.receipt,
-                        "error_class": a.error_class,
-                        "error_code": a.error_code,
-                        "error": a.error,
-                    }
-                    for a in letter.attempts
-                ]
+                evidence = LetterEvidence(
+                    id=letter.id,
+                    template=letter.template_name,
+                    template_version=letter.template_version,
+                    template_sha256=letter.template_sha256,
+                    renderer=letter.renderer,
+                    kid=letter.kid,
+                    due_date=letter.due_date,
+                    password_expires_at=letter.password_expires_at.astimezone(OSLO),
+                    pdf_sha256=letter.pdf_sha256,
+                    pages=letter.page_count,
+                    archive_path=letter.archive_path,
+                    created_at=letter.created_at,
+                )
                 member = s.get(PrintBatchLetterRow, letter.id)
                 batch = s.get(PrintBatchRow, member.batch_id) if member else None
-                if batch is not None:
-                    out["print_batch"] = {
-                        "id": batch.id,
-                        "status": batch.status,
-                        "joined_at": _iso(member.joined_at) if member else None,
-                        "closed_at": _iso(batch.closed_at),
-                        "handed_off_at": _iso(batch.handed_off_at),
-                        "folder": batch.folder,
-                    }
-            return out
+            return JobHistory(
+                job=JobRecord(
+                    id=job.id,
+                    kind=job.kind,
+                    reference=job.reference,
+                    status=job.status,
+                    letter_id=job.letter_id,
+                    content_sha256=job.content_sha256,
+                    accepted_at=job.accepted_at,
+                    error_class=job.error_class,
+                    error=job.error,
+                ),
+                events=[Event(at=e.at, event=e.event, detail=e.detail) for e in job.events],
+                letter=evidence,
+                attempts=[] if letter is None else attempts(s, letter.id),
+                holds=[
+                    HoldRecord(
+                        reason=h.reason,
+                        placed_at=h.placed_at,
+                        released_at=h.released_at,
+                        release_reason=h.release_reason,
+                    )
+                    for h in holds
+                ],
+                print_batch=None
+                if batch is None or member is None
+                else BatchMembership(
+                    id=batch.id,
+                    status=batch.status,
+                    joined_at=member.joined_at,
+                    closed_at=batch.closed_at,
+                    handed_off_at=batch.handed_off_at,
+                    folder=batch.folder,
+                ),
+            )
 
-    def overview(self) -> dict[str, Any]:
+    def overview(self) -> Overview:
         """Jobs by status, deliveries by channel and the newest print batches."""
         with self.session() as s:
-            jobs = dict(
-                s.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all()
-            )
-            channels = dict(
-                s.execute(
+            jobs = {
+                status: n
+                for status, n in s.execute(
+                    select(JobRow.status, func.count()).group_by(JobRow.status)
+                )
+            }
+            channels = {
+                channel: n
+                for channel, n in s.execute(
                     select(AttemptRow.channel, func.count())
                     .where(AttemptRow.status == "delivered")
                     .group_by(AttemptRow.channel)
-                ).all()
-            )
+                )
+            }
             batches = s.scalars(
                 select(PrintBatchRow).order_by(PrintBatchRow.sequence.desc()).limit(10)
             )
-            members = dict(
-                s.execute(
+            members = {
+                batch: n
+                for batch, n in s.execute(
                     select(PrintBatchLetterRow.batch_id, func.count()).group_by(
                         PrintBatchLetterRow.batch_id
                     )
-                ).all()
-            )
-            return {
-                "jobs": jobs,
-                "delivered_by_channel": channels,
-                "print_batches": [
-                    {
-                        "id": b.id,
-                        "status": b.status,
-                        "letters": members.get(b.id, 0),
-                        "pages": b.pages,
-                        "sheets": b.sheets,
-                        "opened_at": _iso(b.opened_at),
-                        "closed_at": _iso(b.closed_at),
-                        "handed_off_at": _iso(b.handed_off_at),
-                        "folder": b.folder,
-                    }
+                )
+            }
+            return Overview(
+                jobs=jobs,
+                delivered_by_channel=channels,
+                print_batches=[
+                    BatchSummary(
+                        id=b.id,
+                        status=b.status,
+                        letters=members.get(b.id, 0),
+                        pages=b.pages,
+                        sheets=b.sheets,
+                        opened_at=b.opened_at,
+                        closed_at=b.closed_at,
+                        handed_off_at=b.handed_off_at,
+                        folder=b.folder,
+                    )
                     for b in batches
                 ],
-            }
+            )
 
     # --- for the metrics (read at scrape time, so right across machines) ----------------
 

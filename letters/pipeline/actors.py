@@ -33,7 +33,7 @@ from letters.compose import amount_due
 from letters.config import get_settings
 from letters.credentials import expiry_instant
 from letters.job import Job, JobRejected
-from letters.ledger import FINAL, JobStatus
+from letters.ledger import FINAL, Attempt, JobStatus
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.numbers import account, kid
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
@@ -138,13 +138,13 @@ def deliver_stage(job_id: str) -> None:
     passed = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
     if passed:  # held or retried past its date: its deadline and password no longer hold
         raise PermanentFailure("letter_date_passed", f"not sent: {passed}")
-    done = next((a for a in attempts if a["status"] == "delivered"), None)
+    done = next((a for a in attempts if a.status == "delivered"), None)
     if done:  # delivered before a crash could record it on the job: never send again
         rt.ledger.set_status(
             job_id,
             JobStatus.DELIVERED,
             "delivered",
-            detail=f"{done['channel']} {done['external_id']}",
+            detail=f"{done.channel} {done.external_id}",
         )
         return
     parsed = Job.model_validate(job.payload)
@@ -203,17 +203,17 @@ def _deliver(
     row: JobRow,
     job: Job,
     letter: LetterRow,
-    attempts: list[dict[str, Any]],
+    attempts: list[Attempt],
     available: dict[str, Channel],
     plan: Route,
 ) -> None:
     job_id = row.id
-    refused = {a["channel"] for a in attempts if a["error_class"] == "PermanentError"}
+    refused = {a.channel for a in attempts if a.error_class == "PermanentError"}
     #: a channel that may hold the letter is never left for another (no second copy)
-    uncertain = {a["channel"] for a in attempts if a["error_class"] == "UncertainError"}
+    uncertain = {a.channel for a in attempts if a.error_class == "UncertainError"}
     for name in plan.chain:  # a channel down for long enough counts as refusing
         transient = sum(
-            1 for a in attempts if a["channel"] == name and a["error_class"] == "RetriableError"
+            1 for a in attempts if a.channel == name and a.error_class == "RetriableError"
         )
         if name != plan.chain[-1] and transient >= rt.settings.channel_attempts:
             refused.add(name)
@@ -238,7 +238,7 @@ def _deliver(
                 )
             )
             tries = 1 + sum(
-                1 for a in attempts if a["channel"] == name and a["error_class"] == "RetriableError"
+                1 for a in attempts if a.channel == name and a.error_class == "RetriableError"
             )
             if isinstance(exc, UncertainError) or name in uncertain:
                 raise  # the same channel again: it reconciles, and nothing goes elsewhere
