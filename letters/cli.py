@@ -226,7 +226,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     job, letter = history.job, history.letter
     out.print(f"[bold]{job.id}[/]  {job.kind}  case {job.reference}  status [bold]{job.status}[/]")
     if job.error:
-        out.print(f"  error ({job.error_class}): {job.error}", markup=False)
+        code = f" {job.error_code}" if job.error_code else ""
+        out.print(f"  error{code} ({job.error_class}): {job.error}", markup=False)
     if letter:
         out.print(
             f"  letter {letter.id}: {letter.template} v{letter.template_version} "

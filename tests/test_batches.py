@@ -394,6 +394,9 @@ def test_a_letter_that_cannot_be_printed_is_left_out_and_its_job_fails(
     row = pipeline.runtime.ledger.job("rem-en-0001")
     assert row is not None and row.status == "failed"
     assert "left out of print batch PB000001" in (row.error or "")
+    history = pipeline.runtime.ledger.history("rem-en-0001")
+    assert history is not None and history.attempts[-1].status == "failed"
+    assert row.error_code is not None and row.error_code == history.attempts[-1].error_code
     assert pipeline.in_print(bad) is None
 
 

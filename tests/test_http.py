@@ -187,7 +187,7 @@ def test_openapi_describes_a_jobs_history(api: Any) -> None:
     }
     assert set(history["required"]) == {"job", "events", "letter", "attempts", "holds"}
     job = schemas["JobRecord"]["properties"]
-    assert {"id", "status", "letter_id", "accepted_at", "error_class", "error"} <= set(job)
+    assert {"id", "status", "accepted_at", "error_class", "error_code", "error"} <= set(job)
     assert (job["accepted_at"]["type"], job["accepted_at"]["format"]) == ("string", "date-time")
     assert schemas["JobStatus"]["enum"] == [
         "accepted",
@@ -212,6 +212,29 @@ def test_metrics(api: Any) -> None:
     assert "letters_jobs_accepted_total" in text
     assert 'letters_jobs{status="delivered"} 1.0' in text
     assert "letters_render_seconds_count" in text
+
+
+def test_a_failed_job_shows_its_stable_code_and_is_counted_by_it(api: Any) -> None:
+    import datetime as dt
+
+    client, pipeline, tokens = api
+    job = load_job("reminder.en")
+    hold = f"/v1/cases/{job['reference']}/hold"
+    client.post(hold, json={"reason": "dispute"}, headers=auth(tokens["all"]))
+    client.post("/v1/jobs", json=job, headers=auth(tokens["all"]))
+    pipeline.drain()
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={"clock_date": dt.date(2026, 11, 23)}  # released three days later
+    )
+    client.delete(hold, params={"reason": "resolved"}, headers=auth(tokens["all"]))
+    pipeline.drain()
+    history = client.get(f"/v1/jobs/{job['id']}", headers=auth(tokens["read"])).json()
+    assert history["job"]["status"] == "failed"
+    assert history["job"]["error_code"] == "letter-date-past"
+    assert history["job"]["error_class"] == "PermanentFailure:letter_date_passed"
+    text = client.get("/metrics").text
+    assert 'letters_jobs{status="failed"} 1.0' in text
+    assert 'letters_jobs_failed_total{code="letter-date-past"} 1.0' in text
 
 
 @pytest.mark.parametrize(

@@ -289,3 +289,72 @@ def test_a_history_without_a_print_batch_has_no_print_batch_key(
     data = json.loads(history.model_dump_json())
     assert list(data) == ["job", "events", "letter", "attempts", "holds"]
     assert (data["letter"], data["attempts"]) == (None, [])
+
+
+def test_the_migrations_make_exactly_the_tables_the_models_describe(ledger: Ledger) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from letters.ledger.models import Base
+
+    with ledger.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_ledger_from_before_error_codes_upgrades_in_place(
+    database_url: str, job: dict[str, Any]
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from letters.ledger.db import MIGRATIONS
+
+    old = Ledger(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, content_sha256, payload, kind, reference, letter_id,"
+                " status, error_class, error, accepted_at, updated_at) VALUES ('old-1', :sha,"
+                " '{}', 'reminder', 'AX2026100041', '1', 'failed', 'RenderError', 'broken',"
+                " :at, :at)"
+            ),
+            {"sha": "0" * 64, "at": dt.datetime(2026, 11, 2, tzinfo=dt.UTC)},
+        )
+    ledger = Ledger(database_url)
+    ledger.migrate()
+    history = ledger.history("old-1")
+    assert history is not None
+    assert (history.job.status, history.job.error_code, history.job.error) == (
+        JobStatus.FAILED,
+        None,
+        "broken",
+    )
+    assert ledger.failures() == {None: 1}
+
+
+def test_a_failed_job_keeps_its_stable_code(ledger: Ledger, job: dict[str, Any]) -> None:
+    from letters.codes import Code
+
+    ledger.accept(parse(job))
+    assert ledger.set_status(
+        job["id"],
+        JobStatus.FAILED,
+        "failed",
+        "deliver_letter: not sent: the letter date passed",
+        error_class="PermanentFailure:letter_date_passed",
+        code=Code.LETTER_DATE_PAST,
+    )
+    row = ledger.job(job["id"])
+    assert row is not None and row.error_code == "letter-date-past"
+    history = ledger.history(job["id"])
+    assert history is not None and history.job.error_code == "letter-date-past"
+    assert ledger.failures() == {"letter-date-past": 1}
+    # a late duplicate changes nothing, its code included
+    assert not ledger.set_status(job["id"], JobStatus.FAILED, "failed", "again", code="other")
+    assert ledger.failures() == {"letter-date-past": 1}

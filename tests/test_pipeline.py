@@ -169,6 +169,7 @@ def test_a_held_letter_whose_date_passes_fails_instead_of_going_out_late(
     row = pipeline.runtime.ledger.job(job["id"])
     assert row is not None and row.status == JobStatus.FAILED
     assert row.error_class == "PermanentFailure:letter_date_passed"
+    assert row.error_code == "letter-date-past"
     assert pipeline.in_print(letter_id) is None
 
 
@@ -208,6 +209,7 @@ def test_a_letter_held_after_rendering_is_not_sent_once_its_date_passed(
     row = pipeline.runtime.ledger.job(job["id"])
     assert row is not None and row.status == JobStatus.FAILED
     assert row.error_class == "PermanentFailure:letter_date_passed"
+    assert row.error_code == "letter-date-past"
     assert deliver_stage(job["id"]) is None  # final: nothing more happens
     assert not pipeline.printed()
 

@@ -203,9 +203,12 @@ class Batches:
             )
             return bool(getattr(moved, "rowcount", 0))
 
-    def leave_out(self, letter_id: str, job_id: str, reason: str) -> None:
+    def leave_out(
+        self, letter_id: str, job_id: str, reason: str, code: str = "print_batch"
+    ) -> None:
         """A letter that cannot be printed leaves its batch, and its job fails with the
-        reason, in one transaction: it is neither printed nor shown as delivered."""
+        reason and ``code`` (on the attempt and the job), in one transaction: it is neither
+        printed nor shown as delivered."""
         at = now()
         with self.ledger.session() as s:
             s.execute(delete(PrintBatchLetterRow).where(PrintBatchLetterRow.letter_id == letter_id))
@@ -215,7 +218,7 @@ class Batches:
                     channel="print",
                     status="failed",
                     error_class="PermanentError",
-                    error_code="print_batch",
+                    error_code=code,
                     error=reason,
                     at=at,
                 )
@@ -224,7 +227,10 @@ class Batches:
                 update(JobRow)
                 .where(JobRow.id == job_id)
                 .values(
-                    status=JobStatus.FAILED, error_class="PermanentError:print_batch", error=reason
+                    status=JobStatus.FAILED,
+                    error_class="PermanentError:print_batch",
+                    error_code=code,
+                    error=reason,
                 )
             )
             s.add(EventRow(job_id=job_id, at=at, event="print_failed", detail=reason))

@@ -104,14 +104,19 @@ class Jobs(Database):
         detail: str | None = None,
         error_class: str | None = None,
         allowed_from: tuple[JobStatus, ...] = UNFINISHED,
+        code: str | None = None,
     ) -> bool:
         """Move a job to ``status`` if it is in one of ``allowed_from`` (never out of a final
-        status: a late duplicate cannot turn ``delivered`` into ``failed``). True if moved."""
+        status: a late duplicate cannot turn ``delivered`` into ``failed``). True if moved.
+
+        A job moved to ``failed`` keeps ``detail`` as its reason, ``error_class`` and
+        ``code``, the failure's stable code (a :class:`letters.codes.Code`), if it has one."""
         at = now()
         with self.session() as s:
             values: dict[str, Any] = {"status": status, "updated_at": at}
             if status == JobStatus.FAILED:
-                values |= {"error_class": error_class, "error": detail}
+                error_code = None if code is None else str(code)[:64]
+                values |= {"error_class": error_class, "error_code": error_code, "error": detail}
             moved = s.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.status.in_(allowed_from))

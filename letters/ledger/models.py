@@ -71,6 +71,8 @@ class JobRow(Base):
     #: accepted → rendered → delivering → delivered, or held / failed
     status: Mapped[JobStatus] = mapped_column(Status(JobStatus), index=True)
     error_class: Mapped[str | None] = mapped_column(String(64))
+    #: a failed job's stable code (:mod:`letters.codes`), when its failure has one
+    error_code: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[dt.datetime] = mapped_column()
     updated_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -69,6 +69,7 @@ class Reports(Database):
                     content_sha256=job.content_sha256,
                     accepted_at=job.accepted_at,
                     error_class=job.error_class,
+                    error_code=job.error_code,
                     error=job.error,
                 ),
                 events=[Event(at=e.at, event=e.event, detail=e.detail) for e in job.events],
@@ -149,6 +150,16 @@ class Reports(Database):
         with self.session() as s:
             rows = s.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
             return {status: n for status, n in rows}
+
+    def failures(self) -> dict[str | None, int]:
+        """Failed jobs by their stable code (None: the failure recorded none)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(JobRow.error_code, func.count())
+                .where(JobRow.status == JobStatus.FAILED)
+                .group_by(JobRow.error_code)
+            )
+            return {code: n for code, n in rows}
 
     def oldest_unfinished(self) -> dt.datetime | None:
         """When the oldest job still in progress (not held) was accepted."""

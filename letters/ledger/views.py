@@ -42,6 +42,7 @@ class JobRecord(_View):
     content_sha256: str
     accepted_at: Instant
     error_class: str | None
+    error_code: str | None = Field(description="a failed job's stable code (letters.codes)")
     error: str | None
 
 

@@ -29,6 +29,7 @@ from channels.base import (
     UncertainError,
 )
 from letters import metrics
+from letters.codes import Code
 from letters.compose import amount_due
 from letters.config import get_settings
 from letters.credentials import expiry_instant
@@ -48,10 +49,12 @@ log = logging.getLogger(__name__)
 
 
 class PermanentFailure(Exception):
-    """Retrying will not help; the job is marked failed with this reason."""
+    """Retrying will not help; the job is marked failed with this reason, its ``tag`` (in
+    the job's error_class, as always) and ``code``, its stable code (letters.codes)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, tag: str, message: str, code: str | None = None) -> None:
         super().__init__(message)
+        self.tag = tag
         self.code = code
 
 
@@ -82,7 +85,9 @@ def render_stage(job_id: str) -> None:
     stale = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
     if stale:
         raise PermanentFailure(
-            "letter_date_passed", f"the letter date passed while waiting: {stale}"
+            "letter_date_passed",
+            f"the letter date passed while waiting: {stale}",
+            Code.LETTER_DATE_PAST,
         )
     rt.ledger.touch([job_id])  # in progress: not stale for the sweeper
     started = time.perf_counter()
@@ -90,11 +95,14 @@ def render_stage(job_id: str) -> None:
     try:
         produced = produce(job.payload, rt.settings)
     except JobRejected as exc:
-        raise PermanentFailure("rejected", f"the job is refused now: {exc}") from None
+        code = next((getattr(e, "code", None) for e in exc.errors), None)
+        raise PermanentFailure("rejected", f"the job is refused now: {exc}", code) from None
     except RenderError as exc:
-        raise PermanentFailure("render", str(exc)) from None
+        raise PermanentFailure("render", str(exc), getattr(exc, "code", None)) from None
     if not produced.safety.ok:
-        raise PermanentFailure("print_safety", "; ".join(produced.safety.failures))
+        findings = getattr(produced.safety, "findings", ())
+        code = next((getattr(f, "code", None) for f in findings), None)
+        raise PermanentFailure("print_safety", "; ".join(produced.safety.failures), code)
     sha, path = rt.archive.put(produced.rendered.pdf)
     letter = produced.composed.letter
     row = LetterRow(
@@ -137,7 +145,7 @@ def deliver_stage(job_id: str) -> None:
         return
     passed = not_today(dt.date.fromisoformat(job.payload["letter_date"]), rt)
     if passed:  # held or retried past its date: its deadline and password no longer hold
-        raise PermanentFailure("letter_date_passed", f"not sent: {passed}")
+        raise PermanentFailure("letter_date_passed", f"not sent: {passed}", Code.LETTER_DATE_PAST)
     done = next((a for a in attempts if a.status == "delivered"), None)
     if done:  # delivered before a crash could record it on the job: never send again
         rt.ledger.set_status(
@@ -263,7 +271,9 @@ def _deliver(
             detail=f"{name} {receipt.external_id}",
         )
         return
-    raise PermanentFailure("no_channel", "every channel in the route refused the letter")
+    raise PermanentFailure(
+        "no_channel", "every channel in the route refused the letter", Code.ROUTE_NO_CHANNEL
+    )
 
 
 _settings = get_settings()

@@ -48,7 +48,8 @@ class LedgerFailures(Middleware):
         job_id = str(message.args[0]) if message.args else None
         if job_id is None:  # pragma: no cover - every actor takes a job id
             return
-        code = getattr(exception, "code", None)
+        code = getattr(exception, "code", None)  # the failure's stable code
+        tag = getattr(exception, "tag", code)  # what the error_class has always shown
         name = type(exception).__name__ if exception else "unknown"
         detail = f"{message.actor_name}: {exception or 'gave up'}"
         retries = message.options.get("retries", 0)
@@ -60,7 +61,8 @@ class LedgerFailures(Middleware):
                 JobStatus.FAILED,
                 "failed",
                 detail=detail,
-                error_class=f"{name}{f':{code}' if code else ''}",
+                error_class=f"{name}{f':{tag}' if tag else ''}",
+                code=code,
             )
         except Exception:  # the ledger itself is down: the message stays in the DLQ
             log.exception("could not record the failure of job %s", job_id)
