@@ -358,3 +358,37 @@ def test_a_failed_job_keeps_its_stable_code(ledger: Ledger, job: dict[str, Any])
     # a late duplicate changes nothing, its code included
     assert not ledger.set_status(job["id"], JobStatus.FAILED, "failed", "again", code="other")
     assert ledger.failures() == {"letter-date-past": 1}
+
+
+def test_the_ledgers_modules_import_each_other_without_a_cycle() -> None:
+    """Every import counts, function-local and TYPE_CHECKING ones too."""
+    import ast
+
+    from tests.conftest import ROOT
+
+    folder = ROOT / "letters" / "ledger"
+    names = {p.stem for p in folder.glob("*.py")} - {"__init__"}
+    graph: dict[str, set[str]] = {}
+    for name in names:
+        tree = ast.parse((folder / f"{name}.py").read_text("utf-8"))
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+        graph[name] = {
+            m.removeprefix("letters.ledger.").split(".")[0]
+            for m in imported
+            if m.startswith("letters.ledger")
+        }
+        assert "letters.ledger" not in imported, f"{name} imports the package it is part of"
+    graph = {name: (deps & names) - {name} for name, deps in graph.items()}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(
+            dep == goal or (dep not in seen and reaches(dep, goal, seen | {dep}))
+            for dep in graph[start]
+        )
+
+    assert [name for name in sorted(graph) if reaches(name, name, set())] == []

@@ -78,7 +78,6 @@ class JobRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(index=True)
 
     events: Mapped[list[EventRow]] = relationship(order_by="EventRow.id")
-    letter: Mapped[LetterRow | None] = relationship(back_populates="job")
 
 
 class EventRow(Base):
@@ -115,9 +114,6 @@ class LetterRow(Base):
     page_count: Mapped[int] = mapped_column(Integer)
     archive_path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column()
-
-    job: Mapped[JobRow] = relationship(back_populates="letter")
-    attempts: Mapped[list[AttemptRow]] = relationship(order_by="AttemptRow.id")
 
 
 class AttemptRow(Base):
