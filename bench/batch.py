@@ -163,7 +163,8 @@ def fill(runtime: Any, pool: list[Template], count: int, first_id: int, seed: in
     """An open batch of ``count`` letters made from ``pool``; returns its id."""
     from sqlalchemy import func, insert, select
 
-    from letters.ledger.batches import OPEN, batch_id, sort_key
+    from letters.ledger import BatchStatus, JobStatus
+    from letters.ledger.batches import batch_id, sort_key
     from letters.ledger.models import JobRow, LetterRow, PrintBatchLetterRow, PrintBatchRow
 
     rng = random.Random(seed)
@@ -179,7 +180,7 @@ def fill(runtime: Any, pool: list[Template], count: int, first_id: int, seed: in
                 {
                     "id": batch,
                     "sequence": sequence,
-                    "status": OPEN,
+                    "status": BatchStatus.OPEN,
                     "open_slot": 1,
                     "opened_at": at,
                     "letters": count,
@@ -209,7 +210,7 @@ def fill(runtime: Any, pool: list[Template], count: int, first_id: int, seed: in
                         "kind": template.kind,
                         "reference": template.letter["reference"],
                         "letter_id": lid,
-                        "status": "delivering",
+                        "status": JobStatus.DELIVERING,
                         "accepted_at": at,
                         "updated_at": at,
                     }
@@ -238,11 +239,11 @@ def first_free_id(ledger: Any) -> int:
     in: refused."""
     from sqlalchemy import func, select
 
-    from letters.ledger.batches import OPEN
+    from letters.ledger import BatchStatus
     from letters.ledger.models import LetterRow, PrintBatchRow
 
     with ledger.session() as s:
-        if s.scalar(select(PrintBatchRow.id).where(PrintBatchRow.status == OPEN)):
+        if s.scalar(select(PrintBatchRow.id).where(PrintBatchRow.status == BatchStatus.OPEN)):
             raise SystemExit("the database has an open print batch: use an empty database")
         last = s.scalar(select(func.max(LetterRow.id)).where(LetterRow.id.like("7%")))
     return int(last) + 1 if last and len(last) == 20 else 7 * 10**19

@@ -18,7 +18,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -28,6 +28,9 @@ from letters.codes import Code
 from letters.job import FieldError, JobRejected, json_schema
 from letters.renderers import RenderError
 from letters.renderers.safety import check
+
+if TYPE_CHECKING:
+    from letters.ledger import Ledger
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
@@ -184,7 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(args.source, get_settings(), out, close_batch=not args.keep_batch_open)
 
 
-def _ledger() -> Any:
+def _ledger() -> Ledger:
     from letters.config import get_settings
     from letters.ledger import Ledger
 
@@ -196,25 +199,25 @@ def _ledger() -> Any:
 def _overview(as_json: bool) -> int:
     view = _ledger().overview()
     if as_json:
-        out.print_json(json.dumps(view))
+        out.print_json(view.model_dump_json())
         return OK
-    jobs = ", ".join(f"{n} {status}" for status, n in sorted(view["jobs"].items())) or "none"
+    jobs = ", ".join(f"{n} {status}" for status, n in sorted(view.jobs.items())) or "none"
     out.print(f"jobs: {jobs}", markup=False)
-    by_channel = view["delivered_by_channel"]
+    by_channel = view.delivered_by_channel
     delivered = ", ".join(f"{n} by {c}" for c, n in sorted(by_channel.items())) or "none"
     out.print(f"delivered: {delivered}", markup=False)
     table = Table(title="Print batches (newest first)")
     for heading in ("batch", "status", "letters", "sides", "sheets", "closed", "folder"):
         table.add_column(heading, overflow="fold")
-    for b in view["print_batches"]:
+    for b in view.print_batches:
         table.add_row(
-            b["id"],
-            b["status"],
-            str(b["letters"]),
-            str(b["pages"] or ""),
-            str(b["sheets"] or ""),
-            b["closed_at"] or "",
-            b["folder"] or "",
+            b.id,
+            b.status,
+            str(b.letters),
+            str(b.pages or ""),
+            str(b.sheets or ""),
+            b.closed_at.isoformat() if b.closed_at else "",
+            b.folder or "",
         )
     out.print(table)
     out.print("One job's history: `letters status JOB_ID`.")
@@ -229,43 +232,41 @@ def cmd_status(args: argparse.Namespace) -> int:
         err.print(f"no job {args.job_id!r} in the ledger", markup=False)
         return BAD_INPUT
     if args.json:
-        out.print_json(json.dumps(history))
+        out.print_json(history.model_dump_json())
         return OK
-    job, letter = history["job"], history["letter"]
-    out.print(
-        f"[bold]{job['id']}[/]  {job['kind']}  case {job['reference']}  "
-        f"status [bold]{job['status']}[/]"
-    )
-    if job["error"]:
-        out.print(f"  error ({job['error_class']}): {job['error']}", markup=False)
+    job, letter = history.job, history.letter
+    out.print(f"[bold]{job.id}[/]  {job.kind}  case {job.reference}  status [bold]{job.status}[/]")
+    if job.error:
+        code = f" {job.error_code}" if job.error_code else ""
+        out.print(f"  error{code} ({job.error_class}): {job.error}", markup=False)
     if letter:
         out.print(
-            f"  letter {letter['id']}: {letter['template']} v{letter['template_version']} "
-            f"(sha256 {letter['template_sha256'][:12]}…) by {letter['renderer']}, "
-            f"{letter['pages']} page(s), KID {letter['kid']}, due {letter['due_date']}, "
-            f"password expires {letter['password_expires_at']}"
+            f"  letter {letter.id}: {letter.template} v{letter.template_version} "
+            f"(sha256 {letter.template_sha256[:12]}…) by {letter.renderer}, "
+            f"{letter.pages} page(s), KID {letter.kid}, due {letter.due_date.isoformat()}, "
+            f"password expires {letter.password_expires_at.isoformat()}"
         )
-        out.print(f"  pdf sha256 {letter['pdf_sha256']} at {letter['archive_path']}")
+        out.print(f"  pdf sha256 {letter.pdf_sha256} at {letter.archive_path}")
     table = Table(title="History")
     for heading in ("at", "what", "detail"):
         table.add_column(heading, overflow="fold")
-    rows = [(e["at"], e["event"], e["detail"] or "") for e in history["events"]]
-    for a in history["attempts"]:
-        detail = a["external_id"] or f"{a['error_code']}: {a['error']}"
-        rows.append((a["at"], f"{a['channel']} {a['status']}", detail or ""))
-    batch = history.get("print_batch")
+    rows = [(e.at, e.event, e.detail or "") for e in history.events]
+    for a in history.attempts:
+        detail = a.external_id or f"{a.error_code}: {a.error}"
+        rows.append((a.at, f"{a.channel} {a.status}", detail))
+    batch = history.print_batch
     if batch:
-        rows.append((batch["joined_at"], f"print batch {batch['id']}", f"now {batch['status']}"))
-        if batch["closed_at"]:
-            rows.append((batch["closed_at"], "print batch closed", batch["folder"] or ""))
-        if batch["handed_off_at"]:
-            rows.append((batch["handed_off_at"], "print batch handed off", batch["id"]))
-    for h in history["holds"]:
-        rows.append((h["placed_at"], "hold placed", h["reason"]))
-        if h["released_at"]:
-            rows.append((h["released_at"], "hold released", h["release_reason"] or ""))
-    for row in sorted(rows, key=lambda r: r[0]):
-        table.add_row(*row)
+        rows.append((batch.joined_at, f"print batch {batch.id}", f"now {batch.status}"))
+        if batch.closed_at:
+            rows.append((batch.closed_at, "print batch closed", batch.folder or ""))
+        if batch.handed_off_at:
+            rows.append((batch.handed_off_at, "print batch handed off", batch.id))
+    for h in history.holds:
+        rows.append((h.placed_at, "hold placed", h.reason))
+        if h.released_at:
+            rows.append((h.released_at, "hold released", h.release_reason or ""))
+    for at, what, detail in sorted(rows, key=lambda r: r[0]):
+        table.add_row(at.isoformat(), what, detail)
     out.print(table)
     return OK
 

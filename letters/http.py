@@ -32,6 +32,7 @@ from letters.codes import Code
 from letters.credentials import login
 from letters.job import FieldError, Job, JobRejected
 from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_scopes
+from letters.ledger.views import JobHistory
 from letters.numbers import reference as case_reference
 from letters.pipeline.runtime import Runtime, get_runtime
 
@@ -274,9 +275,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         "/v1/jobs/{job_id}",
         tags=["jobs"],
         dependencies=[scoped("read")],
+        response_model=JobHistory,
         responses={**_ERRORS, 404: {"model": Problem, "description": "no such job"}},
     )
-    def get_job(job_id: str) -> dict[str, Any]:
+    def get_job(job_id: str) -> JobHistory:
         history = rt().ledger.history(job_id) if _JOB_ID.fullmatch(job_id) else None
         if history is None:
             raise HTTPException(404, f"no job {job_id!r}")

@@ -2,7 +2,8 @@
 
 Counted where they happen: jobs accepted and refused (intake), letters rendered and render
 seconds (the render stage). Read from the ledger at scrape time, so they are right across
-machines: jobs by status and the queue lag (age of the oldest unfinished job).
+machines: jobs by status, failed jobs by their stable code and the queue lag (age of the
+oldest unfinished job).
 
 Worker processes started by ``letters worker`` share one exposition on
 ``LETTERS_METRICS_PORT`` (default 9191) through prometheus_client's multiprocess mode; the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -24,6 +26,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
 
 if TYPE_CHECKING:
     from letters.ledger import Ledger
@@ -45,6 +48,16 @@ QUEUE_LAG = Histogram(
 )
 
 
+class _Read:
+    """Metric families read from the ledger for one scrape."""
+
+    def __init__(self, *families: Metric) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
 def exposition(ledger: Ledger | None = None) -> tuple[bytes, str]:
     """This process's metrics plus the ledger gauges, in Prometheus text format."""
     from prometheus_client import REGISTRY
@@ -64,6 +77,15 @@ def exposition(ledger: Ledger | None = None) -> tuple[bytes, str]:
         )
         oldest = ledger.oldest_unfinished()
         lag.set((dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest else 0)
+        # failed jobs never leave "failed" and the ledger deletes none: a counter
+        failed = CounterMetricFamily(
+            "letters_jobs_failed",
+            "Jobs failed, by the failure's stable code (unknown: none was recorded)",
+            labels=["code"],
+        )
+        for code, count in sorted(ledger.failures().items(), key=lambda item: item[0] or ""):
+            failed.add_metric([code or "unknown"], count)
+        registry.register(_Read(failed))
         body += generate_latest(registry)
     return body, CONTENT_TYPE_LATEST
 

@@ -22,7 +22,8 @@ from channels.printing.batch import BatchCloser, BatchError
 from channels.printing.channel import PrintChannel
 from channels.printing.publish import verify
 from letters.codes import Code
-from letters.ledger.batches import CLOSED, OPEN, Batches
+from letters.ledger import BatchStatus
+from letters.ledger.batches import Batches
 from letters.numbers import inserter_code
 from tests.conftest import JOB_FILES, Pipeline, load_job
 
@@ -186,7 +187,7 @@ def test_a_crash_mid_close_is_finished_by_the_next_close(
     assert sorted(r["letter_id"] for r in read_csv(done.folder)) == sorted(ids.values())
     assert verify(done.folder) == []
     assert sorted(p.name for p in done.folder.parent.iterdir()) == [row.id]  # no leftovers
-    assert batches.get(row.id).status == CLOSED  # type: ignore[union-attr]
+    assert batches.get(row.id).status == BatchStatus.CLOSED  # type: ignore[union-attr]
 
 
 def published_then_crashed(
@@ -298,21 +299,23 @@ def test_letters_joining_while_a_batch_closes_are_never_lost(pipeline: Pipeline)
     closed += closer.close()
     seen = [r["letter_id"] for b in closed for r in read_csv(b.folder)]
     assert sorted(seen) == sorted([*ids.values(), *fake])  # each exactly once
-    assert all(b.status != OPEN for b in batches.listing())
+    assert all(b.status != BatchStatus.OPEN for b in batches.listing())
 
 
 def test_status_shows_the_batch_a_letter_went_into(pipeline: Pipeline) -> None:
     run_fixtures(pipeline, ["reminder.nb"])
     job_id = load_job("reminder.nb")["id"]
     history = pipeline.runtime.ledger.history(job_id)
-    assert history is not None and history["print_batch"]["status"] == OPEN
+    assert history is not None and history.print_batch is not None
+    assert history.print_batch.status == BatchStatus.OPEN
     [closed] = closer_of(pipeline).close()
     history = pipeline.runtime.ledger.history(job_id)
-    assert history is not None and history["print_batch"]["id"] == closed.id
-    assert history["print_batch"]["status"] == CLOSED
+    assert history is not None and history.print_batch is not None
+    assert history.print_batch.id == closed.id
+    assert history.print_batch.status == BatchStatus.CLOSED
     overview = pipeline.runtime.ledger.overview()
-    assert overview["print_batches"][0]["letters"] == 1
-    assert overview["delivered_by_channel"] == {"print": 1}
+    assert overview.print_batches[0].letters == 1
+    assert overview.delivered_by_channel == {"print": 1}
 
 
 def test_sha256sums_cover_every_file(pipeline: Pipeline) -> None:
@@ -400,6 +403,9 @@ def test_a_letter_that_cannot_be_printed_is_left_out_and_its_job_fails(
     row = pipeline.runtime.ledger.job("rem-en-0001")
     assert row is not None and row.status == "failed"
     assert "left out of print batch PB000001" in (row.error or "")
+    history = pipeline.runtime.ledger.history("rem-en-0001")
+    assert history is not None and history.attempts[-1].status == "failed"
+    assert row.error_code is not None and row.error_code == history.attempts[-1].error_code
     assert pipeline.in_print(bad) is None
 
 

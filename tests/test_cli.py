@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, Pipeline, load_job
 
 
 def run(*args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -212,3 +212,42 @@ def test_batch_close_as_an_operator_runs_it(tmp_path: Path) -> None:
     assert "handed_off" in run("batch", "list", **env).stdout
     unknown = run("batch", "close", "--batch", "PB000009", **env)
     assert unknown.returncode == 2 and "no print batch PB000009" in unknown.stderr
+
+
+def test_status_of_a_failed_job_shows_its_stable_code(pipeline: Pipeline) -> None:
+    import datetime as dt
+
+    from letters.pipeline.intake import release
+
+    job = load_job("reminder.en")
+    pipeline.runtime.ledger.place_hold(job["reference"], "dispute")
+    pipeline.submit(job)
+    pipeline.drain()
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={"clock_date": dt.date(2026, 11, 23)}  # released three days later
+    )
+    release(job["reference"], "resolved", pipeline.runtime)
+    pipeline.drain()
+    env = {"DATABASE_URL": pipeline.runtime.settings.database_url}
+    as_json = run("status", job["id"], "--json", **env)
+    assert as_json.returncode == 0, as_json.stderr
+    history = json.loads(as_json.stdout)
+    assert list(history) == ["job", "events", "letter", "attempts", "holds"]
+    assert list(history["job"]) == [
+        "id",
+        "kind",
+        "reference",
+        "status",
+        "letter_id",
+        "content_sha256",
+        "accepted_at",
+        "error_class",
+        "error_code",
+        "error",
+    ]
+    assert history["job"]["status"] == "failed"
+    assert history["job"]["error_code"] == "letter-date-past"
+    assert history["events"][-1]["event"] == "failed"
+    as_text = run("status", job["id"], **env)
+    assert as_text.returncode == 0, as_text.stderr
+    assert "error letter-date-past (PermanentFailure)" in as_text.stdout

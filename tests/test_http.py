@@ -174,6 +174,42 @@ def test_openapi_describes_the_job_contract(api: Any) -> None:
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
+def test_openapi_describes_a_jobs_history(api: Any) -> None:
+    client, _, _ = api
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/v1/jobs/{job_id}"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JobHistory"
+    }
+    schemas = spec["components"]["schemas"]
+    history = schemas["JobHistory"]
+    assert set(history["properties"]) == {
+        "job",
+        "events",
+        "letter",
+        "attempts",
+        "holds",
+        "print_batch",
+    }
+    assert set(history["required"]) == {"job", "events", "letter", "attempts", "holds"}
+    job = schemas["JobRecord"]["properties"]
+    assert {"id", "status", "accepted_at", "error_class", "error_code", "error"} <= set(job)
+    assert (job["accepted_at"]["type"], job["accepted_at"]["format"]) == ("string", "date-time")
+    assert schemas["JobStatus"]["enum"] == [
+        "accepted",
+        "rendered",
+        "delivering",
+        "delivered",
+        "held",
+        "failed",
+    ]
+    attempt = schemas["Attempt"]["properties"]
+    assert {"at", "channel", "status", "external_id", "error_code", "error"} <= set(attempt)
+    assert {"template", "pdf_sha256", "password_expires_at"} <= set(
+        schemas["LetterEvidence"]["properties"]
+    )
+
+
 def test_metrics(api: Any) -> None:
     client, pipeline, tokens = api
     client.post("/v1/jobs", json=load_job("enforcement_notice.nb"), headers=auth(tokens["all"]))
@@ -182,6 +218,29 @@ def test_metrics(api: Any) -> None:
     assert "letters_jobs_accepted_total" in text
     assert 'letters_jobs{status="delivered"} 1.0' in text
     assert "letters_render_seconds_count" in text
+
+
+def test_a_failed_job_shows_its_stable_code_and_is_counted_by_it(api: Any) -> None:
+    import datetime as dt
+
+    client, pipeline, tokens = api
+    job = load_job("reminder.en")
+    hold = f"/v1/cases/{job['reference']}/hold"
+    client.post(hold, json={"reason": "dispute"}, headers=auth(tokens["all"]))
+    client.post("/v1/jobs", json=job, headers=auth(tokens["all"]))
+    pipeline.drain()
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={"clock_date": dt.date(2026, 11, 23)}  # released three days later
+    )
+    client.delete(hold, params={"reason": "resolved"}, headers=auth(tokens["all"]))
+    pipeline.drain()
+    history = client.get(f"/v1/jobs/{job['id']}", headers=auth(tokens["read"])).json()
+    assert history["job"]["status"] == "failed"
+    assert history["job"]["error_code"] == "letter-date-past"
+    assert history["job"]["error_class"] == "PermanentFailure"
+    text = client.get("/metrics").text
+    assert 'letters_jobs{status="failed"} 1.0' in text
+    assert 'letters_jobs_failed_total{code="letter-date-past"} 1.0' in text
 
 
 @pytest.mark.parametrize(

@@ -4,13 +4,15 @@ credentials and the evidence trail."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from letters.credentials import Verdict, verify
-from letters.ledger import ACCEPTED, HELD, JobConflict, Ledger, LedgerCredentials
+from letters.ledger import JobConflict, JobStatus, Ledger, LedgerCredentials
 from letters.ledger.models import LetterRow
 from letters.validation import parse
 from tests.conftest import load_job
@@ -54,7 +56,7 @@ def test_same_job_twice_is_one_job(ledger: Ledger, job: dict[str, Any]) -> None:
     again, created_again = ledger.accept(parse(job))
     assert created and not created_again
     assert first.letter_id == again.letter_id
-    assert ledger.job(job["id"]).status == ACCEPTED  # type: ignore[union-attr]
+    assert ledger.job(job["id"]).status == JobStatus.ACCEPTED  # type: ignore[union-attr]
 
 
 def test_same_id_other_content_is_refused_and_nothing_changes(
@@ -86,7 +88,7 @@ def test_one_letter_per_job_even_when_two_renders_race(ledger: Ledger, job: dict
     assert sorted(results) == [False, False, False, True]
     history = ledger.history(job["id"])
     assert history is not None
-    assert [e["event"] for e in history["events"]] == ["accepted", "rendered"]
+    assert [e.event for e in history.events] == ["accepted", "rendered"]
 
 
 def test_instants_keep_their_meaning(ledger: Ledger, job: dict[str, Any]) -> None:
@@ -97,7 +99,9 @@ def test_instants_keep_their_meaning(ledger: Ledger, job: dict[str, Any]) -> Non
     assert stored.password_expires_at == dt.datetime(2026, 12, 11, 22, 59, 59, tzinfo=dt.UTC)
     history = ledger.history(job["id"])
     assert history is not None
-    assert history["letter"]["password_expires_at"] == "2026-12-11T23:59:59+01:00"
+    assert history.model_dump(mode="json")["letter"]["password_expires_at"] == (
+        "2026-12-11T23:59:59+01:00"
+    )
 
 
 def test_holds_are_recorded_with_reasons(ledger: Ledger, job: dict[str, Any]) -> None:
@@ -106,23 +110,23 @@ def test_holds_are_recorded_with_reasons(ledger: Ledger, job: dict[str, Any]) ->
     assert ledger.place_hold("ax-2026-100041", "debtor disputes the claim")
     assert not ledger.place_hold("AX-2026-100041", "payment reported")
     assert ledger.is_held("AX-2026-100041")
-    ledger.set_status(job["id"], HELD, "held", "debtor disputes the claim")
+    ledger.set_status(job["id"], JobStatus.HELD, "held", "debtor disputes the claim")
     assert ledger.release_hold("AX-2026-100041", "creditor confirmed") == [job["id"]]
     assert not ledger.is_held("AX-2026-100041")
     history = ledger.history(job["id"])
     assert history is not None
-    assert [h["reason"] for h in history["holds"]] == [
+    assert [h.reason for h in history.holds] == [
         "debtor disputes the claim",
         "payment reported",
     ]
-    assert all(h["release_reason"] == "creditor confirmed" for h in history["holds"])
+    assert all(h.release_reason == "creditor confirmed" for h in history.holds)
 
 
 def test_stale_jobs_are_found_for_the_sweeper(ledger: Ledger, job: dict[str, Any]) -> None:
     ledger.accept(parse(job))
     assert ledger.stale(dt.timedelta(hours=1)) == []
     assert ledger.stale(dt.timedelta(seconds=-1)) == [job["id"]]
-    ledger.set_status(job["id"], HELD, "held")
+    ledger.set_status(job["id"], JobStatus.HELD, "held")
     assert ledger.stale(dt.timedelta(seconds=-1)) == []
 
 
@@ -148,35 +152,243 @@ def test_credentials_are_verified_against_the_ledger(ledger: Ledger) -> None:
 def test_one_delivery_claim_and_no_going_back_from_delivered(
     ledger: Ledger, job: dict[str, Any]
 ) -> None:
-    from letters.ledger import DELIVERED, FAILED, RENDERED
-
     ledger.accept(parse(job))
     ledger.record_letter(_letter(job["id"], "AX-2026-100041"))
-    assert ledger.job(job["id"]).status == RENDERED  # type: ignore[union-attr]
+    assert ledger.job(job["id"]).status == JobStatus.RENDERED  # type: ignore[union-attr]
     assert ledger.claim_delivery(job["id"]) is True
     assert ledger.claim_delivery(job["id"]) is False  # a second worker gets nothing
-    ledger.set_status(job["id"], DELIVERED, "delivered")
-    assert ledger.set_status(job["id"], FAILED, "failed", "late duplicate") is False
-    assert ledger.job(job["id"]).status == DELIVERED  # type: ignore[union-attr]
+    ledger.set_status(job["id"], JobStatus.DELIVERED, "delivered")
+    assert ledger.set_status(job["id"], JobStatus.FAILED, "failed", "late duplicate") is False
+    assert ledger.job(job["id"]).status == JobStatus.DELIVERED  # type: ignore[union-attr]
 
 
 def test_the_sweeper_claims_each_stale_job_once_and_frees_stuck_deliveries(
     ledger: Ledger, job: dict[str, Any]
 ) -> None:
-    from letters.ledger import RENDERED
-
     ledger.accept(parse(job))
     ledger.record_letter(_letter(job["id"], "AX-2026-100041"))
     ledger.claim_delivery(job["id"])  # then the worker dies
     assert ledger.claim_stale(dt.timedelta(seconds=-1)) == [job["id"]]
     assert ledger.claim_stale(dt.timedelta(seconds=60)) == []  # already claimed
-    assert ledger.job(job["id"]).status == RENDERED  # type: ignore[union-attr]
+    assert ledger.job(job["id"]).status == JobStatus.RENDERED  # type: ignore[union-attr]
 
 
 def test_a_job_held_with_no_hold_left_is_resumed_by_the_sweeper(
     ledger: Ledger, job: dict[str, Any]
 ) -> None:
     ledger.accept(parse(job))
-    ledger.set_status(job["id"], HELD, "held", "a hold released in the same instant")
+    ledger.set_status(job["id"], JobStatus.HELD, "held", "a hold released in the same instant")
     assert ledger.claim_stale(dt.timedelta(seconds=-1)) == [job["id"]]
-    assert ledger.job(job["id"]).status == ACCEPTED  # type: ignore[union-attr]
+    assert ledger.job(job["id"]).status == JobStatus.ACCEPTED  # type: ignore[union-attr]
+
+
+def _story(ledger: Ledger, job: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """One job's whole life on ``ledger``, on a clock that ticks a second per reading."""
+    import itertools
+
+    from letters.ledger import batches, holds, jobs
+    from letters.ledger.batches import Batches
+    from letters.ledger.models import AttemptRow
+
+    start = dt.datetime(2026, 11, 20, 8, 0, 0, 123456, tzinfo=dt.UTC)
+    ticks = (start + dt.timedelta(seconds=n) for n in itertools.count())
+    for room in (batches, holds, jobs):
+        monkeypatch.setattr(room, "now", lambda: next(ticks))
+    ledger.migrate()
+    ledger.accept(parse(job))
+    ledger.place_hold(job["reference"], "debtor disputes the claim")
+    ledger.set_status(job["id"], JobStatus.HELD, "held", "debtor disputes the claim")
+    ledger.release_hold(job["reference"], "creditor confirmed")
+    ledger.set_status(job["id"], JobStatus.ACCEPTED, "resumed", allowed_from=(JobStatus.HELD,))
+    letter = _letter(job["id"], "AX-2026-100041")
+    letter.created_at = next(ticks)
+    ledger.record_letter(letter)
+    ledger.claim_delivery(job["id"], ("routed", "email → print"))
+    ledger.record_attempt(
+        AttemptRow(
+            letter_id=letter.id,
+            channel="email",
+            status="failed",
+            error_class="PermanentError",
+            error_code="email-refused",
+            error="550 no such mailbox",
+            at=next(ticks),
+        )
+    )
+    joined = Batches(ledger).join(letter.id, "0|0150", 1)
+    ledger.finish_delivery(
+        job["id"],
+        AttemptRow(
+            letter_id=letter.id,
+            channel="print",
+            status="delivered",
+            external_id=joined.batch_id,
+            receipt={"batch": joined.batch_id, "via": "print"},
+            at=next(ticks),
+        ),
+        detail=f"print {joined.batch_id}",
+    )
+
+
+def test_a_jobs_history_is_the_same_typed_model_on_sqlite_and_postgresql(
+    tmp_path: Path, job: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from letters.ledger import Attempt, BatchStatus, JobHistory
+    from tests.services import postgres_database
+
+    read = []
+    for url in (f"sqlite:///{tmp_path / 'ledger.db'}", postgres_database()):
+        ledger = Ledger(url)
+        with monkeypatch.context() as patch:
+            _story(ledger, job, patch)
+        history = ledger.history(job["id"])
+        assert isinstance(history, JobHistory)
+        read.append(history)
+    on_sqlite, on_postgresql = read
+    assert on_sqlite == on_postgresql
+    assert on_sqlite.model_dump_json() == on_postgresql.model_dump_json()
+    history = on_postgresql
+    assert history.job.status is JobStatus.DELIVERED
+    assert history.job.accepted_at == dt.datetime(2026, 11, 20, 8, 0, 0, 123456, tzinfo=dt.UTC)
+    assert [e.event for e in history.events] == [
+        "accepted",
+        "held",
+        "released",
+        "resumed",
+        "rendered",
+        "routed",
+        "delivered",
+    ]
+    assert all(isinstance(a, Attempt) for a in history.attempts)
+    assert [(a.channel, a.status, a.error_code) for a in history.attempts] == [
+        ("email", "failed", "email-refused"),
+        ("print", "delivered", None),
+    ]
+    assert history.letter is not None and history.letter.due_date == dt.date(2026, 12, 4)
+    assert history.print_batch is not None
+    assert history.print_batch.status is BatchStatus.OPEN
+    assert [(h.reason, h.release_reason) for h in history.holds] == [
+        ("debtor disputes the claim", "creditor confirmed")
+    ]
+    # the JSON is what `letters status --json` and GET /v1/jobs/{id} always wrote
+    data = json.loads(history.model_dump_json())
+    assert list(data) == ["job", "events", "letter", "attempts", "holds", "print_batch"]
+    assert data["job"]["accepted_at"] == "2026-11-20T08:00:00.123456+00:00"
+    assert data["job"]["status"] == "delivered"
+    assert data["print_batch"]["status"] == "open"
+    assert data["letter"]["due_date"] == "2026-12-04"
+    assert data["attempts"][1]["receipt"] == {"batch": history.print_batch.id, "via": "print"}
+
+
+def test_a_history_without_a_print_batch_has_no_print_batch_key(
+    ledger: Ledger, job: dict[str, Any]
+) -> None:
+    ledger.accept(parse(job))
+    history = ledger.history(job["id"])
+    assert history is not None and history.print_batch is None
+    data = json.loads(history.model_dump_json())
+    assert list(data) == ["job", "events", "letter", "attempts", "holds"]
+    assert (data["letter"], data["attempts"]) == (None, [])
+
+
+def test_the_migrations_make_exactly_the_tables_the_models_describe(ledger: Ledger) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from letters.ledger.models import Base
+
+    with ledger.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_ledger_from_before_error_codes_upgrades_in_place(
+    database_url: str, job: dict[str, Any]
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from letters.ledger.db import MIGRATIONS
+
+    old = Ledger(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, content_sha256, payload, kind, reference, letter_id,"
+                " status, error_class, error, accepted_at, updated_at) VALUES ('old-1', :sha,"
+                " '{}', 'reminder', 'AX2026100041', '1', 'failed', 'RenderError', 'broken',"
+                " :at, :at)"
+            ),
+            {"sha": "0" * 64, "at": dt.datetime(2026, 11, 2, tzinfo=dt.UTC)},
+        )
+    ledger = Ledger(database_url)
+    ledger.migrate()
+    history = ledger.history("old-1")
+    assert history is not None
+    assert (history.job.status, history.job.error_code, history.job.error) == (
+        JobStatus.FAILED,
+        None,
+        "broken",
+    )
+    assert ledger.failures() == {None: 1}
+
+
+def test_a_failed_job_keeps_its_stable_code(ledger: Ledger, job: dict[str, Any]) -> None:
+    from letters.codes import Code
+
+    ledger.accept(parse(job))
+    assert ledger.set_status(
+        job["id"],
+        JobStatus.FAILED,
+        "failed",
+        "deliver_letter: not sent: the letter date passed",
+        error_class="PermanentFailure:letter_date_passed",
+        code=Code.LETTER_DATE_PAST,
+    )
+    row = ledger.job(job["id"])
+    assert row is not None and row.error_code == "letter-date-past"
+    history = ledger.history(job["id"])
+    assert history is not None and history.job.error_code == "letter-date-past"
+    assert ledger.failures() == {"letter-date-past": 1}
+    # a late duplicate changes nothing, its code included
+    assert not ledger.set_status(job["id"], JobStatus.FAILED, "failed", "again", code="other")
+    assert ledger.failures() == {"letter-date-past": 1}
+
+
+def test_the_ledgers_modules_import_each_other_without_a_cycle() -> None:
+    """Every import counts, function-local and TYPE_CHECKING ones too."""
+    import ast
+
+    from tests.conftest import ROOT
+
+    folder = ROOT / "letters" / "ledger"
+    names = {p.stem for p in folder.glob("*.py")} - {"__init__"}
+    graph: dict[str, set[str]] = {}
+    for name in names:
+        tree = ast.parse((folder / f"{name}.py").read_text("utf-8"))
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+        graph[name] = {
+            m.removeprefix("letters.ledger.").split(".")[0]
+            for m in imported
+            if m.startswith("letters.ledger")
+        }
+        assert "letters.ledger" not in imported, f"{name} imports the package it is part of"
+    graph = {name: (deps & names) - {name} for name, deps in graph.items()}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(
+            dep == goal or (dep not in seen and reaches(dep, goal, seen | {dep}))
+            for dep in graph[start]
+        )
+
+    assert [name for name in sorted(graph) if reaches(name, name, set())] == []

@@ -13,7 +13,7 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from letters.ledger import DELIVERED, FAILED, HELD, JobConflict
+from letters.ledger import JobConflict, JobStatus
 from tests.conftest import JOB_FILES, Pipeline, load_job, password_on, recorder
 
 
@@ -23,16 +23,16 @@ def test_every_fixture_ends_in_exactly_one_delivered_letter(pipeline: Pipeline) 
     pipeline.drain()
     assert pipeline.printed() == sorted(letter_ids)  # every letter in the print batch, once
     for job, letter_id in zip(jobs, letter_ids, strict=True):
-        assert pipeline.status(job["id"]) == DELIVERED
+        assert pipeline.status(job["id"]) == JobStatus.DELIVERED
         letter = pipeline.runtime.ledger.letter_for_job(job["id"])
         assert letter is not None and letter.id == letter_id
         pdf = pipeline.pdf(letter_id)
         assert hashlib.sha256(pdf).hexdigest() == letter.pdf_sha256
         history = pipeline.runtime.ledger.history(job["id"])
         assert history is not None
-        events = [e["event"] for e in history["events"]]
+        events = [e.event for e in history.events]
         assert events == ["accepted", "rendered", "routed", "delivered"]
-        assert history["attempts"][0]["status"] == "delivered"
+        assert history.attempts[0].status == "delivered"
     with pipeline.runtime.ledger.engine.connect() as conn:
         assert conn.scalar(text("select count(*) from letters")) == len(jobs)
 
@@ -75,15 +75,15 @@ def test_a_hold_stops_the_letter_and_a_release_sends_it(pipeline: Pipeline) -> N
     pipeline.runtime.ledger.place_hold(job["reference"], "debtor says the claim is paid")
     letter_id = pipeline.submit(job)
     pipeline.drain()
-    assert pipeline.status(job["id"]) == HELD
+    assert pipeline.status(job["id"]) == JobStatus.HELD
     assert pipeline.in_print(letter_id) is None
     assert release(job["reference"], "payment not found", pipeline.runtime) == [job["id"]]
     pipeline.drain()
-    assert pipeline.status(job["id"]) == DELIVERED
+    assert pipeline.status(job["id"]) == JobStatus.DELIVERED
     assert pipeline.in_print(letter_id)
     history = pipeline.runtime.ledger.history(job["id"])
     assert history is not None
-    events = [e["event"] for e in history["events"]]
+    events = [e.event for e in history.events]
     assert events == ["accepted", "held", "released", "resumed", "rendered", "routed", "delivered"]
 
 
@@ -95,8 +95,9 @@ def test_a_letter_failing_the_print_check_fails_once_with_its_reason(
     letter_id = pipeline.submit(job)
     pipeline.drain()
     row = pipeline.runtime.ledger.job(job["id"])
-    assert row is not None and row.status == FAILED
-    assert row.error_class == "PermanentFailure:too-many-pages"
+    assert row is not None and row.status == JobStatus.FAILED
+    assert row.error_class == "PermanentFailure"
+    assert row.error_code == "too-many-pages"
     assert "3 pages; at most 2 are allowed" in (row.error or "")
     assert pipeline.in_print(letter_id) is None
     assert pipeline.runtime.ledger.letter_for_job(job["id"]) is None
@@ -112,7 +113,7 @@ def test_the_sweeper_finds_jobs_whose_message_was_lost(pipeline: Pipeline) -> No
     assert pipeline.status(job["id"]) == "accepted"
     assert sweep(dt.timedelta(seconds=-1), pipeline.runtime) == [job["id"]]
     pipeline.drain()
-    assert pipeline.status(job["id"]) == DELIVERED
+    assert pipeline.status(job["id"]) == JobStatus.DELIVERED
 
 
 def test_no_plaintext_password_outside_the_letter(
@@ -160,15 +161,16 @@ def test_a_held_letter_whose_date_passes_fails_instead_of_going_out_late(
     pipeline.runtime.ledger.place_hold(job["reference"], "dispute")
     letter_id = pipeline.submit(job)
     pipeline.drain()
-    assert pipeline.status(job["id"]) == HELD
+    assert pipeline.status(job["id"]) == JobStatus.HELD
     pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
         update={"clock_date": dt_.date(2026, 11, 23)}
     )
     release(job["reference"], "resolved three days later", pipeline.runtime)
     pipeline.drain()
     row = pipeline.runtime.ledger.job(job["id"])
-    assert row is not None and row.status == FAILED
-    assert row.error_class == "PermanentFailure:letter-date-past"
+    assert row is not None and row.status == JobStatus.FAILED
+    assert row.error_class == "PermanentFailure"
+    assert row.error_code == "letter-date-past"
     assert pipeline.in_print(letter_id) is None
 
 
@@ -198,7 +200,7 @@ def test_a_letter_held_after_rendering_is_not_sent_once_its_date_passed(
         actors.render_stage(job["id"])
     pipeline.runtime.ledger.place_hold(job["reference"], "payment reported")
     actors.deliver_stage(job["id"])  # the delivery message arrives: held
-    assert pipeline.status(job["id"]) == HELD
+    assert pipeline.status(job["id"]) == JobStatus.HELD
     deliver_stage = actors.deliver_stage
     pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
         update={"clock_date": dt_.date(2026, 11, 21)}
@@ -206,26 +208,28 @@ def test_a_letter_held_after_rendering_is_not_sent_once_its_date_passed(
     release(job["reference"], "payment not found", pipeline.runtime)
     pipeline.drain()
     row = pipeline.runtime.ledger.job(job["id"])
-    assert row is not None and row.status == FAILED
-    assert row.error_class == "PermanentFailure:letter-date-past"
+    assert row is not None and row.status == JobStatus.FAILED
+    assert row.error_class == "PermanentFailure"
+    assert row.error_code == "letter-date-past"
     assert deliver_stage(job["id"]) is None  # final: nothing more happens
     assert not pipeline.printed()
 
 
 def test_a_delivery_recorded_before_a_crash_is_never_sent_again(pipeline: Pipeline) -> None:
-    from letters.ledger import RENDERED
     from letters.pipeline.actors import deliver_stage
 
     job = load_job("reminder.en")
     pipeline.submit(job)
     pipeline.drain()
     # the crash: the attempt was recorded, the job's status was not
-    pipeline.runtime.ledger.set_status(job["id"], RENDERED, "test", allowed_from=(DELIVERED,))
+    pipeline.runtime.ledger.set_status(
+        job["id"], JobStatus.RENDERED, "test", allowed_from=(JobStatus.DELIVERED,)
+    )
     deliver_stage(job["id"])
-    assert pipeline.status(job["id"]) == DELIVERED
+    assert pipeline.status(job["id"]) == JobStatus.DELIVERED
     assert len(pipeline.printed()) == 1
     history = pipeline.runtime.ledger.history(job["id"])
-    assert [a["status"] for a in history["attempts"]] == ["delivered"]
+    assert [a.status for a in history.attempts] == ["delivered"]
 
 
 def test_a_retry_after_midnight_is_the_same_job(pipeline: Pipeline) -> None:

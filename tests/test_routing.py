@@ -82,9 +82,9 @@ def test_a_consenting_debtor_gets_the_letter_by_email_only(mail_pipeline: Any) -
     assert f"letter-{letter_id}" in msg["Message-ID"]
     assert pipeline.in_print(letter_id) is None  # exactly one channel
     history = pipeline.runtime.ledger.history(job["id"])
-    assert [(a["channel"], a["status"]) for a in history["attempts"]] == [("email", "delivered")]
-    routed = next(e for e in history["events"] if e["event"] == "routed")
-    assert routed["detail"] == (
+    assert [(a.channel, a.status) for a in history.attempts] == [("email", "delivered")]
+    routed = next(e for e in history.events if e.event == "routed")
+    assert routed.detail == (
         "email → print; skipped: digipost (not configured here [route-not-configured])"
     )
 
@@ -98,9 +98,10 @@ def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: Any) 
     assert pipeline.status(job["id"]) == "delivered"
     assert pipeline.in_print(letter_id)
     history = pipeline.runtime.ledger.history(job["id"])
-    attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
+    attempts = [(a.channel, a.status, a.error_code) for a in history.attempts]
     assert attempts == [("email", "failed", "email-refused"), ("print", "delivered", None)]
-    assert history["attempts"][0]["error"].startswith("SMTP 550")
+    assert history.attempts[0].error is not None
+    assert history.attempts[0].error.startswith("SMTP 550")
 
 
 def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None:
@@ -115,7 +116,7 @@ def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None
     assert pipeline.status(job["id"]) == "delivered"
     assert pipeline.in_print(letter_id)
     history = pipeline.runtime.ledger.history(job["id"])
-    attempts = [(a["channel"], a["status"], a["error_code"]) for a in history["attempts"]]
+    attempts = [(a.channel, a.status, a.error_code) for a in history.attempts]
     assert attempts == [
         ("email", "failed", Code.EMAIL_DEFERRED),
         ("email", "failed", Code.EMAIL_DEFERRED),
@@ -155,10 +156,11 @@ def test_an_untrusted_digipost_answer_never_sends_the_letter_elsewhere(
         assert len(server.stored) == 1
     history = pipeline.runtime.ledger.history(job["id"])
     assert history is not None
-    attempts = [(a["channel"], a["status"], a["error_class"]) for a in history["attempts"]]
+    attempts = [(a.channel, a.status, a.error_class) for a in history.attempts]
     assert attempts == [
         ("digipost", "failed", "UncertainError"),
         ("digipost", "delivered", None),
     ]
-    assert history["attempts"][1]["receipt"]["reconciled"] is True
+    assert history.attempts[1].receipt is not None
+    assert history.attempts[1].receipt["reconciled"] is True
     assert pipeline.in_print(letter_id) is None

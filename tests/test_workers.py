@@ -30,7 +30,7 @@ from channels.printing.batch import BatchCloser
 from letters.archive import Archive
 from letters.config import Printing, Settings
 from letters.job import JobRejected, fingerprint_document
-from letters.ledger import DELIVERED, Ledger
+from letters.ledger import JobStatus, Ledger
 from letters.ledger.models import LetterRow
 from letters.validation import parse
 from tests.conftest import JOB_FILES, ROOT, load_job
@@ -68,7 +68,7 @@ class Setup:
         )
 
     def delivered(self) -> int:
-        return int(self.ledger.counts().get(DELIVERED, 0))
+        return int(self.ledger.counts().get(JobStatus.DELIVERED, 0))
 
     def wait_for(self, count: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -143,7 +143,7 @@ def assert_exactly_one_letter_per_job(setup: Setup, jobs: list[dict[str, Any]]) 
         rows = s.execute(select(LetterRow.id, LetterRow.pdf_sha256)).all()
     assert letters == distinct == len(jobs)
     statuses = setup.ledger.statuses([j["id"] for j in jobs])
-    assert set(statuses.values()) == {DELIVERED}
+    assert set(statuses.values()) == {JobStatus.DELIVERED}
     # what the print vendor gets: every letter exactly once, the PDF that was archived
     settings = Settings(
         database_url=setup.env["DATABASE_URL"],

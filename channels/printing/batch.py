@@ -50,8 +50,8 @@ from letters.archive import Archive
 from letters.clock import OSLO
 from letters.config import Settings
 from letters.geometry import A4_PT
-from letters.ledger import Ledger
-from letters.ledger.batches import CLOSED, CLOSING, HANDED_OFF, Batches, BatchLetter
+from letters.ledger import BatchStatus, Ledger
+from letters.ledger.batches import Batches, BatchLetter
 from letters.ledger.models import PrintBatchRow
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class BatchCloser:
         """Finish any batch a crash left half-closed, then close the open batch (or the one
         named). Returns what was closed; empty when nothing was waiting."""
         done = []
-        for stuck in self.batches.waiting(CLOSING):
+        for stuck in self.batches.waiting(BatchStatus.CLOSING):
             if self.batches.claim_resume(stuck.id, LEASE):
                 log.warning("print batch %s: resuming a close that stopped", stuck.id)
                 try:
@@ -116,7 +116,7 @@ class BatchCloser:
             known = self.batches.get(batch)
             if known is None:
                 raise BatchError(f"there is no print batch {batch}")
-            if known.status not in (CLOSED, HANDED_OFF):
+            if known.status not in (BatchStatus.CLOSED, BatchStatus.HANDED_OFF):
                 raise BatchError(f"print batch {batch} is {known.status}")
         return done
 
@@ -141,7 +141,7 @@ class BatchCloser:
         if handoff is None:
             return []
         done = []
-        for row in self.batches.waiting(CLOSED):
+        for row in self.batches.waiting(BatchStatus.CLOSED):
             if row.folder is None:
                 continue
             try:

@@ -16,14 +16,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from letters.clock import now
-from letters.ledger.models import JobRow, LetterRow, PrintBatchLetterRow, PrintBatchRow
-from letters.ledger.store import Ledger
-
-OPEN, CLOSING, CLOSED, HANDED_OFF = "open", "closing", "closed", "handed_off"
+from letters.ledger.db import Database
+from letters.ledger.models import (
+    AttemptRow,
+    EventRow,
+    JobRow,
+    LetterRow,
+    PrintBatchLetterRow,
+    PrintBatchRow,
+)
+from letters.ledger.states import BatchStatus, JobStatus
 
 
 def batch_id(sequence: int) -> str:
@@ -71,7 +77,7 @@ class _ClosedMeanwhile(Exception):
 
 
 class Batches:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Database) -> None:
         self.ledger = ledger
 
     def join(self, letter_id: str, key: str, page_count: int) -> Joined:
@@ -93,14 +99,16 @@ class Batches:
                 assert batch is not None
                 return Joined(batch.id, batch.sequence, new=False)
             batch = s.scalar(
-                select(PrintBatchRow).where(PrintBatchRow.status == OPEN).with_for_update()
+                select(PrintBatchRow)
+                .where(PrintBatchRow.status == BatchStatus.OPEN)
+                .with_for_update()
             )
             if batch is None:
                 sequence = (s.scalar(select(func.max(PrintBatchRow.sequence))) or 0) + 1
                 batch = PrintBatchRow(
                     id=batch_id(sequence),
                     sequence=sequence,
-                    status=OPEN,
+                    status=BatchStatus.OPEN,
                     open_slot=1,
                     opened_at=now(),
                     letters=0,
@@ -123,7 +131,7 @@ class Batches:
             # batch must still be open (SQLite runs the SELECT above outside it).
             still_open = s.execute(
                 update(PrintBatchRow)
-                .where(PrintBatchRow.id == batch.id, PrintBatchRow.status == OPEN)
+                .where(PrintBatchRow.id == batch.id, PrintBatchRow.status == BatchStatus.OPEN)
                 .values(letters=PrintBatchRow.letters + 1)
             )
             if not getattr(still_open, "rowcount", 0):
@@ -148,7 +156,7 @@ class Batches:
                 )
             )
 
-    def waiting(self, *statuses: str) -> list[PrintBatchRow]:
+    def waiting(self, *statuses: BatchStatus) -> list[PrintBatchRow]:
         with self.ledger.session() as s:
             return list(
                 s.scalars(
@@ -162,7 +170,7 @@ class Batches:
         """Move the open batch (or the named one, if open) to ``closing``. None if there is
         no such open batch. Waits for joins in progress (the row lock)."""
         with self.ledger.session() as s:
-            query = select(PrintBatchRow).where(PrintBatchRow.status == OPEN)
+            query = select(PrintBatchRow).where(PrintBatchRow.status == BatchStatus.OPEN)
             if batch is not None:
                 query = query.where(PrintBatchRow.id == batch)
             row = s.scalar(query.with_for_update())
@@ -171,8 +179,8 @@ class Batches:
             at = now()
             claimed = s.execute(  # the status in the WHERE: two closers, one wins
                 update(PrintBatchRow)
-                .where(PrintBatchRow.id == row.id, PrintBatchRow.status == OPEN)
-                .values(status=CLOSING, open_slot=None, closing_at=at, lease_at=at)
+                .where(PrintBatchRow.id == row.id, PrintBatchRow.status == BatchStatus.OPEN)
+                .values(status=BatchStatus.CLOSING, open_slot=None, closing_at=at, lease_at=at)
             )
             if not getattr(claimed, "rowcount", 0):
                 return None
@@ -187,7 +195,7 @@ class Batches:
                 update(PrintBatchRow)
                 .where(
                     PrintBatchRow.id == batch,
-                    PrintBatchRow.status == CLOSING,
+                    PrintBatchRow.status == BatchStatus.CLOSING,
                     (PrintBatchRow.lease_at.is_(None))
                     | (PrintBatchRow.lease_at < now() - stale_after),
                 )
@@ -195,13 +203,12 @@ class Batches:
             )
             return bool(getattr(moved, "rowcount", 0))
 
-    def leave_out(self, letter_id: str, job_id: str, reason: str) -> None:
+    def leave_out(
+        self, letter_id: str, job_id: str, reason: str, code: str = "print_batch"
+    ) -> None:
         """A letter that cannot be printed leaves its batch, and its job fails with the
-        reason, in one transaction: it is neither printed nor shown as delivered."""
-        from sqlalchemy import delete
-
-        from letters.ledger.models import AttemptRow, EventRow
-
+        reason and ``code`` (on the attempt and the job), in one transaction: it is neither
+        printed nor shown as delivered."""
         at = now()
         with self.ledger.session() as s:
             s.execute(delete(PrintBatchLetterRow).where(PrintBatchLetterRow.letter_id == letter_id))
@@ -211,7 +218,7 @@ class Batches:
                     channel="print",
                     status="failed",
                     error_class="PermanentError",
-                    error_code="print_batch",
+                    error_code=code,
                     error=reason,
                     at=at,
                 )
@@ -219,7 +226,12 @@ class Batches:
             s.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id)
-                .values(status="failed", error_class="PermanentError:print_batch", error=reason)
+                .values(
+                    status=JobStatus.FAILED,
+                    error_class="PermanentError:print_batch",
+                    error_code=code,
+                    error=reason,
+                )
             )
             s.add(EventRow(job_id=job_id, at=at, event="print_failed", detail=reason))
 
@@ -227,7 +239,7 @@ class Batches:
         with self.ledger.session() as s:
             s.execute(
                 update(PrintBatchRow)
-                .where(PrintBatchRow.id == batch, PrintBatchRow.status == CLOSING)
+                .where(PrintBatchRow.id == batch, PrintBatchRow.status == BatchStatus.CLOSING)
                 .values(lease_at=now())
             )
 
@@ -271,9 +283,9 @@ class Batches:
         with self.ledger.session() as s:
             s.execute(
                 update(PrintBatchRow)
-                .where(PrintBatchRow.id == batch, PrintBatchRow.status == CLOSING)
+                .where(PrintBatchRow.id == batch, PrintBatchRow.status == BatchStatus.CLOSING)
                 .values(
-                    status=CLOSED,
+                    status=BatchStatus.CLOSED,
                     closed_at=now(),
                     letters=letters,
                     pages=pages,
@@ -287,8 +299,8 @@ class Batches:
         with self.ledger.session() as s:
             s.execute(
                 update(PrintBatchRow)
-                .where(PrintBatchRow.id == batch, PrintBatchRow.status == CLOSED)
-                .values(status=HANDED_OFF, handed_off_at=now(), handoff=receipt)
+                .where(PrintBatchRow.id == batch, PrintBatchRow.status == BatchStatus.CLOSED)
+                .values(status=BatchStatus.HANDED_OFF, handed_off_at=now(), handoff=receipt)
             )
 
     def opened_before(self, instant: dt.datetime) -> PrintBatchRow | None:
@@ -296,6 +308,6 @@ class Batches:
         with self.ledger.session() as s:
             return s.scalar(
                 select(PrintBatchRow).where(
-                    PrintBatchRow.status == OPEN, PrintBatchRow.opened_at < instant
+                    PrintBatchRow.status == BatchStatus.OPEN, PrintBatchRow.opened_at < instant
                 )
             )

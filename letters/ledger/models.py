@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from letters.ledger.states import BatchStatus, JobStatus
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -29,6 +44,27 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class Status(TypeDecorator[E]):
+    """A status stored as its plain string (``VARCHAR(16)``, as the migrations made it) and
+    read back as its enum; writing a value the enum does not know fails before the SQL."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else str(self.enum(value))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}  # noqa: RUF012
 
@@ -44,15 +80,16 @@ class JobRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(32), index=True)
     letter_id: Mapped[str] = mapped_column(String(20), unique=True)
-    #: accepted → rendered → delivered, or held / failed
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    #: accepted → rendered → delivering → delivered, or held / failed
+    status: Mapped[JobStatus] = mapped_column(Status(JobStatus), index=True)
     error_class: Mapped[str | None] = mapped_column(String(64))
+    #: a failed job's stable code (:mod:`letters.codes`), when its failure has one
+    error_code: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[dt.datetime] = mapped_column()
     updated_at: Mapped[dt.datetime] = mapped_column(index=True)
 
     events: Mapped[list[EventRow]] = relationship(order_by="EventRow.id")
-    letter: Mapped[LetterRow | None] = relationship(back_populates="job")
 
 
 class EventRow(Base):
@@ -89,9 +126,8 @@ class LetterRow(Base):
     page_count: Mapped[int] = mapped_column(Integer)
     archive_path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column()
-
-    job: Mapped[JobRow] = relationship(back_populates="letter")
-    attempts: Mapped[list[AttemptRow]] = relationship(order_by="AttemptRow.id")
+    #: the version of each rule table the letter was checked with (table → version)
+    rules_versions: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class AttemptRow(Base):
@@ -158,7 +194,7 @@ class PrintBatchRow(Base):
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)  # PB000001
     sequence: Mapped[int] = mapped_column(Integer, unique=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[BatchStatus] = mapped_column(Status(BatchStatus), index=True)
     #: 1 while the batch is open, NULL after: the unique index allows one open batch only.
     open_slot: Mapped[int | None] = mapped_column(Integer, unique=True)
     opened_at: Mapped[dt.datetime] = mapped_column()
@@ -188,3 +224,71 @@ class PrintBatchLetterRow(Base):
     sort_key: Mapped[str] = mapped_column(String(40))
     page_count: Mapped[int] = mapped_column(Integer)
     joined_at: Mapped[dt.datetime] = mapped_column()
+
+
+# --- the compliance workbench -------------------------------------------------------------
+
+
+class UserRow(Base):
+    """A named person who may sign in to the workbench: an author, reviewer or admin."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column()
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column()
+    disabled_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class VersionRow(Base):
+    """One version of a template or a rule table: exactly what was submitted (its sha256),
+    its state, and who approved or rejected it, when, and from which day it applies."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("subject_kind", "subject", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))  # template | rules
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: what the version is: a template's files (path → sha256 of a blob) and renderer, or a
+    #: rule table's document
+    content: Mapped[dict[str, Any]] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    author: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column()
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column()
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    effective_from: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class BlobRow(Base):
+    """A file of a template version, stored once under its SHA-256."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditRow(Base):
+    """One privileged action, appended and never changed (the database refuses UPDATE and
+    DELETE on this table)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_subject", "subject_kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64))
+    version_id: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from letters.clock import now
 from letters.codes import Code
-from letters.ledger.review_models import AuditRow, BlobRow, VersionRow
-from letters.ledger.store import Ledger
+from letters.ledger.db import Database
+from letters.ledger.models import AuditRow, BlobRow, VersionRow
 
 
 class SubjectKind(StrEnum):
@@ -102,7 +102,7 @@ class AuditEntry:
 class Reviews:
     """Versions, approvals and the audit log of one ledger."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Database) -> None:
         self.ledger = ledger
 
     # --- the audit log ---------------------------------------------------------------------

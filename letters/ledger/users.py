@@ -10,8 +10,8 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from letters.clock import now
-from letters.ledger.review_models import UserRow
-from letters.ledger.store import Ledger
+from letters.ledger.db import Database
+from letters.ledger.models import UserRow
 
 
 class Role(StrEnum):
@@ -34,7 +34,7 @@ class User:
 
 
 class Users:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Database) -> None:
         self.ledger = ledger
 
     def create(self, name: str, role: Role, password_hash: str) -> bool:

@@ -35,7 +35,7 @@ from letters.compose import amount_due
 from letters.config import get_settings
 from letters.credentials import expiry_instant
 from letters.job import FieldError, Job, JobRejected
-from letters.ledger import ACCEPTED, DELIVERED, FINAL, HELD, RENDERED
+from letters.ledger import FINAL, Attempt, JobStatus
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.numbers import account, kid
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 
 
 class PermanentFailure(Exception):
-    """Retrying will not help; the job is marked failed with this reason."""
+    """Retrying will not help; the job is marked failed with this reason and its stable
+    ``code`` (letters.codes)."""
 
     def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
@@ -65,8 +66,9 @@ def _not_today(job: JobRow, rt: Runtime) -> FieldError | None:
 def _hold(rt: Runtime, job: JobRow, reason: str | None) -> bool:
     if reason is None:
         return False
-    if job.status != HELD:
-        rt.ledger.set_status(job.id, HELD, "held", detail=reason, allowed_from=(ACCEPTED, RENDERED))
+    if job.status != JobStatus.HELD:
+        held_from = (JobStatus.ACCEPTED, JobStatus.RENDERED)
+        rt.ledger.set_status(job.id, JobStatus.HELD, "held", detail=reason, allowed_from=held_from)
     log.info("job %s held", job.id)
     return True
 
@@ -143,10 +145,13 @@ def deliver_stage(job_id: str) -> None:
     passed = _not_today(job, rt)
     if passed:  # held or retried past its date: its deadline and password no longer hold
         raise PermanentFailure(passed.code, f"not sent: {passed.reason}")
-    done = next((a for a in attempts if a["status"] == "delivered"), None)
+    done = next((a for a in attempts if a.status == "delivered"), None)
     if done:  # delivered before a crash could record it on the job: never send again
         rt.ledger.set_status(
-            job_id, DELIVERED, "delivered", detail=f"{done['channel']} {done['external_id']}"
+            job_id,
+            JobStatus.DELIVERED,
+            "delivered",
+            detail=f"{done.channel} {done.external_id}",
         )
         return
     parsed = Job.model_validate(job.payload)
@@ -205,17 +210,17 @@ def _deliver(
     row: JobRow,
     job: Job,
     letter: LetterRow,
-    attempts: list[dict[str, Any]],
+    attempts: list[Attempt],
     available: dict[str, Channel],
     plan: Route,
 ) -> None:
     job_id = row.id
-    refused = {a["channel"] for a in attempts if a["error_class"] == "PermanentError"}
+    refused = {a.channel for a in attempts if a.error_class == "PermanentError"}
     #: a channel that may hold the letter is never left for another (no second copy)
-    uncertain = {a["channel"] for a in attempts if a["error_class"] == "UncertainError"}
+    uncertain = {a.channel for a in attempts if a.error_class == "UncertainError"}
     for name in plan.chain:  # a channel down for long enough counts as refusing
         transient = sum(
-            1 for a in attempts if a["channel"] == name and a["error_class"] == "RetriableError"
+            1 for a in attempts if a.channel == name and a.error_class == "RetriableError"
         )
         if name != plan.chain[-1] and transient >= rt.settings.channel_attempts:
             refused.add(name)
@@ -240,7 +245,7 @@ def _deliver(
                 )
             )
             tries = 1 + sum(
-                1 for a in attempts if a["channel"] == name and a["error_class"] == "RetriableError"
+                1 for a in attempts if a.channel == name and a.error_class == "RetriableError"
             )
             if isinstance(exc, UncertainError) or name in uncertain:
                 raise  # the same channel again: it reconciles, and nothing goes elsewhere
@@ -293,4 +298,4 @@ deliver_letter = dramatiq.actor(
     },
 )(deliver_stage)
 
-__all__ = ["RENDERED", "PermanentFailure", "deliver_letter", "render_letter"]
+__all__ = ["PermanentFailure", "deliver_letter", "render_letter"]

@@ -42,13 +42,13 @@ class LedgerFailures(Middleware):
         # The worker rejects (nacks) exactly the messages Dramatiq has given up on; the
         # exception that ended it is kept on the message proxy.
         exception: BaseException | None = getattr(message, "_exception", None)
-        from letters.ledger import FAILED
+        from letters.ledger import JobStatus
         from letters.pipeline.runtime import get_runtime
 
         job_id = str(message.args[0]) if message.args else None
         if job_id is None:  # pragma: no cover - every actor takes a job id
             return
-        code = getattr(exception, "code", None)
+        code = getattr(exception, "code", None)  # the failure's stable code
         name = type(exception).__name__ if exception else "unknown"
         detail = f"{message.actor_name}: {exception or 'gave up'}"
         retries = message.options.get("retries", 0)
@@ -57,10 +57,11 @@ class LedgerFailures(Middleware):
         try:
             get_runtime().ledger.set_status(
                 job_id,
-                FAILED,
+                JobStatus.FAILED,
                 "failed",
                 detail=detail,
-                error_class=f"{name}{f':{code}' if code else ''}",
+                error_class=name,
+                code=code,
             )
         except Exception:  # the ledger itself is down: the message stays in the DLQ
             log.exception("could not record the failure of job %s", job_id)

@@ -24,9 +24,9 @@ from rich.table import Table
 from letters.codes import Code
 from letters.config import Settings
 from letters.job import FieldError, JobRejected
-from letters.ledger import DELIVERED, FAILED, HELD, JobConflict
+from letters.ledger import JobConflict, JobStatus
 
-DONE = frozenset({DELIVERED, FAILED, HELD})
+DONE = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.HELD})
 
 
 @dataclass
@@ -168,20 +168,20 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
         assert entry.job_id is not None
         job = runtime.ledger.job(entry.job_id)
         letter = runtime.ledger.letter_for_job(entry.job_id)
-        history = runtime.ledger.history(entry.job_id) or {}
-        attempts = history.get("attempts") or []
+        history = runtime.ledger.history(entry.job_id)
+        attempts = history.attempts if history else []
         where = ""
-        if job.status == FAILED:
+        if job.status == JobStatus.FAILED:
             failed += 1
             where = job.error or ""
-        elif job.status == HELD:
+        elif job.status == JobStatus.HELD:
             where = "held: " + (runtime.ledger.hold_reason(job.reference) or "")
-        elif attempts and attempts[-1]["status"] == "delivered":
+        elif attempts and attempts[-1].status == "delivered":
             last = attempts[-1]
             where = (
-                f"print batch {last['external_id']}"
-                if last["channel"] == "print"
-                else f"{last['channel']} {last['external_id']}"
+                f"print batch {last.external_id}"
+                if last.channel == "print"
+                else f"{last.channel} {last.external_id}"
             )
         table.add_row(
             entry.job_id, job.kind, job.status, str(letter.page_count) if letter else "", where

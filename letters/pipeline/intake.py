@@ -12,7 +12,7 @@ from letters import rules
 from letters.clock import today_oslo
 from letters.codes import Code
 from letters.job import Job, JobRejected, fingerprint_document
-from letters.ledger import HELD, RENDERED
+from letters.ledger import JobStatus
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.validation import parse
 
@@ -65,8 +65,8 @@ def release(reference: str, reason: str, runtime: Runtime | None = None) -> list
     rt = runtime or get_runtime()
     held = rt.ledger.release_hold(reference, reason)
     for job_id in held:
-        status = RENDERED if rt.ledger.letter_for_job(job_id) else "accepted"
-        rt.ledger.set_status(job_id, status, "resumed", allowed_from=(HELD,))
+        status = JobStatus.RENDERED if rt.ledger.letter_for_job(job_id) else JobStatus.ACCEPTED
+        rt.ledger.set_status(job_id, status, "resumed", allowed_from=(JobStatus.HELD,))
         render_letter.send(job_id)
     return held
 
@@ -86,4 +86,4 @@ def sweep(older_than: dt.timedelta | None = None, runtime: Runtime | None = None
     return stale
 
 
-__all__ = ["HELD", "release", "submit", "sweep"]
+__all__ = ["release", "submit", "sweep"]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"  # 0004 (the ledger error codes) lands next; then this revises it
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -72,7 +72,6 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
     )
     op.create_index("ix_audit_subject", "audit_log", ["subject_kind", "subject"])
-    op.add_column("letters", sa.Column("template_version_id", sa.Integer(), nullable=True))
     op.add_column("letters", sa.Column("rules_versions", sa.JSON(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_APPEND_ONLY_PG)
@@ -85,8 +84,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION audit_log_append_only()")
-    op.drop_column("letters", "rules_versions")
-    op.drop_column("letters", "template_version_id")
+    with op.batch_alter_table("letters") as batch:
+        batch.drop_column("rules_versions")
     op.drop_table("audit_log")
     op.drop_table("blobs")
     op.drop_index("ix_versions_state", "versions")

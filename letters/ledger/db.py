@@ -1,0 +1,67 @@
+"""The ledger's database: one engine, one transaction per ``session()``, alembic migrations.
+
+SQLite by default (one file, no server); PostgreSQL when several machines share the work.
+Every room of the ledger (jobs, letters, holds, reports, batches, logins, tokens) works
+through a :class:`Database`; none opens connections of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    # hide_parameters: error text must never carry hashes, national ids or addresses
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+class Database:
+    """A ledger database at ``url``: sessions that commit on leaving, and the schema."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema up to date (alembic ``upgrade head``)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # several workers may start at once
+                connection.execute(text("SELECT pg_advisory_xact_lock(7305001)"))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")

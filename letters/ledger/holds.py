@@ -1,0 +1,69 @@
+"""Holds on a case reference: no letter of a held case goes to a channel while one stands.
+
+A case may be held several times (each reason is evidence); releasing it releases them all
+and names the held jobs that may continue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from letters.clock import now
+from letters.ledger.db import Database
+from letters.ledger.models import EventRow, HoldRow, JobRow
+from letters.ledger.states import JobStatus
+from letters.numbers import reference as case_reference
+
+
+def active(ref: str) -> tuple[Any, ...]:
+    """The WHERE clause of the holds standing on the (compact) case reference ``ref``."""
+    return (HoldRow.reference == ref, HoldRow.released_at.is_(None))
+
+
+def standing_reason(s: Session, ref: str) -> str | None:
+    """The reason of the first hold standing on the (compact) case reference, if any."""
+    return s.scalar(select(HoldRow.reason).where(*active(ref)).order_by(HoldRow.id).limit(1))
+
+
+class Holds(Database):
+    def place_hold(self, reference: str, reason: str) -> bool:
+        """Hold a case. False when it is already held (the reason is still recorded)."""
+        ref = case_reference.compact(reference)
+        with self.session() as s:
+            standing = s.scalar(select(HoldRow).where(*active(ref)))
+            s.add(HoldRow(reference=ref, reason=reason, placed_at=now()))
+            if standing is not None:
+                return False
+        return True
+
+    def release_hold(self, reference: str, reason: str) -> list[str]:
+        """Release every active hold on a case; returns the held job ids to continue."""
+        ref = case_reference.compact(reference)
+        at = now()
+        with self.session() as s:
+            s.execute(
+                update(HoldRow).where(*active(ref)).values(released_at=at, release_reason=reason)
+            )
+            held = list(
+                s.scalars(
+                    select(JobRow.id).where(
+                        JobRow.reference == ref, JobRow.status == JobStatus.HELD
+                    )
+                )
+            )
+            for job_id in held:
+                s.add(EventRow(job_id=job_id, at=at, event="released", detail=reason))
+            return held
+
+    def is_held(self, reference: str) -> bool:
+        with self.session() as s:
+            ref = case_reference.compact(reference)
+            return s.scalar(select(HoldRow.id).where(*active(ref)).limit(1)) is not None
+
+    def hold_reason(self, reference: str) -> str | None:
+        """The reason of the first hold standing on the case, if any."""
+        with self.session() as s:
+            return standing_reason(s, case_reference.compact(reference))
