@@ -1,0 +1,52 @@
+"""The ``letters`` command: one module per group of users.
+
+- :mod:`~letters.cli.preview`: ``render``, ``check``, ``schema``, ``codes``;
+- :mod:`~letters.cli.operate`: ``run``, ``worker``, ``enqueue``, ``serve``, ``status``,
+  ``batch``, ``hold``, ``release``;
+- :mod:`~letters.cli.access`: ``token``, ``credentials``.
+
+Exit status: 0 all well; 1 a letter failed the print-safety check or could not be
+rendered; 2 bad input (a job refused, a file unreadable), with one message per field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from letters.cli import access, operate, preview
+from letters.cli.console import BAD_INPUT, err
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="letters",
+        description="Norwegian debt-collection letters: intake, rendering, delivery, evidence.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in (preview, operate, access):
+        group.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from letters.config import get_settings
+
+    args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for e in exc.errors(include_url=False, include_input=False):
+            name = "LETTERS_" + "__".join(str(p) for p in e["loc"]).upper()
+            err.print(f"configuration: {name}: {e['msg']}", markup=False)
+        return BAD_INPUT
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Commands for access: API tokens for upstream systems and debtors' logins."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from letters.cli.console import BAD_INPUT, FAILED, OK, err, open_ledger, out
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from letters.ledger import create_token, revoke_token
+
+    ledger = open_ledger()
+    if args.action == "create":
+        scopes = {s.strip() for s in args.scopes.split(",") if s.strip()}
+        try:
+            token = create_token(ledger, args.name, scopes)
+        except ValueError as exc:
+            err.print(str(exc), markup=False)
+            return BAD_INPUT
+        except Exception:
+            err.print(f"a token named {args.name!r} exists already", markup=False)
+            return BAD_INPUT
+        out.print(token, markup=False)
+        err.print("shown once: only its SHA-256 is stored", markup=False)
+        return OK
+    if revoke_token(ledger, args.name):
+        out.print(f"token {args.name!r} revoked", markup=False)
+        return OK
+    err.print(f"no live token named {args.name!r}", markup=False)
+    return BAD_INPUT
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import getpass
+
+    from letters.credentials import Verdict, login
+    from letters.ledger import LedgerAttemptLog, LedgerCredentials
+
+    password = args.password
+    if password in (None, "-"):
+        password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    ledger = open_ledger()
+    verdict = login(
+        LedgerCredentials(ledger),
+        LedgerAttemptLog(ledger),
+        args.reference,
+        password.strip(),
+        dt.datetime.now(dt.UTC),
+    )
+    out.print(str(verdict), markup=False)
+    return OK if verdict is Verdict.VALID else FAILED
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("token", help="create or revoke an HTTP API token")
+    p.add_argument("action", choices=["create", "revoke"])
+    p.add_argument("name")
+    p.add_argument(
+        "--scopes", default="submit,read", help="comma-separated: submit, read, hold, verify"
+    )
+    p.set_defaults(func=cmd_token)
+    p = sub.add_parser("credentials", help="check a debtor's login")
+    p.add_argument("action", choices=["verify"])
+    p.add_argument("reference")
+    p.add_argument(
+        "password", nargs="?", help="the password; omit (or -) to type it or read it from stdin"
+    )
+    p.set_defaults(func=cmd_credentials)

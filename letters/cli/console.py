@@ -1,0 +1,30 @@
+"""What every command shares: the consoles, the exit statuses and the ledger."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from letters.ledger import Ledger
+
+#: Exit statuses: all well; a letter failed (print-safety check, rendering); bad input.
+OK, FAILED, BAD_INPUT = 0, 1, 2
+
+# Piped output (make, CI, logs) gets a width that fits the summary table.
+out = Console(
+    highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else 120
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def open_ledger() -> Ledger:
+    """The configured ledger, migrated to the current schema."""
+    from letters.config import get_settings
+    from letters.ledger import Ledger
+
+    found = Ledger(get_settings().database_url)
+    found.migrate()
+    return found

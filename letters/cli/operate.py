@@ -1,0 +1,281 @@
+"""Commands for operators: ``run``, ``worker``, ``enqueue``, ``serve``, ``status``,
+``batch``, ``hold`` and ``release``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from letters.cli.console import BAD_INPUT, FAILED, OK, err, open_ledger, out
+from letters.codes import Code
+from letters.job import FieldError, JobRejected
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from letters.config import get_settings
+    from letters.pipeline.inprocess import run
+
+    if not args.source.exists():
+        err.print(f"{args.source}: no such file or folder", markup=False)
+        return BAD_INPUT
+    return run(args.source, get_settings(), out, close_batch=not args.keep_batch_open)
+
+
+def _overview(as_json: bool) -> int:
+    view = open_ledger().overview()
+    if as_json:
+        out.print_json(view.model_dump_json())
+        return OK
+    jobs = ", ".join(f"{n} {status}" for status, n in sorted(view.jobs.items())) or "none"
+    out.print(f"jobs: {jobs}", markup=False)
+    by_channel = view.delivered_by_channel
+    delivered = ", ".join(f"{n} by {c}" for c, n in sorted(by_channel.items())) or "none"
+    out.print(f"delivered: {delivered}", markup=False)
+    table = Table(title="Print batches (newest first)")
+    for heading in ("batch", "status", "letters", "sides", "sheets", "closed", "folder"):
+        table.add_column(heading, overflow="fold")
+    for b in view.print_batches:
+        table.add_row(
+            b.id,
+            b.status,
+            str(b.letters),
+            str(b.pages or ""),
+            str(b.sheets or ""),
+            b.closed_at.isoformat() if b.closed_at else "",
+            b.folder or "",
+        )
+    out.print(table)
+    out.print("One job's history: `letters status JOB_ID`.")
+    return OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    if args.job_id is None:
+        return _overview(args.json)
+    history = open_ledger().history(args.job_id)
+    if history is None:
+        err.print(f"no job {args.job_id!r} in the ledger", markup=False)
+        return BAD_INPUT
+    if args.json:
+        out.print_json(history.model_dump_json())
+        return OK
+    job, letter = history.job, history.letter
+    out.print(f"[bold]{job.id}[/]  {job.kind}  case {job.reference}  status [bold]{job.status}[/]")
+    if job.error:
+        code = f" {job.error_code}" if job.error_code else ""
+        out.print(f"  error{code} ({job.error_class}): {job.error}", markup=False)
+    if letter:
+        out.print(
+            f"  letter {letter.id}: {letter.template} v{letter.template_version} "
+            f"(sha256 {letter.template_sha256[:12]}…) by {letter.renderer}, "
+            f"{letter.pages} page(s), KID {letter.kid}, due {letter.due_date.isoformat()}, "
+            f"password expires {letter.password_expires_at.isoformat()}"
+        )
+        out.print(f"  pdf sha256 {letter.pdf_sha256} at {letter.archive_path}")
+    table = Table(title="History")
+    for heading in ("at", "what", "detail"):
+        table.add_column(heading, overflow="fold")
+    rows = [(e.at, e.event, e.detail or "") for e in history.events]
+    for a in history.attempts:
+        detail = a.external_id or f"{a.error_code}: {a.error}"
+        rows.append((a.at, f"{a.channel} {a.status}", detail))
+    batch = history.print_batch
+    if batch:
+        rows.append((batch.joined_at, f"print batch {batch.id}", f"now {batch.status}"))
+        if batch.closed_at:
+            rows.append((batch.closed_at, "print batch closed", batch.folder or ""))
+        if batch.handed_off_at:
+            rows.append((batch.handed_off_at, "print batch handed off", batch.id))
+    for h in history.holds:
+        rows.append((h.placed_at, "hold placed", h.reason))
+        if h.released_at:
+            rows.append((h.released_at, "hold released", h.release_reason or ""))
+    for at, what, detail in sorted(rows, key=lambda r: r[0]):
+        table.add_row(at.isoformat(), what, detail)
+    out.print(table)
+    return OK
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from channels.printing.batch import BatchCloser, BatchError
+    from letters.pipeline.runtime import Runtime
+
+    rt = Runtime.from_settings()
+    closer = BatchCloser(rt.settings, rt.ledger, rt.archive)
+    if args.action == "list":
+        return _overview(as_json=False)
+    try:
+        closed = closer.close(args.batch)
+    except BatchError as exc:
+        err.print(str(exc), markup=False)
+        return BAD_INPUT
+    if not closed:
+        out.print("no open print batch: nothing to close")
+    for b in closed:
+        how = "was already written; recorded as closed" if b.adopted else "closed"
+        out.print(
+            f"print batch {b.id} {how}: {b.letters} letter(s), {b.pages} printed side(s) "
+            f"on {b.sheets} sheet(s) in {len(b.files)} file(s) → {b.folder}",
+            markup=False,
+        )
+    status = OK
+    for receipt in closer.hand_off():
+        if "error" in receipt:
+            err.print(
+                f"print batch {receipt['batch']} NOT handed off: {receipt['error']}",
+                markup=False,
+            )
+            status = FAILED
+        else:
+            out.print(
+                f"print batch {receipt['batch']} handed off: {receipt['target']}", markup=False
+            )
+    return status
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from letters.numbers import reference
+    from letters.pipeline.intake import release
+
+    if not reference.is_valid(args.reference):
+        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
+        return BAD_INPUT
+    if args.command == "hold":
+        placed = open_ledger().place_hold(args.reference, args.reason)
+        out.print(
+            f"case {reference.compact(args.reference)} held"
+            if placed
+            else "case was already held; the reason is recorded"
+        )
+        return OK
+    from letters.pipeline import broker as brokers
+
+    brokers.current()
+    resumed = release(args.reference, args.reason)
+    out.print(f"released; {len(resumed)} held job(s) continue")
+    return OK
+
+
+def cmd_enqueue(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from letters.ledger import JobConflict
+    from letters.pipeline import broker as brokers
+    from letters.pipeline.enqueue import read
+    from letters.pipeline.runtime import get_runtime
+
+    if not args.file.is_file():
+        err.print(f"{args.file}: no such file", markup=False)
+        return BAD_INPUT
+    brokers.current()
+    from letters.pipeline.intake import submit
+
+    runtime = get_runtime()
+    accepted, refused = 0, []
+    with Progress(console=out, transient=True) as progress:
+        task = progress.add_task("enqueueing", total=None)
+        for line, data in read(args.file):
+            try:
+                if isinstance(data, JobRejected):
+                    raise data
+                submit(data, runtime)
+                accepted += 1
+            except JobRejected as exc:
+                refused.append((line, exc.errors))
+            except JobConflict as exc:
+                refused.append(
+                    (line, [FieldError(field="id", code=Code.JOB_CONFLICT, reason=str(exc))])
+                )
+            progress.advance(task)
+    for line, errors in refused:
+        for e in errors:
+            err.print(f"{args.file}:{line}: {e}", markup=False)
+    out.print(f"{accepted} accepted, {len(refused)} refused", markup=False)
+    return BAD_INPUT if refused else OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
+    from letters.pipeline.broker import QUEUES
+    from letters.pipeline.runtime import Runtime
+
+    Runtime.from_settings()  # migrate the ledger once, before the processes start
+    os.environ["LETTERS_BROKER"] = "redis"
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # one metrics view for all processes
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="letters-metrics-")
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "letters.pipeline.worker",
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(args.threads),
+        "--queues",
+        *QUEUES,
+    ]
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with dramatiq's
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from letters.http import create_app
+    from letters.pipeline import broker as brokers
+    from letters.pipeline.runtime import get_runtime
+
+    brokers.current()
+    get_runtime()  # migrate before serving
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return OK
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run the whole pipeline in this process (no services)")
+    p.add_argument("source", type=Path, help="JOBS.jsonl, a folder of *.json jobs, or one")
+    p.add_argument(
+        "--keep-batch-open",
+        action="store_true",
+        help="leave the print batch open (default: close it at the end)",
+    )
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("enqueue", help="hand a JSONL or CSV file of jobs to the workers (Redis)")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_enqueue)
+    p = sub.add_parser("worker", help="start Dramatiq worker processes on Redis")
+    p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    p.add_argument(
+        "--threads", type=int, default=1, help="threads per process (rendering is CPU-bound)"
+    )
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser(
+        "status", help="a job's whole history; without a job id, an overview with print batches"
+    )
+    p.add_argument("job_id", nargs="?")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+    p = sub.add_parser("batch", help="print batches: close the open one, or list them")
+    p.add_argument("action", choices=["close", "list"])
+    p.add_argument("--batch", help="close this batch (default: the open one)")
+    p.set_defaults(func=cmd_batch)
+    for name, text in (
+        ("hold", "hold a case: none of its letters go out"),
+        ("release", "release a case's holds; its letters continue"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("reference")
+        p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+        p.set_defaults(func=cmd_hold)
+    p = sub.add_parser("serve", help="the HTTP service for upstream systems")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
