@@ -64,7 +64,7 @@ from dramatiq import Worker  # noqa: E402
 from dramatiq.brokers.stub import StubBroker  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
-from letters.config import Printing, Settings  # noqa: E402
+from letters.config import Printing, Review, Settings  # noqa: E402
 from letters.pipeline import broker as brokers  # noqa: E402
 from letters.pipeline.runtime import Runtime, set_runtime  # noqa: E402
 
@@ -163,6 +163,7 @@ def pipeline(tmp_path: Path, worker: Worker) -> Iterator[Pipeline]:
         database_url=f"sqlite:///{tmp_path / 'ledger.db'}",
         archive_dir=tmp_path / "archive",
         printing=Printing(folder=tmp_path / "print"),
+        review=Review(cache_dir=tmp_path / "templates"),
         clock_date=FIXTURE_DATE,  # the fixtures are dated 2026-11-20
     )
     runtime = Runtime.from_settings(settings)

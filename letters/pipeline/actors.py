@@ -37,6 +37,7 @@ from letters.credentials import expiry_instant
 from letters.job import FieldError, Job, JobRejected
 from letters.ledger import FINAL, Attempt, JobStatus
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
+from letters.ledger.reviews import ReviewRefused
 from letters.numbers import account, kid
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
 from letters.pipeline.runtime import Runtime, get_runtime
@@ -44,6 +45,7 @@ from letters.produce import produce
 from letters.renderers import RenderError
 from letters.routing import Route, route
 from letters.templating import letter_title
+from letters.workbench import approval
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +95,19 @@ def render_stage(job_id: str) -> None:
     rt.ledger.touch([job_id])  # in progress: not stale for the sweeper
     started = time.perf_counter()
     metrics.QUEUE_LAG.observe((dt.datetime.now(dt.UTC) - job.accepted_at).total_seconds())
+    rt.refresh_rules()
     try:
-        produced = produce(job.payload, rt.settings)
+        template = approval.template_in_force(
+            rt.ledger,
+            rt.settings,
+            job.kind,
+            job.payload.get("language", "nb"),
+            dt.date.fromisoformat(job.payload["letter_date"]),
+        )
+    except ReviewRefused as exc:  # the version in force was retired since intake
+        raise PermanentFailure(exc.code, str(exc)) from None
+    try:
+        produced = produce(job.payload, rt.settings, template, draft=not template.approved)
     except JobRejected as exc:
         raise PermanentFailure(exc.errors[0].code, f"the job is refused now: {exc}") from None
     except RenderError as exc:
@@ -122,6 +135,7 @@ def render_stage(job_id: str) -> None:
         page_count=produced.safety.pages,
         archive_path=str(path),
         created_at=dt.datetime.now(dt.UTC),
+        rules_versions=dict(rules.current().versions),
     )
     if rt.ledger.record_letter(row):
         metrics.LETTERS_RENDERED.inc()

@@ -15,6 +15,7 @@ from letters.job import Job, JobRejected, fingerprint_document
 from letters.ledger import JobStatus
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.validation import parse
+from letters.workbench import approval
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,21 @@ def _dated_today(job: Job, runtime: Runtime) -> None:
         raise JobRejected([problem], job.id)
 
 
+def _template_approved(job: Job, runtime: Runtime) -> None:
+    """A job is accepted only when its letter can be made: an approved version of its
+    template is in force on its date (refused before anything is stored)."""
+    if not approval.template_approved(
+        runtime.ledger, runtime.settings, job.kind, job.language, job.letter_date
+    ):
+        raise JobRejected.one(
+            "kind",
+            Code.TEMPLATE_NOT_APPROVED,
+            f"no approved version of the template {job.kind}.{job.language} is in force on "
+            f"{job.letter_date.isoformat()}: compliance must approve one first",
+            job.id,
+        )
+
+
 def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> str:
     """Accept one job and return its letter id.
 
@@ -50,8 +66,10 @@ def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = No
     digest = fingerprint_document(document)  # the job as sent, before defaults
     if isinstance(document, dict) and "letter_date" not in document:
         document = {**document, "letter_date": today_oslo(rt.settings).isoformat()}
+    rt.refresh_rules()  # the rule tables approved and in force today
     valid = parse(document)
     _dated_today(valid, rt)
+    _template_approved(valid, rt)
     row, created = rt.ledger.accept(valid, digest)
     if created:
         render_letter.send(valid.id)

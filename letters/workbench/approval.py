@@ -27,6 +27,7 @@ from letters.ledger.store import Ledger
 from letters.ledger.users import User
 from letters.paths import TEMPLATE_DIR
 from letters.rules import tables
+from letters.templating import WORKING_COPY, TemplateInfo
 
 log = logging.getLogger(__name__)
 
@@ -122,44 +123,61 @@ def decide(
 # --- what is in force --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TemplateInForce:
-    """The template a letter is made from: its approved version (None in development mode
-    for a working copy that is not approved) and the folder holding exactly its files."""
-
-    subject: str
-    version: Version | None
-    folder: Path
-    sha256: str
-    renderer: str
-
-    @property
-    def approved(self) -> bool:
-        return self.version is not None
+def template_approved(
+    ledger: Ledger, settings: Settings, kind: str, language: str, day: dt.date
+) -> bool:
+    """Whether a letter of ``kind.language`` dated ``day`` can be made (cheap: one query).
+    Always true in development mode."""
+    if settings.review.development:
+        return True
+    subject = f"{kind}.{language}"
+    return Reviews(ledger).in_force(SubjectKind.TEMPLATE, subject, day) is not None
 
 
 def template_in_force(
     ledger: Ledger, settings: Settings, kind: str, language: str, day: dt.date
-) -> TemplateInForce:
+) -> TemplateInfo:
     """The version of ``kind.language`` approved and in force on ``day``, written out from
-    the ledger. In development mode a working copy that is not approved is used as it is
-    (and the letter says so); without development mode that is ``template-not-approved``."""
+    the ledger. In development mode the templates folder's working copy is used as it is,
+    approved or not (and an unapproved one's letters say so); without development mode no
+    approved version is ``template-not-approved``."""
     subject = f"{kind}.{language}"
     reviews = Reviews(ledger)
-    version = reviews.in_force(SubjectKind.TEMPLATE, subject, day)
     if settings.review.development:
         bundle = bundles.read_folder(templates_dir(settings), subject)
         approved = reviews.approved(SubjectKind.TEMPLATE, subject, bundle.sha256)
         folder = bundles.materialize(bundle.content(), bundle.blobs(), settings.review.cache_dir)
-        return TemplateInForce(subject, approved, folder, bundle.sha256, bundle.renderer)
+        return TemplateInfo(
+            name=f"{subject}.html",
+            version=str(approved.id) if approved else WORKING_COPY,
+            renderer=bundle.renderer,
+            sha256=bundle.sha256,
+            folder=folder,
+            approved=approved is not None,
+        )
+    version = reviews.in_force(SubjectKind.TEMPLATE, subject, day)
     if version is None:
         raise ReviewRefused(
             Code.TEMPLATE_NOT_APPROVED,
             f"no approved version of the template {subject} is in force on {day.isoformat()}",
         )
-    files = reviews.blobs(version.content["files"].values())
-    folder = bundles.materialize(version.content, files, settings.review.cache_dir)
-    return TemplateInForce(subject, version, folder, version.sha256, version.content["renderer"])
+    return TemplateInfo(
+        name=f"{subject}.html",
+        version=str(version.id),
+        renderer=str(version.content["renderer"]),
+        sha256=version.sha256,
+        folder=version_folder(ledger, settings, version),
+        approved=True,
+    )
+
+
+def version_folder(ledger: Ledger, settings: Settings, version: Version) -> Path:
+    """The folder holding exactly the files of a template version (written out once)."""
+    target = settings.review.cache_dir / version.sha256
+    if target.is_dir():
+        return target
+    files = Reviews(ledger).blobs(version.content["files"].values())
+    return bundles.materialize(version.content, files, settings.review.cache_dir)
 
 
 def rulebook_in_force(ledger: Ledger, day: dt.date) -> rules.Rulebook:
