@@ -3,6 +3,7 @@
 - :mod:`~letters.cli.preview`: ``render``, ``check``, ``schema``, ``codes``;
 - :mod:`~letters.cli.operate`: ``run``, ``worker``, ``enqueue``, ``serve``, ``status``,
   ``batch``, ``hold``, ``release``;
+- :mod:`~letters.cli.workbench`: ``templates``, ``rules``, ``users``, ``audit``;
 - :mod:`~letters.cli.access`: ``token``, ``credentials``.
 
 Exit status: 0 all well; 1 a letter failed the print-safety check or could not be
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from letters.cli import access, operate, preview
+from letters.cli import access, operate, preview, workbench
 from letters.cli.console import BAD_INPUT, err
 
 
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Norwegian debt-collection letters: intake, rendering, delivery, evidence.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (preview, operate, access):
+    for group in (preview, workbench, operate, access):
         group.register(sub)
     return parser
 

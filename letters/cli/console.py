@@ -21,10 +21,15 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def open_ledger() -> Ledger:
-    """The configured ledger, migrated to the current schema."""
+    """The configured ledger, migrated to the current schema (with the shipped approvals
+    recorded, when the installation trusts them)."""
     from letters.config import get_settings
     from letters.ledger import Ledger
+    from letters.workbench import shipped
 
-    found = Ledger(get_settings().database_url)
+    settings = get_settings()
+    found = Ledger(settings.database_url)
     found.migrate()
+    if settings.review.trust_shipped:
+        shipped.record(found)
     return found

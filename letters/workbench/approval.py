@@ -253,3 +253,38 @@ def _show(value: Any) -> str:
             for limit, factor in value
         )
     return str(value)
+
+
+@dataclass(frozen=True)
+class TemplateStatus:
+    """A template as ``letters templates list`` and the review page show it."""
+
+    subject: str
+    in_force: Version | None
+    working_sha256: str
+    working_version: Version | None  # the version with the working copy's content, if any
+    drafts: tuple[Version, ...]
+
+    @property
+    def working_state(self) -> str:
+        return str(self.working_version.state) if self.working_version else "not submitted"
+
+
+def template_status(ledger: Ledger, settings: Settings, today: dt.date) -> list[TemplateStatus]:
+    """Every template: the version in force today, the working copy and the drafts."""
+    reviews = Reviews(ledger)
+    folder = templates_dir(settings)
+    out = []
+    for subject in bundles.SUBJECTS:
+        working = bundles.read_folder(folder, subject).sha256
+        versions = reviews.versions(SubjectKind.TEMPLATE, subject)
+        out.append(
+            TemplateStatus(
+                subject=subject,
+                in_force=reviews.in_force(SubjectKind.TEMPLATE, subject, today),
+                working_sha256=working,
+                working_version=next((v for v in versions if v.sha256 == working), None),
+                drafts=tuple(v for v in versions if v.state is VersionState.DRAFT),
+            )
+        )
+    return out
