@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from letters import metrics
 from letters.archive import ArchiveCorrupt
+from letters.clock import today_oslo
 from letters.codes import Code
 from letters.credentials import login
 from letters.job import FieldError, Job, JobRejected
@@ -367,7 +368,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def metrics_endpoint() -> Response:
-        body, content_type = metrics.exposition(rt().ledger)
+        body, content_type = metrics.exposition(rt().ledger, today_oslo(rt().settings))
         return Response(body, media_type=content_type)
 
     base_openapi = app.openapi

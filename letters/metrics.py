@@ -2,8 +2,8 @@
 
 Counted where they happen: jobs accepted and refused (intake), letters rendered and render
 seconds (the render stage). Read from the ledger at scrape time, so they are right across
-machines: jobs by status, failed jobs by their stable code and the queue lag (age of the
-oldest unfinished job).
+machines: jobs by status, failed jobs by their stable code, the queue lag (age of the
+oldest unfinished job) and the days left of each rule table.
 
 Worker processes started by ``letters worker`` share one exposition on
 ``LETTERS_METRICS_PORT`` (default 9191) through prometheus_client's multiprocess mode; the
@@ -30,6 +30,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 
 if TYPE_CHECKING:
     from letters.ledger import Ledger
+    from letters.workbench.approval import TableStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,9 @@ class _Read:
         return self.families
 
 
-def exposition(ledger: Ledger | None = None) -> tuple[bytes, str]:
-    """This process's metrics plus the ledger gauges, in Prometheus text format."""
+def exposition(ledger: Ledger | None = None, today: dt.date | None = None) -> tuple[bytes, str]:
+    """This process's metrics plus the ledger gauges, in Prometheus text format (the rule
+    tables' days left counted from ``today``, default today in Oslo)."""
     from prometheus_client import REGISTRY
 
     body = generate_latest(REGISTRY)
@@ -86,8 +88,23 @@ def exposition(ledger: Ledger | None = None) -> tuple[bytes, str]:
         for code, count in sorted(ledger.failures().items(), key=lambda item: item[0] or ""):
             failed.add_metric([code or "unknown"], count)
         registry.register(_Read(failed))
+        days_left = Gauge(
+            "letters_rule_table_days_left",
+            "Days until a rule table runs out (letters needing it are refused after that)",
+            ["table"],
+            registry=registry,
+        )
+        for table in _tables(ledger, today):
+            days_left.labels(table.name).set(table.days_left)
         body += generate_latest(registry)
     return body, CONTENT_TYPE_LATEST
+
+
+def _tables(ledger: Ledger, today: dt.date | None) -> list[TableStatus]:
+    from letters.clock import today_oslo
+    from letters.workbench.approval import table_status
+
+    return table_status(ledger, today or today_oslo())
 
 
 def serve_worker_metrics(port: int) -> None:

@@ -330,3 +330,20 @@ def test_templates_list_shows_the_shipped_versions_in_force(tmp_path: Path) -> N
     assert set(rows) == set(shipped.read().templates)
     assert rows["reminder.nb"]["in_force"]["reviewed_by"] == "letters-release"
     assert rows["reminder.nb"]["working_copy"]["state"] == "approved"
+
+
+def test_operators_see_a_table_running_out_weeks_ahead(
+    pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    from letters import metrics
+
+    ledger = pipeline.runtime.ledger
+    body, _ = metrics.exposition(ledger, dt.date(2026, 11, 20))
+    exported = body.decode()
+    # the fixtures' day is 2026-11-20: 41 days before the shipped tables end
+    assert 'letters_rule_table_days_left{table="inkassosats"} 41.0' in exported
+    assert approval.warn_running_out(ledger, dt.date(2026, 11, 20)) == []
+    with caplog.at_level("WARNING"):
+        ending = approval.warn_running_out(ledger, dt.date(2026, 12, 2))
+    assert [t.name for t in ending] == list(tables.TABLE_NAMES)
+    assert "inkassosats is known only until 2026-12-31 (29 days left)" in caplog.text

@@ -21,10 +21,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from letters.clock import today_oslo
 from letters.codes import Code
 from letters.config import Settings
 from letters.job import FieldError, JobRejected
 from letters.ledger import JobConflict, JobStatus
+from letters.workbench import approval
 
 DONE = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.HELD})
 
@@ -71,6 +73,14 @@ def run(source: Path, settings: Settings, console: Console, close_batch: bool = 
     runtime = Runtime.from_settings(settings)
     set_runtime(runtime)
     from letters.pipeline.intake import submit  # actors bind to the stub broker here
+
+    for table in approval.table_status(runtime.ledger, today_oslo(settings)):
+        if table.running_out:
+            console.print(
+                f"[bold red]warning:[/] rule table {table.name} is known only until "
+                f"{table.known_until.isoformat()} ({table.days_left} days left): letters that "
+                "need it are refused after that; see `letters rules list` [table-runs-out]"
+            )
 
     worker = Worker(broker, worker_threads=1, worker_timeout=100)
     worker.start()

@@ -48,10 +48,21 @@ class Sweeper(Middleware):
 
     def _loop(self, broker: dramatiq.Broker) -> None:
         from channels.printing.batch import BatchCloser
+        from letters.clock import today_oslo
         from letters.pipeline.intake import sweep
         from letters.pipeline.runtime import get_runtime
+        from letters.workbench import approval
 
+        warned: dt.date | None = None
         while not self.stopping.wait(self.interval):
+            try:
+                runtime = get_runtime()
+                today = today_oslo(runtime.settings)
+                if warned != today:  # once a day: rule tables running out
+                    approval.warn_running_out(runtime.ledger, today)
+                    warned = today
+            except Exception:
+                log.exception("checking the rule tables failed")
             try:
                 if backlog(broker) == 0:
                     sweep()

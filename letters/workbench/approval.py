@@ -288,3 +288,20 @@ def template_status(ledger: Ledger, settings: Settings, today: dt.date) -> list[
             )
         )
     return out
+
+
+def warn_running_out(ledger: Ledger, today: dt.date) -> list[TableStatus]:
+    """Log a warning for every rule table that runs out within WARN_DAYS (the workers do
+    this once a day, ``letters run`` at its start); the tables concerned."""
+    ending = [t for t in table_status(ledger, today) if t.running_out]
+    for t in ending:
+        log.warning(
+            "rule table %s is known only until %s (%d days left): from the day after, "
+            "letters that need it are refused; compliance must propose and approve the next "
+            "values (letters rules propose) [%s]",
+            t.name,
+            t.known_until.isoformat(),
+            t.days_left,
+            Code.TABLE_RUNS_OUT,
+        )
+    return ending
