@@ -167,3 +167,13 @@ def test_text_pushed_off_the_page_is_caught() -> None:
     report = check(buffer.getvalue())
     assert any("text outside the print area" in f and "3 420,00" in f for f in report.failures)
     assert [f.code for f in report.findings] == [Code.TEXT_AT_EDGE]
+
+
+def test_a_name_broken_after_its_hyphen_passes_the_window_check() -> None:
+    from letters.produce import produce
+    from tests.conftest import load_job
+
+    job = load_job("reminder.nb")
+    job["debtor"]["name"] = "Anne-Marie Kristiansen-Løvenskiold Haugland-Fjeldstad-Brekke"
+    made = produce(job)
+    assert made.safety.ok, made.safety.failures  # PDFium reads the line-end hyphen as U+0002

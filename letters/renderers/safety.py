@@ -83,7 +83,10 @@ class SafetyReport:
 
 
 def _norm(text: str) -> str:
-    """White space collapsed and accents composed: "A" + combining ring is "Å"."""
+    """White space collapsed and accents composed: "A" + combining ring is "Å". PDFium
+    reports a hyphen that ends a line (a name broken after "Fjeldstad-") as U+0002; it is
+    the hyphen printed there."""
+    text = text.replace("\x02", "-")
     return unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip())
 
 
