@@ -118,7 +118,7 @@ def amount_due(job: Job) -> Decimal:
     )
 
 
-def compose(job: Job, settings: Settings | None = None) -> Composed:
+def compose(job: Job, settings: Settings | None = None, *, specimen: bool = False) -> Composed:
     """Build the letter for a job that :func:`letters.validation.parse` accepted."""
     s = settings or get_settings()
     rate = rules.current().interest_rate.on(job.letter_date).value
@@ -148,7 +148,7 @@ def compose(job: Job, settings: Settings | None = None) -> Composed:
         s.kid_length,
         job.payment.kid_scheme or s.kid_scheme,
     )
-    secret, credential = credentials.issue(job.reference, job.letter_date, s)
+    secret, credential = credentials.issue(job.reference, job.letter_date, s, specimen=specimen)
     lid = letter_ids.calc(job.id)
     letter = Letter(
         id=lid,

@@ -99,11 +99,15 @@ class Secret:
 
 
 def issue(
-    reference: str, letter_date: dt.date, settings: Settings | None = None
+    reference: str,
+    letter_date: dt.date,
+    settings: Settings | None = None,
+    specimen: bool = False,
 ) -> tuple[Secret, Credential]:
-    """A new password for a letter and the credential to store for it."""
+    """A new password for a letter and the credential to store for it. ``specimen`` gives
+    the same printed password every time, for proofs (their credentials are never stored)."""
     s = settings or get_settings()
-    plain = pw.generate(s.password_length)
+    plain = pw.specimen(s.password_length) if specimen else pw.generate(s.password_length)
     cred = Credential(
         reference=ref.compact(reference),
         password_hash=hasher(s).hash(plain),

@@ -46,15 +46,17 @@ def produce(
     template: templating.TemplateInfo | None = None,
     *,
     draft: bool = False,
+    specimen: bool = False,
 ) -> Produced:
     """Make one letter from ``template`` (default: the templates folder's working copy, as
     previews do; the pipeline passes the approved version in force). ``draft`` marks the
-    letter "NOT APPROVED". Raises :class:`letters.job.JobRejected` for a bad job and
-    :class:`letters.renderers.RenderError` when it cannot be rendered; a letter that renders
-    but fails the print-safety check is returned with the failures in ``safety``."""
+    letter "NOT APPROVED"; ``specimen`` prints the proofs' fixed password. Raises
+    :class:`letters.job.JobRejected` for a bad job and :class:`letters.renderers.RenderError`
+    when it cannot be rendered; a letter that renders but fails the print-safety check is
+    returned with the failures in ``safety``."""
     s = settings or get_settings()
     job = parse(data)
-    composed = compose(job, s)
+    composed = compose(job, s, specimen=specimen)
     info = template or templating.working_copy(
         job.kind, job.language, s.review.templates_dir or TEMPLATE_DIR
     )

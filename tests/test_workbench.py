@@ -267,8 +267,15 @@ def letters_cli(
     tmp_path: Path, *args: str, stdin: str = "", clock: str = "2026-12-02"
 ) -> subprocess.CompletedProcess[str]:
     """``letters ARGS`` as compliance runs it, on a ledger of its own."""
+    return letters_cli_env(tmp_path, {}, *args, stdin=stdin, clock=clock)
+
+
+def letters_cli_env(
+    tmp_path: Path, extra: dict[str, str], *args: str, stdin: str = "", clock: str = "2026-12-02"
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
+        **extra,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
         "LETTERS_CLOCK_DATE": clock,
         "LETTERS_REVIEW__CACHE_DIR": str(tmp_path / "templates"),
@@ -347,3 +354,29 @@ def test_operators_see_a_table_running_out_weeks_ahead(
         ending = approval.warn_running_out(ledger, dt.date(2026, 12, 2))
     assert [t.name for t in ending] == list(tables.TABLE_NAMES)
     assert "inkassosats is known only until 2026-12-31 (29 days left)" in caplog.text
+
+
+def test_a_reviewer_sees_a_one_word_change_in_the_rendered_diff(tmp_path: Path) -> None:
+    folder = tmp_path / "authoring"
+    shutil.copytree(TEMPLATE_DIR, folder)
+    reword(folder, "reminder.nb", "kan du se bort fra", "ber vi deg se bort fra")
+    env_folder = {"LETTERS_REVIEW__TEMPLATES_DIR": str(folder)}
+    run = functools.partial(letters_cli_env, tmp_path, env_folder)
+    shown = run("templates", "diff", "reminder.nb", "-o", str(tmp_path / "diff"))
+    assert shown.returncode == 0, shown.stderr
+    assert "standard: 1 changed region(s)" in shown.stdout
+    text = (tmp_path / "diff" / "standard.diff").read_text("utf-8")
+    assert "-du betalt i løpet av de siste dagene, kan du se bort fra denne påminnelsen." in text
+    assert (
+        "+du betalt i løpet av de siste dagene, ber vi deg se bort fra denne påminnelsen." in text
+    )
+    assert (tmp_path / "diff" / "many-claims.png").stat().st_size > 10_000
+    same = run("templates", "diff", "reminder.nb", "--new", "in-force", "-o", str(tmp_path / "s"))
+    assert "standard: the same" in same.stdout
+    proofs = run("templates", "proof", "reminder.nb", "-o", str(tmp_path / "proof"))
+    assert proofs.returncode == 0, proofs.stderr
+    assert {p.name for p in (tmp_path / "proof").iterdir()} >= {
+        "contact-sheet.png",
+        "standard.pdf",
+        "many-claims-p2.png",
+    }

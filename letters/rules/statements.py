@@ -99,7 +99,10 @@ STATEMENTS: tuple[Statement, ...] = (
         frozenset({"enforcement_notice"}),
         "tvangsfullbyrdelsesloven § 4-18: enforcement will be requested if unpaid",
         "that legal enforcement will be requested if the claim is not paid",
-        {"nb": r"tvangsfullbyrdelse", "en": r"legal enforcement"},
+        {
+            "nb": r"begjær\w* tvangsfullbyrdelse",
+            "en": r"enforcement will be requested|request\w* (legal )?enforcement",
+        },
     ),
 )
 

@@ -161,13 +161,18 @@ def template_in_force(
             Code.TEMPLATE_NOT_APPROVED,
             f"no approved version of the template {subject} is in force on {day.isoformat()}",
         )
+    return version_info(ledger, settings, version)
+
+
+def version_info(ledger: Ledger, settings: Settings, version: Version) -> TemplateInfo:
+    """A template version (any state) as something to render, written out of the ledger."""
     return TemplateInfo(
-        name=f"{subject}.html",
+        name=f"{version.subject}.html",
         version=str(version.id),
         renderer=str(version.content["renderer"]),
         sha256=version.sha256,
         folder=version_folder(ledger, settings, version),
-        approved=True,
+        approved=version.state is VersionState.APPROVED,
     )
 
 

@@ -192,7 +192,7 @@ def proof(template: TemplateInfo, subject: str, settings: Settings, day: dt.date
     """Every case of ``subject`` made from ``template`` by its renderer."""
     out = []
     for case in cases(subject, day):
-        made = produce(case.job, settings, template)
+        made = produce(case.job, settings, template, specimen=True)
         out.append(Proof(case, made, page_images(made.rendered.pdf)))
     return out
 
