@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -153,9 +153,17 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     async def _problem_error(_: Request, exc: ProblemError) -> JSONResponse:
         return _problem(exc.status, exc.errors)
 
+    from letters.workbench import web
+
+    app.include_router(web.router(rt))
+
     @app.exception_handler(HTTPException)
-    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
         headers = getattr(exc, "headers", None)
+        if isinstance(exc, web.Redirect):
+            return RedirectResponse(str((headers or {})["Location"]), status_code=303)
+        if request.url.path.startswith("/review/"):
+            return web.error_page(exc.status_code, str(exc.detail))
         code = _HTTP_CODES.get(exc.status_code, Code.BAD_REQUEST)
         body = Problem(errors=[FieldError(field="(request)", code=code, reason=str(exc.detail))])
         return JSONResponse(status_code=exc.status_code, content=body.model_dump(), headers=headers)

@@ -104,6 +104,7 @@ def test_a_new_wording_reaches_letters_only_once_a_second_person_approves_it(
         sha256=draft.sha256,
         comment="checked both paragraphs",
         effective_from=settings.clock_date,
+        today=settings.clock_date,
     )
     assert (approved.state, approved.reviewed_by) == (VersionState.APPROVED, "bjorn")
     job2 = dict(job, id="rem-nb-0002")

@@ -205,6 +205,7 @@ def _proof_or_diff(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _decide(args: argparse.Namespace, kind: SubjectKind) -> int:
+    from letters.clock import today_oslo
     from letters.workbench import approval
 
     try:
@@ -221,6 +222,7 @@ def _decide(args: argparse.Namespace, kind: SubjectKind) -> int:
             sha256=args.sha256,
             comment=args.comment,
             effective_from=dt.date.fromisoformat(effective) if effective else None,
+            today=today_oslo(_settings()),
         )
     except (ReviewRefused, ValueError) as exc:
         return _refused(exc)

@@ -292,3 +292,15 @@ class AuditRow(Base):
     version_id: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class ReviewSessionRow(Base):
+    """A signed-in session on the review page: only the SHA-256 of its cookie is kept."""
+
+    __tablename__ = "review_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(64))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column()
+    last_seen: Mapped[dt.datetime] = mapped_column()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -247,7 +247,10 @@ class Reviews:
                     VersionRow.state == VersionState.APPROVED,
                     or_(VersionRow.effective_from.is_(None), VersionRow.effective_from <= day),
                 )
-                .order_by(VersionRow.effective_from.desc(), VersionRow.reviewed_at.desc())
+                .order_by(
+                    func.coalesce(VersionRow.effective_from, dt.date.min).desc(),
+                    VersionRow.reviewed_at.desc(),
+                )
                 .limit(1)
             )
             return Version.of(row) if row else None

@@ -4,6 +4,8 @@ password each chose and a lockout after repeated failed sign-ins."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -11,7 +13,7 @@ from sqlalchemy import select
 
 from letters.clock import now
 from letters.ledger.db import Database
-from letters.ledger.models import UserRow
+from letters.ledger.models import ReviewSessionRow, UserRow
 
 
 class Role(StrEnum):
@@ -94,3 +96,45 @@ class Users:
 
 def _user(row: UserRow) -> User:
     return User(row.name, Role(row.role), row.locked_until, row.disabled_at is not None)
+
+
+class Sessions:
+    """Sign-in sessions of the review page (the cookie's SHA-256 is the key)."""
+
+    def __init__(self, ledger: Database) -> None:
+        self.ledger = ledger
+
+    def open(self, user: str) -> tuple[str, str]:
+        """A new session for ``user``: the cookie value and the form (CSRF) token."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        at = now()
+        with self.ledger.session() as s:
+            s.add(
+                ReviewSessionRow(
+                    token_sha256=_digest(token), user=user, csrf=csrf, created_at=at, last_seen=at
+                )
+            )
+        return token, csrf
+
+    def find(self, token: str, idle: dt.timedelta) -> tuple[str, str] | None:
+        """(user, csrf token) of a live session, which this use keeps alive; None when it is
+        unknown or idle for longer than ``idle`` (then it is closed)."""
+        with self.ledger.session() as s:
+            row = s.get(ReviewSessionRow, _digest(token), with_for_update=True)
+            if row is None:
+                return None
+            if now() - row.last_seen > idle:
+                s.delete(row)
+                return None
+            row.last_seen = now()
+            return row.user, row.csrf
+
+    def close(self, token: str) -> None:
+        with self.ledger.session() as s:
+            row = s.get(ReviewSessionRow, _digest(token))
+            if row is not None:
+                s.delete(row)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from letters import bundles, rules
+from letters.clock import today_oslo
 from letters.codes import Code
 from letters.config import Settings
 from letters.ledger.reviews import ReviewRefused, Reviews, SubjectKind, Version, VersionState
@@ -100,9 +101,11 @@ def decide(
     sha256: str,
     comment: str,
     effective_from: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> Version:
     """Approve or reject a draft as ``reviewer``: a reviewer or admin, not its author, who
-    names the sha256 they reviewed."""
+    names the sha256 they reviewed. An approval without a day takes effect ``today``
+    (default: today in Oslo); one cannot take effect in the past."""
     if not reviewer.may_review():
         raise ReviewRefused(
             Code.ROLE_LACKS_RIGHT,
@@ -110,6 +113,13 @@ def decide(
         )
     if not comment.strip():
         raise ValueError("a decision needs a comment (what was checked, or why not)")
+    today = today or today_oslo()
+    if effective_from is not None and effective_from < today:
+        raise ValueError(
+            f"an approval cannot take effect in the past ({effective_from.isoformat()})"
+        )
+    if approve and effective_from is None:
+        effective_from = today
     return Reviews(ledger).decide(
         version_id,
         reviewer.name,

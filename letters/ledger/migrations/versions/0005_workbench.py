@@ -72,6 +72,14 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
     )
     op.create_index("ix_audit_subject", "audit_log", ["subject_kind", "subject"])
+    op.create_table(
+        "review_sessions",
+        sa.Column("token_sha256", sa.String(length=64), primary_key=True),
+        sa.Column("user", sa.String(length=64), nullable=False),
+        sa.Column("csrf", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+    )
     op.add_column("letters", sa.Column("rules_versions", sa.JSON(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_APPEND_ONLY_PG)
@@ -86,6 +94,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION audit_log_append_only()")
     with op.batch_alter_table("letters") as batch:
         batch.drop_column("rules_versions")
+    op.drop_table("review_sessions")
     op.drop_table("audit_log")
     op.drop_table("blobs")
     op.drop_index("ix_versions_state", "versions")
