@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import doctest
 import hashlib
 import secrets
 from collections.abc import Callable, Iterator
@@ -35,7 +34,6 @@ from channels.digipost import (
     RequestSigner,
     ReturnAddress,
     messages,
-    signing,
     xmlsafe,
 )
 from channels.digipost import (
@@ -128,12 +126,6 @@ def letter(
 
 
 # --- the canonical strings and signing --------------------------------------------------
-
-
-@pytest.mark.parametrize("module", [signing, messages, xmlsafe])
-def test_doctests(module: Any) -> None:
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_a_signed_request_verifies_with_the_public_key() -> None:
