@@ -91,10 +91,11 @@ def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
     # the e-mail arrived with the letter attached
     [(recipients, message)] = inbox.received
     assert recipients == [jobs["edge-foreign-0001"]["debtor"]["email"]]
-    [attachment] = [p for p in message.iter_attachments()]
-    payload = attachment.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    assert hashlib.sha256(payload).hexdigest() == sha_of[letters["edge-foreign-0001"].id]
+    foreign = letters["edge-foreign-0001"].id
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"letter-{foreign}.pdf"
+    assert hashlib.sha256(attachment.get_content()).hexdigest() == sha_of[foreign]
     # the print vendor got the closed batch over SFTP, with exactly the print letters
     handed = vendor / "inbox" / "PB000001"
     assert (handed / "READY").exists()

@@ -113,8 +113,17 @@ def test_describe_covers_every_digit_for_the_manifest() -> None:
         covered += range(first, last + 1)
     assert covered == list(range(1, d["length"] + 1))
     assert decode(d["example"]) == Control(42, 17, 1, 3)
-    box = DEFAULT_PLACEMENT.box()
-    assert d["placement"]["x_mm"] == box[0] and d["placement"]["y_mm_from_top"] == box[1]
+    # what the vendor sets the inserter's reader to
+    assert d["placement"] == {
+        "x_mm": 199.0,
+        "y_mm_from_top": 20.0,
+        "width_mm": 6.0,
+        "height_mm": 47.19,
+        "orientation": "vertical, start at the top",
+        "module_mm": 0.33,
+        "bar_height_mm": 6.0,
+        "quiet_zone_modules": 10,
+    }
 
 
 # --- where it goes -------------------------------------------------------------------------
