@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from letters.ledger import Ledger
 from letters.ledger.models import AttemptRow, LetterRow
 from tests.conftest import JOB_FILES, load_job
@@ -19,6 +21,9 @@ from tests.digipost_server import load_schema
 from tests.letters_command import run
 from tests.sftp_server import running
 from tests.smtp_server import SmtpServer
+
+# `letters run` in a subprocess against three servers
+pytestmark = pytest.mark.slow
 
 KARI = "15038512363"  # the debtor of the four nb fixtures: a Digipost user here
 
