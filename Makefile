@@ -3,12 +3,15 @@
 #               (in-memory broker, SQLite ledger in var/, print batch in out/print/), as of
 #               the fixtures' letter date: the pipeline refuses letters dated in the past
 #   make test   ruff, mypy and pytest
+# and, once set up, the quick loop while developing:
+#   make quick  ruff, mypy, then pytest without the tests marked slow, stopping at the
+#               first failure (make test still runs everything)
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: main test lint bench clean
+.PHONY: main test quick lint bench clean
 
 $(STAMP): pyproject.toml
 	@scripts/check-system-deps
@@ -27,6 +30,9 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+quick: lint
+	$(BIN)/pytest -m "not slow" -x
 
 bench: $(STAMP)
 	@$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -4,11 +4,15 @@ import copy
 import datetime
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.digipost_keys import Keys, write_keys
+from tests.smtp_server import SmtpServer, running_smtp
 
 # In this test process the pipeline runs on Dramatiq's in-memory broker (Redis is used by
 # worker subprocesses); set before anything imports the actors.
@@ -45,6 +49,20 @@ def produced() -> dict[str, Any]:
     return {p.stem: produce(json.loads(p.read_text("utf-8"))) for p in JOB_FILES}
 
 
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    """The Digipost sender's key files (tests/digipost_keys.py), written once per session."""
+    return write_keys(tmp_path_factory.mktemp("digipost-keys"))
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    """A real SMTP server with STARTTLS and login (tests/smtp_server.py): ``(inbox, port,
+    client_tls)``; the certificate to trust is ``tmp_path / "cert.pem"``."""
+    with running_smtp(tmp_path) as server:
+        yield server
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each ledger test runs on SQLite and on a real PostgreSQL."""
@@ -56,7 +74,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 # --- the pipeline on Dramatiq's in-memory broker -------------------------------------------
-from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import dramatiq  # noqa: E402

@@ -139,3 +139,30 @@ def test_the_readme_lists_every_code_as_the_catalogue_does() -> None:
     assert len(values) == len(set(values)), "a code value is used twice"
     assert all(c.family in codes.FAMILIES for c in codes.Code)
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", v) for v in values), "kebab-case only"
+
+
+def test_every_docstring_example_is_run_by_pytest() -> None:
+    """The examples are the spec of the numbers and codes; pytest runs them once, through
+    ``--doctest-modules`` over ``testpaths``: no module with one may fall outside."""
+    import shlex
+    import tomllib
+
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["pytest"]
+    options = options["ini_options"]
+    addopts = shlex.split(options["addopts"])
+    assert "--doctest-modules" in addopts
+    ignored = [ROOT / a.removeprefix("--ignore=") for a in addopts if a.startswith("--ignore=")]
+    searched = [ROOT / p for p in options["testpaths"]]
+    with_examples = [
+        path
+        for path in _modules().values()
+        if any(line.lstrip().startswith(">>> ") for line in path.read_text("utf-8").splitlines())
+    ]
+    assert with_examples, "the probe found no examples at all"
+    outside = [
+        str(path.relative_to(ROOT))
+        for path in with_examples
+        if not any(path.is_relative_to(p) for p in searched)
+        or any(path.is_relative_to(p) for p in ignored)
+    ]
+    assert outside == []

@@ -389,6 +389,38 @@ def test_closed_batches_are_handed_to_the_vendors_sftp_server(pipeline: Pipeline
     assert Batches(pipeline.runtime.ledger).get(closed.id).status == "handed_off"  # type: ignore[union-attr]
 
 
+def test_a_batch_the_vendor_already_has_under_its_name_is_reported_and_kept(
+    pipeline: Pipeline,
+) -> None:
+    """A different batch of the same name, complete (READY) in the vendor's drop folder, is
+    never overwritten: the operator is told by its code, and the batch stays closed."""
+    from letters.config import Printing
+
+    vendor = pipeline.tmp / "vendor"
+    theirs = vendor / "PB000001"
+    theirs.mkdir(parents=True)
+    (theirs / "SHA256SUMS").write_text(f"{hashlib.sha256(b'x').hexdigest()}  00-cover.pdf\n")
+    (theirs / "READY").write_text("PB000001\n")
+    before = sorted((p.name, p.read_bytes()) for p in theirs.iterdir())
+    run_fixtures(pipeline, ["reminder.nb"])
+    pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
+        update={
+            "printing": Printing.model_validate(
+                {"folder": pipeline.tmp / "print", "handoff": {"kind": "folder", "folder": vendor}}
+            )
+        }
+    )
+    closer = closer_of(pipeline)
+    [closed] = closer.close()
+    assert closed.id == "PB000001"
+    [report] = closer.hand_off()
+    assert (report["batch"], report["code"]) == (closed.id, Code.HANDOFF_CONFLICT)
+    assert report["error"].startswith("handoff-conflict: ")
+    assert sorted((p.name, p.read_bytes()) for p in theirs.iterdir()) == before
+    assert Batches(pipeline.runtime.ledger).get(closed.id).status == "closed"  # type: ignore[union-attr]
+    assert [r["code"] for r in closer.hand_off()] == [Code.HANDOFF_CONFLICT]  # and next round
+
+
 def test_a_letter_that_cannot_be_printed_is_left_out_and_its_job_fails(
     pipeline: Pipeline,
 ) -> None:

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ROOT, Pipeline, load_job
-
-
-def run(*args: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """``letters ARGS`` in a subprocess, with extra environment variables."""
-    return subprocess.run(
-        [sys.executable, "-m", "letters", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-        env={**os.environ, **env},
-    )
+from tests.conftest import FIXTURES, Pipeline, load_job
+from tests.letters_command import run
 
 
 def test_render_one_job(tmp_path: Path) -> None:

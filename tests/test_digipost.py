@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import doctest
 import hashlib
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from lxml import etree
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from channels.base import (
     Outgoing,
@@ -39,7 +34,6 @@ from channels.digipost import (
     RequestSigner,
     ReturnAddress,
     messages,
-    signing,
     xmlsafe,
 )
 from channels.digipost import (
@@ -57,79 +51,21 @@ from channels.digipost.messages import (
     parse_message,
 )
 from letters.codes import Code
-from tests.digipost_server import API_XSD, DigipostServer, load_schema, make_certificate
+from tests.digipost_keys import SENDER_ID, Keys, contract_server, rsa_key
+from tests.digipost_server import API_XSD, DigipostServer, load_schema
 
-SENDER_ID = 779051
 USER_PIN = "01017012345"
 NON_USER_PIN = "02027012345"
 USER_ORG = "987654321"
 RETURN = ReturnAddress(name="Inkasso AS", lines=("Postboks 1",), postal_code="0101", city="Oslo")
 
 
-# --- keys and fixtures ----------------------------------------------------------------------
-
-
-@cache
-def rsa_key(name: str) -> rsa.RSAPrivateKey:
-    """One 2048-bit key per role, made once per test process."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@dataclass(frozen=True)
-class Keys:
-    sender_pem: Path
-    other_pem: Path
-    sender_p12: Path
-    p12_password: SecretStr
-    rogue_cert: Path
-
-
-@pytest.fixture(scope="session")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    folder = tmp_path_factory.mktemp("digipost-keys")
-
-    def pem(key: rsa.RSAPrivateKey, name: str) -> Path:
-        path = folder / name
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        return path
-
-    password = SecretStr(secrets.token_urlsafe(16))
-    p12 = folder / "sender.p12"
-    p12.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"sender",
-            rsa_key("sender"),
-            None,
-            None,
-            serialization.BestAvailableEncryption(password.get_secret_value().encode()),
-        )
-    )
-    rogue_cert = folder / "rogue.pem"
-    rogue_cert.write_bytes(make_certificate(rsa_key("rogue"), "not Digipost"))
-    return Keys(
-        pem(rsa_key("sender"), "sender.pem"),
-        pem(rsa_key("other"), "other.pem"),
-        p12,
-        password,
-        rogue_cert,
-    )
+# --- fixtures (the keys are conftest's, from tests/digipost_keys.py) --------------------
 
 
 @pytest.fixture
 def server() -> Iterator[DigipostServer]:
-    with DigipostServer(
-        {str(SENDER_ID): rsa_key("sender").public_key()},
-        rsa_key("server"),
-        rsa_key("rogue"),
-        schema=load_schema(),
-        users={USER_PIN, USER_ORG},
-    ) as running:
+    with contract_server({USER_PIN, USER_ORG}, schema=load_schema()) as running:
         yield running
     assert running.problems == []
 
@@ -190,12 +126,6 @@ def letter(
 
 
 # --- the canonical strings and signing --------------------------------------------------
-
-
-@pytest.mark.parametrize("module", [signing, messages, xmlsafe])
-def test_doctests(module: Any) -> None:
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_a_signed_request_verifies_with_the_public_key() -> None:

@@ -1,100 +1,20 @@
-"""The e-mail channel against a real SMTP server on loopback (aiosmtpd) with STARTTLS and
-authentication: what arrives, and how the server's answers are classified."""
+"""The e-mail channel against a real SMTP server on loopback (aiosmtpd, the ``smtp_server``
+fixture from tests/smtp_server.py) with STARTTLS and authentication: what arrives, and how
+the server's answers are classified."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import ssl
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from channels.base import Outgoing, PermanentError, RetriableError
 from channels.email import EmailChannel
 from letters.codes import Code
 from letters.config import Sender, Smtp
-from tests.services import _free_port
-
-
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-        self.answer: str | None = None  # e.g. "451 try later" to refuse the next message
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.answer:
-            return self.answer
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
-        return "250 OK"
-
-
-def _authenticate(
-    server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-) -> AuthResult:
-    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"letters", b"s3cret")
-    return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def smtp_server(tmp_path: Path) -> Iterator[tuple[Inbox, int, ssl.SSLContext]]:
-    cert, key = _certificate(tmp_path)
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_tls.load_cert_chain(cert, key)
-    client_tls = ssl.create_default_context(cafile=str(cert))
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        server_hostname="localhost",
-        tls_context=server_tls,
-        require_starttls=True,
-        authenticator=_authenticate,
-        auth_required=True,
-    )
-    controller.start()
-    yield inbox, port, client_tls
-    controller.stop()
+from tests.smtp_server import SmtpServer
 
 
 def _channel(port: int, tls: ssl.SSLContext, password: str = "s3cret") -> EmailChannel:
@@ -116,7 +36,7 @@ def _letter(**overrides: Any) -> Outgoing:
     return Outgoing(**values)
 
 
-def test_the_letter_arrives_with_both_bodies_and_the_pdf(smtp_server: Any) -> None:
+def test_the_letter_arrives_with_both_bodies_and_the_pdf(smtp_server: SmtpServer) -> None:
     inbox, port, tls = smtp_server
     letter = _letter()
     receipt = _channel(port, tls).deliver(letter)
@@ -134,7 +54,7 @@ def test_the_letter_arrives_with_both_bodies_and_the_pdf(smtp_server: Any) -> No
     assert hashlib.sha256(attachment.get_content()).digest() == hashlib.sha256(letter.pdf).digest()
 
 
-def test_english_and_escaping(smtp_server: Any) -> None:
+def test_english_and_escaping(smtp_server: SmtpServer) -> None:
     inbox, port, tls = smtp_server
     _channel(port, tls).deliver(_letter(language="en", recipient_name="Smith & <Sons>"))
     [(_, msg)] = inbox.received
@@ -143,7 +63,7 @@ def test_english_and_escaping(smtp_server: Any) -> None:
     assert "Dear Smith &amp; &lt;Sons&gt;" in msg.get_body(preferencelist=("html",)).get_content()
 
 
-def test_header_injection_is_refused_before_anything_is_sent(smtp_server: Any) -> None:
+def test_header_injection_is_refused_before_anything_is_sent(smtp_server: SmtpServer) -> None:
     inbox, port, tls = smtp_server
     with pytest.raises(PermanentError) as info:
         _channel(port, tls).deliver(_letter(recipient_name="Kari\r\nBcc: thief@example.com"))
@@ -160,7 +80,7 @@ def test_header_injection_is_refused_before_anything_is_sent(smtp_server: Any) -
     ],
 )
 def test_4xx_is_retriable_and_5xx_permanent(
-    smtp_server: Any, answer: str, error: type[Exception], code: Code
+    smtp_server: SmtpServer, answer: str, error: type[Exception], code: Code
 ) -> None:
     inbox, port, tls = smtp_server
     inbox.answer = answer
@@ -170,7 +90,7 @@ def test_4xx_is_retriable_and_5xx_permanent(
     assert str(info.value).startswith(f"SMTP {answer[:3]}: ")  # the server's own code
 
 
-def test_a_wrong_smtp_password_is_retriable_and_nothing_arrives(smtp_server: Any) -> None:
+def test_a_wrong_smtp_password_is_retriable_and_nothing_arrives(smtp_server: SmtpServer) -> None:
     inbox, port, tls = smtp_server
     with pytest.raises(RetriableError) as info:
         _channel(port, tls, password="wrong").deliver(_letter())
@@ -179,7 +99,7 @@ def test_a_wrong_smtp_password_is_retriable_and_nothing_arrives(smtp_server: Any
     assert inbox.received == []
 
 
-def test_an_untrusted_server_certificate_is_not_accepted(smtp_server: Any) -> None:
+def test_an_untrusted_server_certificate_is_not_accepted(smtp_server: SmtpServer) -> None:
     _, port, _ = smtp_server
     with pytest.raises(RetriableError):
         _channel(port, ssl.create_default_context()).deliver(_letter())

@@ -8,39 +8,37 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import ssl
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from letters.ledger import Ledger
 from letters.ledger.models import AttemptRow, LetterRow
 from tests.conftest import JOB_FILES, load_job
-from tests.digipost_server import DigipostServer, load_schema
+from tests.digipost_keys import SENDER_ID, Keys, contract_server
+from tests.digipost_server import load_schema
+from tests.letters_command import run
 from tests.sftp_server import running
-from tests.test_cli import run
-from tests.test_digipost import SENDER_ID, Keys, keys, rsa_key  # noqa: F401 - fixture
-from tests.test_email import Inbox, smtp_server  # noqa: F401 - fixture
+from tests.smtp_server import SmtpServer
+
+# `letters run` in a subprocess against three servers
+pytestmark = pytest.mark.slow
 
 KARI = "15038512363"  # the debtor of the four nb fixtures: a Digipost user here
 
 
 def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
     tmp_path: Path,
-    keys: Keys,  # noqa: F811 - the fixture imported above
-    smtp_server: tuple[Inbox, int, ssl.SSLContext],  # noqa: F811
+    keys: Keys,
+    smtp_server: SmtpServer,
 ) -> None:
     inbox, smtp_port, _ = smtp_server
     vendor = tmp_path / "vendor"
     (vendor / "inbox").mkdir(parents=True)
     database = tmp_path / "ledger.db"
     with (
-        DigipostServer(
-            {str(SENDER_ID): rsa_key("sender").public_key()},
-            rsa_key("server"),
-            rsa_key("rogue"),
-            schema=load_schema(),
-            users={KARI},
-        ) as digipost,
+        contract_server({KARI}, schema=load_schema()) as digipost,
         running(vendor, tmp_path / "keys") as sftp,
     ):
         env = {
@@ -98,10 +96,11 @@ def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
     # the e-mail arrived with the letter attached
     [(recipients, message)] = inbox.received
     assert recipients == [jobs["edge-foreign-0001"]["debtor"]["email"]]
-    [attachment] = [p for p in message.iter_attachments()]
-    payload = attachment.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    assert hashlib.sha256(payload).hexdigest() == sha_of[letters["edge-foreign-0001"].id]
+    foreign = letters["edge-foreign-0001"].id
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"letter-{foreign}.pdf"
+    assert hashlib.sha256(attachment.get_content()).hexdigest() == sha_of[foreign]
     # the print vendor got the closed batch over SFTP, with exactly the print letters
     handed = vendor / "inbox" / "PB000001"
     assert (handed / "READY").exists()

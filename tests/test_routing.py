@@ -4,7 +4,6 @@ resort; a channel refusing for good moves the letter on, with every attempt reco
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -14,11 +13,11 @@ from letters.codes import Code
 from letters.routing import Skip, route
 from letters.validation import parse
 from tests.conftest import Pipeline, load_job
-from tests.digipost_server import DigipostServer
-from tests.test_digipost import SENDER_ID, Keys, keys, rsa_key  # noqa: F401 - fixture
-from tests.test_email import smtp_server  # noqa: F401 - the aiosmtpd fixture
+from tests.digipost_keys import SENDER_ID, Keys, contract_server
+from tests.smtp_server import Inbox, SmtpServer
 
 ALL = frozenset({"digipost", "email", "print"})
+MailPipeline = tuple[Pipeline, Inbox]
 
 
 def test_consent_and_addresses_filter_the_preference() -> None:
@@ -56,7 +55,7 @@ def test_a_kind_the_rules_keep_off_a_channel_skips_it_with_its_code(
 
 
 @pytest.fixture
-def mail_pipeline(pipeline: Pipeline, smtp_server: Any, tmp_path: Path) -> tuple[Pipeline, Any]:  # noqa: F811
+def mail_pipeline(pipeline: Pipeline, smtp_server: SmtpServer, tmp_path: Path) -> MailPipeline:
     inbox, port, _ = smtp_server
     ca = tmp_path / "cert.pem"  # written by the smtp_server fixture
     smtp = pipeline.runtime.settings.smtp.model_copy(
@@ -72,7 +71,7 @@ def mail_pipeline(pipeline: Pipeline, smtp_server: Any, tmp_path: Path) -> tuple
     return pipeline, inbox
 
 
-def test_a_consenting_debtor_gets_the_letter_by_email_only(mail_pipeline: Any) -> None:
+def test_a_consenting_debtor_gets_the_letter_by_email_only(mail_pipeline: MailPipeline) -> None:
     pipeline, inbox = mail_pipeline
     job = load_job("reminder.nb")
     letter_id = pipeline.submit(job)
@@ -89,7 +88,7 @@ def test_a_consenting_debtor_gets_the_letter_by_email_only(mail_pipeline: Any) -
     )
 
 
-def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: Any) -> None:
+def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: MailPipeline) -> None:
     pipeline, inbox = mail_pipeline
     inbox.answer = "550 5.1.1 no such mailbox"
     job = load_job("reminder.nb")
@@ -104,7 +103,7 @@ def test_a_permanent_smtp_refusal_moves_the_letter_to_print(mail_pipeline: Any) 
     assert history.attempts[0].error.startswith("SMTP 550")
 
 
-def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None:
+def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: MailPipeline) -> None:
     pipeline, inbox = mail_pipeline
     pipeline.runtime.settings = pipeline.runtime.settings.model_copy(update={"channel_attempts": 2})
     inbox.answer = "451 4.3.0 mail system down"
@@ -126,18 +125,13 @@ def test_a_channel_down_for_long_moves_the_letter_on(mail_pipeline: Any) -> None
 
 def test_an_untrusted_digipost_answer_never_sends_the_letter_elsewhere(
     pipeline: Pipeline,
-    keys: Keys,  # noqa: F811 - the fixture imported above
+    keys: Keys,
 ) -> None:
     """Digipost stored the letter but its answer did not verify: the letter may be in the
     debtor's mailbox, so it must not also be printed. The retry reconciles."""
     from letters.config.digipost import DigipostSettings
 
-    with DigipostServer(
-        {str(SENDER_ID): rsa_key("sender").public_key()},
-        rsa_key("server"),
-        rsa_key("rogue"),
-        users={"15038512363"},
-    ) as server:
+    with contract_server({"15038512363"}) as server:
         pipeline.runtime.settings = pipeline.runtime.settings.model_copy(
             update={
                 "channel_attempts": 1,  # would move on after one transient failure

@@ -37,6 +37,9 @@ from tests.conftest import JOB_FILES, ROOT, load_job
 from tests.services import _free_port as free_port
 from tests.services import postgres_database, redis_url
 
+# worker subprocesses on Redis and PostgreSQL: the crash run alone takes over a minute
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Setup:

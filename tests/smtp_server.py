@@ -1,0 +1,104 @@
+"""A real SMTP server for tests: aiosmtpd on 127.0.0.1 (a free port) with STARTTLS required
+and login required (``letters`` / ``s3cret``), its certificate self-signed for
+``localhost``.
+
+conftest.py exposes :func:`running_smtp` as the fixture ``smtp_server``: ``(inbox, port,
+client_tls)``, with the certificate the client must trust written to ``cert.pem`` in the
+test's ``tmp_path``. What arrived is in :attr:`Inbox.received`; set :attr:`Inbox.answer`
+(e.g. ``"451 try later"``) to refuse what comes next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.services import _free_port
+
+SmtpServer = tuple["Inbox", int, ssl.SSLContext]
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+        self.answer: str | None = None  # e.g. "451 try later" to refuse the next message
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.answer:
+            return self.answer
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        self.received.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def _authenticate(
+    server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"letters", b"s3cret")
+    return AuthResult(success=ok, handled=False)
+
+
+@contextmanager
+def running_smtp(folder: Path) -> Iterator[SmtpServer]:
+    """The server, its certificate and key written into ``folder``."""
+    cert, key = _certificate(folder)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    client_tls = ssl.create_default_context(cafile=str(cert))
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="localhost",
+        tls_context=server_tls,
+        require_starttls=True,
+        authenticator=_authenticate,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        yield inbox, port, client_tls
+    finally:
+        controller.stop()
