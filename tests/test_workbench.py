@@ -381,3 +381,18 @@ def test_a_reviewer_sees_a_one_word_change_in_the_rendered_diff(tmp_path: Path) 
         "standard.pdf",
         "many-claims-p2.png",
     }
+
+
+def test_processes_starting_together_record_the_shipped_approvals_once(database_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    Ledger(database_url).migrate()
+
+    def start() -> list[str]:
+        return shipped.record(Ledger(database_url))
+
+    with ThreadPoolExecutor(4) as pool:
+        recorded = [s for result in pool.map(lambda _: start(), range(4)) for s in result]
+    assert sorted(recorded) == sorted(shipped.read().templates)  # each once, by someone
+    versions = Reviews(Ledger(database_url)).versions(SubjectKind.TEMPLATE)
+    assert len(versions) == len(shipped.read().templates)

@@ -16,6 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -193,9 +195,7 @@ class Reviews:
                     f"{subject} with this content is version {existing.id} already "
                     f"({existing.state})",
                 )
-            for digest, data in (files or {}).items():
-                if s.get(BlobRow, digest) is None:
-                    s.add(BlobRow(sha256=digest, data=data))
+            _put_blobs(s, files or {})
             row = VersionRow(
                 subject_kind=subject_kind,
                 subject=subject,
@@ -345,37 +345,50 @@ class Reviews:
         comment: str,
         files: Mapping[str, bytes] | None = None,
     ) -> bool:
-        """Record an approval that ships with the product (once; True when it was new)."""
-        with self.ledger.session() as s:
-            found = s.scalar(
-                select(VersionRow.id).where(
-                    VersionRow.subject_kind == subject_kind,
-                    VersionRow.subject == subject,
-                    VersionRow.sha256 == sha256,
+        """Record an approval that ships with the product (once; True when it was new).
+        Several processes starting at once may try together: one records it, and the
+        others find it recorded."""
+        try:
+            with self.ledger.session() as s:
+                found = s.scalar(
+                    select(VersionRow.id).where(
+                        VersionRow.subject_kind == subject_kind,
+                        VersionRow.subject == subject,
+                        VersionRow.sha256 == sha256,
+                    )
                 )
-            )
-            if found is not None:
-                return False
-            for digest, data in (files or {}).items():
-                if s.get(BlobRow, digest) is None:
-                    s.add(BlobRow(sha256=digest, data=data))
-            row = VersionRow(
-                subject_kind=subject_kind,
-                subject=subject,
-                sha256=sha256,
-                content=dict(content),
-                state=VersionState.APPROVED,
-                author=SHIPPED,
-                note="shipped with the product",
-                created_at=approved_at,
-                reviewed_by=SHIPPED,
-                reviewed_at=approved_at,
-                review_comment=comment,
-                effective_from=effective_from,
-            )
-            s.add(row)
-            s.flush()
-            self._audit(
-                s, SHIPPED, "record-shipped", subject_kind, subject, version=row, detail=comment
-            )
-            return True
+                if found is not None:
+                    return False
+                _put_blobs(s, files or {})
+                row = VersionRow(
+                    subject_kind=subject_kind,
+                    subject=subject,
+                    sha256=sha256,
+                    content=dict(content),
+                    state=VersionState.APPROVED,
+                    author=SHIPPED,
+                    note="shipped with the product",
+                    created_at=approved_at,
+                    reviewed_by=SHIPPED,
+                    reviewed_at=approved_at,
+                    review_comment=comment,
+                    effective_from=effective_from,
+                )
+                s.add(row)
+                s.flush()
+                self._audit(
+                    s, SHIPPED, "record-shipped", subject_kind, subject, version=row, detail=comment
+                )
+        except IntegrityError:  # another process recorded it a moment ago
+            return False
+        return True
+
+
+def _put_blobs(s: Session, files: Mapping[str, bytes]) -> None:
+    """Store files by digest; one already there (from any process) is left as it is."""
+    if not files:
+        return
+    rows = [{"sha256": digest, "data": data} for digest, data in files.items()]
+    dialect = s.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    s.execute(insert(BlobRow).values(rows).on_conflict_do_nothing(index_elements=["sha256"]))
