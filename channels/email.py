@@ -16,14 +16,21 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
+from pathlib import Path
 
 from channels.base import Channel, Outgoing, PermanentError, Receipt, RetriableError
 from letters.codes import Code
 from letters.config import Sender, Smtp
-from letters.templating import bare_url, make_environment
+from letters.paths import TEMPLATE_DIR
+from letters.templating import bare_url, environment
+
+#: The folder holding the e-mail body to use for a language (the version approved and in
+#: force); it raises the error to report when there is none.
+BodyFolder = Callable[[str], Path]
 
 SUBJECTS = {
     "nb": "Brev fra {sender} – sak {reference}",
@@ -34,13 +41,19 @@ SUBJECTS = {
 class EmailChannel(Channel):
     name = "email"
 
-    def __init__(self, smtp: Smtp, sender: Sender, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        smtp: Smtp,
+        sender: Sender,
+        tls: ssl.SSLContext | None = None,
+        bodies: BodyFolder | None = None,
+    ) -> None:
         if not smtp.host:
             raise ValueError("the e-mail channel needs LETTERS_SMTP__HOST")
         self.smtp = smtp
         self.sender = sender
         self.tls = tls or ssl.create_default_context()
-        self.env = make_environment()
+        self.bodies = bodies or (lambda _language: TEMPLATE_DIR)
 
     def message(self, letter: Outgoing) -> EmailMessage:
         if not letter.email:
@@ -64,8 +77,9 @@ class EmailChannel(Channel):
             raise PermanentError(Code.EMAIL_HEADER_UNSAFE, f"unsafe header value: {exc}") from None
         msg["Date"] = formatdate(localtime=True)
         msg["Message-ID"] = f"<letter-{letter.letter_id}@{domain}>"
-        msg.set_content(self.env.get_template(f"email/{language}.txt").render(context))
-        html = self.env.get_template(f"email/{language}.html").render(context)
+        env = environment(self.bodies(language))
+        msg.set_content(env.get_template(f"email/{language}.txt").render(context))
+        html = env.get_template(f"email/{language}.html").render(context)
         msg.add_alternative(html, subtype="html")
         msg.add_attachment(
             letter.pdf,

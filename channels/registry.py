@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from channels.base import Channel
+from channels.base import Channel, PermanentError
 
 if TYPE_CHECKING:
     from letters.pipeline.runtime import Runtime
@@ -43,7 +45,7 @@ def _build(runtime: Runtime) -> dict[str, Channel]:
         tls = ssl.create_default_context(
             cafile=str(settings.smtp.ca_file) if settings.smtp.ca_file else None
         )
-        out["email"] = EmailChannel(settings.smtp, settings.sender, tls)
+        out["email"] = EmailChannel(settings.smtp, settings.sender, tls, _bodies(runtime))
     if settings.digipost.configured:
         from channels.digipost.channel import DigipostChannel
 
@@ -52,3 +54,21 @@ def _build(runtime: Runtime) -> dict[str, Channel]:
         except Exception as exc:  # an unreadable key: the other channels still work
             log.error("Digipost is configured but cannot start (%s); left out", type(exc).__name__)
     return out
+
+
+def _bodies(runtime: Runtime) -> Callable[[str], Path]:
+    """The approved e-mail body in force today, per language; none approved is a permanent
+    refusal for this channel (routing moves the letter on)."""
+    from letters.clock import today_oslo
+    from letters.ledger.reviews import ReviewRefused
+    from letters.workbench import approval
+
+    def folder(language: str) -> Path:
+        try:
+            return approval.email_folder(
+                runtime.ledger, runtime.settings, language, today_oslo(runtime.settings)
+            )
+        except ReviewRefused as exc:
+            raise PermanentError(exc.code, str(exc)) from None
+
+    return folder

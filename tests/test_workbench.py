@@ -14,6 +14,7 @@ import subprocess
 import sys
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -396,3 +397,44 @@ def test_processes_starting_together_record_the_shipped_approvals_once(database_
     assert sorted(recorded) == sorted(shipped.read().templates)  # each once, by someone
     versions = Reviews(Ledger(database_url)).versions(SubjectKind.TEMPLATE)
     assert len(versions) == len(shipped.read().templates)
+
+
+def test_the_email_body_sent_is_the_approved_version(
+    pipeline: Pipeline, authoring: Path, smtp_server: Any
+) -> None:
+    from pydantic import SecretStr
+
+    inbox, port, _ = smtp_server
+    rt = pipeline.runtime
+    smtp = rt.settings.smtp.model_copy(
+        update={
+            "host": "localhost",
+            "port": port,
+            "username": "letters",
+            "password": SecretStr("s3cret"),
+            "ca_file": pipeline.tmp / "cert.pem",
+        }
+    )
+    rt.settings = rt.settings.model_copy(update={"smtp": smtp})
+    author, reviewer = people(rt.ledger)
+    body = authoring / "email" / "nb.txt"
+    body.write_text(body.read_text("utf-8").replace("vedlagt finner du", "her er"), "utf-8")
+    draft = approval.submit_template(rt.ledger, rt.settings, "email.nb", author, "kortere")
+
+    def sent_text(job_id: str) -> str:
+        pipeline.submit(dict(load_job("reminder.nb"), id=job_id))
+        pipeline.drain()
+        message = inbox.received[-1][1]
+        return str(message.get_body(preferencelist=("plain",)).get_content())
+
+    assert "vedlagt finner du et brev" in sent_text("mail-1")  # the draft is not sent
+    approval.decide(
+        rt.ledger,
+        draft.id,
+        reviewer,
+        approve=True,
+        sha256=draft.sha256,
+        comment="ok",
+        today=rt.settings.clock_date,
+    )
+    assert "her er et brev" in sent_text("mail-2")

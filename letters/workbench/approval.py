@@ -186,6 +186,21 @@ def version_info(ledger: Ledger, settings: Settings, version: Version) -> Templa
     )
 
 
+def email_folder(ledger: Ledger, settings: Settings, language: str, day: dt.date) -> Path:
+    """The folder of the e-mail body ``email.<language>`` approved and in force on ``day``
+    (in development mode the templates folder as it is)."""
+    subject = f"email.{language}"
+    if settings.review.development:
+        return templates_dir(settings)
+    version = Reviews(ledger).in_force(SubjectKind.TEMPLATE, subject, day)
+    if version is None:
+        raise ReviewRefused(
+            Code.TEMPLATE_NOT_APPROVED,
+            f"no approved version of the e-mail body {subject} is in force on {day.isoformat()}",
+        )
+    return version_folder(ledger, settings, version)
+
+
 def version_folder(ledger: Ledger, settings: Settings, version: Version) -> Path:
     """The folder holding exactly the files of a template version (written out once)."""
     target = settings.review.cache_dir / version.sha256
