@@ -4,46 +4,14 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 
 from letters.paths import STYLESHEET
 from letters.produce import Produced
 from letters.templating import documented_subset
+from letters.workbench.lint import ATTRIBUTES, Collector
 from tests.conftest import JOB_FILES
-
-
-class Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.elements: set[str] = set()
-        self.classes: set[str] = set()
-        self.attributes: set[str] = set()
-        self.stack: list[tuple[str, set[str]]] = []
-        self.outside_barcode: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        classes = set((dict(attrs).get("class") or "").split())
-        in_barcode = any("barcode" in c for _, c in self.stack)
-        if tag in {"svg", "g", "rect"} and not in_barcode:
-            self.outside_barcode.add(tag)
-        if not in_barcode:
-            self.elements.add(tag)
-            self.classes |= classes
-            self.attributes |= {name for name, _ in attrs}
-        if tag not in {"br", "meta", "rect"}:
-            self.stack.append((tag, classes))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in {"br", "meta", "rect"}:
-            self.stack.pop()
-
-    def handle_endtag(self, tag: str) -> None:
-        while self.stack:
-            if self.stack.pop()[0] == tag:
-                break
 
 
 @pytest.mark.parametrize("name", [p.stem for p in JOB_FILES])
@@ -57,18 +25,8 @@ def test_letter_html_uses_only_the_documented_subset(
     assert seen.classes <= subset.classes, seen.classes - subset.classes
     assert not seen.outside_barcode
     # nothing to fetch and no inline styling
-    assert seen.attributes <= {
-        "class",
-        "colspan",
-        "lang",
-        "charset",
-        "name",
-        "content",
-        "data-label",
-        "data-of",
-        "data-value",
-        "data-symbology",
-    }
+    assert seen.attributes <= ATTRIBUTES
+    assert "style" not in ATTRIBUTES and "src" not in ATTRIBUTES and "href" not in ATTRIBUTES
 
 
 def test_stylesheet_selects_only_documented_classes() -> None:

@@ -73,20 +73,25 @@ class Finding:
         return f"{self.subject}: {self.place}: {self.message}{source} [{self.code}]"
 
 
-class _Collector(HTMLParser):
-    """The elements, classes and attributes used outside the barcode."""
+class Collector(HTMLParser):
+    """The elements, classes and attributes used outside the barcode, the barcode's own
+    elements used anywhere else, and the text a reader sees."""
 
     def __init__(self) -> None:
         super().__init__()
         self.elements: set[str] = set()
         self.classes: set[str] = set()
         self.attributes: set[str] = set()
+        self.outside_barcode: set[str] = set()
         self.stack: list[tuple[str, set[str]]] = []
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         classes = set((dict(attrs).get("class") or "").split())
-        if not any("barcode" in c for _, c in self.stack):
+        in_barcode = any("barcode" in c for _, c in self.stack)
+        if tag in {"svg", "g", "rect"} and not in_barcode:
+            self.outside_barcode.add(tag)
+        if not in_barcode:
             self.elements.add(tag)
             self.classes |= classes
             self.attributes |= {name for name, _ in attrs}
@@ -165,10 +170,11 @@ def lint_subject(
         except JobRejected as exc:  # the proof case itself, on this day's rules
             found.append(Finding(exc.errors[0].code, subject, place, f"proof case refused: {exc}"))
             continue
-        seen = _Collector()
+        seen = Collector()
         seen.feed(produced.html)
         outside = sorted(
             [f"element <{e}>" for e in seen.elements - subset.elements]
+            + [f"<{e}> outside the barcode" for e in seen.outside_barcode]
             + [f"class {c!r}" for c in seen.classes - subset.classes]
             + [f"attribute {a!r}" for a in seen.attributes - ATTRIBUTES]
         )

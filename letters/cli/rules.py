@@ -1,0 +1,116 @@
+"""Commands for compliance: ``letters rules list|propose|approve|reject``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from letters.cli.console import FAILED, OK, err, open_ledger, out
+from letters.cli.workbench import (
+    author_args,
+    current_settings,
+    decide,
+    decision_parsers,
+    refused,
+    signed_in,
+    submitted,
+)
+from letters.ledger.reviews import ReviewRefused, SubjectKind
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from letters.clock import today_oslo
+    from letters.workbench import approval
+
+    if args.action == "list":
+        today = today_oslo(current_settings())
+        status = approval.table_status(open_ledger(), today)
+        if args.json:
+            listed = [
+                {
+                    "table": s.name,
+                    "title": s.title,
+                    "version": s.version,
+                    "value_today": s.value_today,
+                    "source": s.source,
+                    "confirmed": s.confirmed,
+                    "known_until": s.known_until.isoformat(),
+                    "days_left": s.days_left,
+                    "running_out": s.running_out,
+                    "pending": list(s.pending),
+                }
+                for s in status
+            ]
+            out.print_json(json.dumps(listed, ensure_ascii=False))
+        else:
+            table = Table(title=f"Rule tables on {today.isoformat()}")
+            for heading in ("table", "today", "source", "confirmed", "known until", "days left"):
+                table.add_column(heading)
+            table.add_column("version / drafts")
+            for s in status:
+                drafts = ", ".join(f"v{p}" for p in s.pending)
+                table.add_row(
+                    s.name,
+                    s.value_today,
+                    s.source,
+                    "yes" if s.confirmed else "NO",
+                    s.known_until.isoformat(),
+                    f"{s.days_left}" + (" (!)" if s.running_out else ""),
+                    s.version + (f" / drafts {drafts}" if drafts else ""),
+                )
+            out.print(table)
+        ending = [s for s in status if s.running_out]
+        for s in ending:
+            err.print(
+                f"{s.name} is known only until {s.known_until.isoformat()} ({s.days_left} days): "
+                "letters that need it are refused from the day after; propose and approve "
+                "the next values now [table-runs-out]",
+                markup=False,
+            )
+        return FAILED if ending else OK
+    if args.action == "propose":
+        try:
+            document = _read_document(args.file)
+            user = signed_in(args)
+            version = approval.submit_table(open_ledger(), document, user, args.note)
+        except (ReviewRefused, ValueError) as exc:
+            return refused(exc)
+        return submitted(args, version)
+    return decide(args, SubjectKind.RULES)
+
+
+def _read_document(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:  # TOML dates arrive as dates; the document carries them as text
+            data = json.loads(json.dumps(tomllib.loads(text), default=str))
+    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: not a TOML or JSON table: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a table document is an object")
+    return data
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("rules", help="compliance: the dated rule tables and their approval")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser(
+        "list", help="each table: today's value, source, days left (exit 1 within 30 days)"
+    )
+    q.add_argument("--json", action="store_true")
+    q = actions.add_parser("propose", help="propose a new version of a table (TOML or JSON)")
+    q.add_argument("file", type=Path)
+    author_args(q)
+    decision_parsers(actions, "proposal")
+    p.set_defaults(func=cmd_rules)
