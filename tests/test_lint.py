@@ -55,6 +55,14 @@ CASES: list[tuple[str, Callable[[Path], object], Code, str]] = [
         "reminder.nb",
     ),
     (
+        "what the claim concerns left out (§ 10 (b))",
+        lambda f: edit(
+            f, "layout.html", "{% if claim.description %}: {{ claim.description }}{% endif %}", ""
+        ),
+        Code.MISSING_DETAIL,
+        "payment_request.nb",
+    ),
+    (
         "an image",
         lambda f: edit(
             f, "reminder.nb.html", "{% block intro %}", '{% block intro %}<img class="logo">'

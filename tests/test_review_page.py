@@ -92,12 +92,24 @@ def test_a_reviewer_approves_exactly_the_version_shown(site: tuple, browser: obj
     draft = approval.submit_template(ledger, settings, "reminder.nb", author, "vennligere")
     SHOTS.mkdir(parents=True, exist_ok=True)
 
-    # the author may look but not approve their own version
+    # an author may look but not decide
     author_page = browser.new_page()  # type: ignore[attr-defined]
     sign_in(author_page, base, "anna")
     author_page.goto(f"{base}/review/versions/{draft.id}")
-    assert "a second person must review it" not in author_page.content()  # authors: no form
     assert author_page.locator("form[action$='/decide']").count() == 0
+    # a reviewer who wrote a version cannot approve it: four eyes
+    carl = accounts.create(ledger, "carl", Role.REVIEWER, PASSWORD, by="test")
+    body = folder / "email" / "en.txt"
+    body.write_text(body.read_text("utf-8").replace("Kind regards", "Best regards"), "utf-8")
+    own = approval.submit_template(ledger, settings, "email.en", carl, "warmer")
+    carl_page = browser.new_page()  # type: ignore[attr-defined]
+    sign_in(carl_page, base, "carl")
+    carl_page.goto(f"{base}/review/versions/{own.id}")
+    assert "You wrote this version" in carl_page.content()
+    carl_page.fill("#comment", "looks fine to me")
+    carl_page.click("button[value=approve]")
+    assert "[own-version]" in carl_page.content()
+    assert Reviews(ledger).version(own.id).state is VersionState.DRAFT
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     sign_in(page, base, "bjorn")

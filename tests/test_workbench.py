@@ -438,3 +438,28 @@ def test_the_email_body_sent_is_the_approved_version(
         today=rt.settings.clock_date,
     )
     assert "her er et brev" in sent_text("mail-2")
+
+
+def test_a_retired_version_no_longer_makes_letters(pipeline: Pipeline, authoring: Path) -> None:
+    ledger, settings = pipeline.runtime.ledger, pipeline.runtime.settings
+    author, reviewer = people(ledger)
+    reword(authoring, "reminder.en", "please disregard", "you may ignore")
+    draft = approval.submit_template(ledger, settings, "reminder.en", author, None)
+    approval.decide(
+        ledger,
+        draft.id,
+        reviewer,
+        approve=True,
+        sha256=draft.sha256,
+        comment="ok",
+        today=settings.clock_date,
+    )
+    day = settings.clock_date
+    assert Reviews(ledger).in_force(SubjectKind.TEMPLATE, "reminder.en", day).id == draft.id
+    approval.retire(ledger, draft.id, reviewer, draft.sha256, "wrong tone after all")
+    back = Reviews(ledger).in_force(SubjectKind.TEMPLATE, "reminder.en", day)
+    assert back is not None and back.reviewed_by == "letters-release"  # the one before
+    letter_id = pipeline.submit(load_job("reminder.en"))
+    pipeline.drain()
+    assert "please disregard" in letter_text(pipeline, letter_id)
+    assert Reviews(ledger).audit_log()[0].action == "retire"

@@ -74,6 +74,10 @@ def decide(args: argparse.Namespace, kind: SubjectKind) -> int:
         if Reviews(ledger).version(args.version).subject_kind is not kind:
             raise ValueError(f"version {args.version} is not a {kind} version")
         effective = getattr(args, "effective_from", None)
+        if args.action == "retire":
+            retired = approval.retire(ledger, args.version, user, args.sha256, args.comment)
+            out.print(f"{retired.subject} v{retired.id} retired by {user.name}", markup=False)
+            return OK
         decided = approval.decide(
             ledger,
             args.version,
@@ -175,8 +179,13 @@ def author_args(q: argparse.ArgumentParser) -> None:
 
 
 def decision_parsers(actions: Any, what: str) -> None:
-    for name in ("approve", "reject"):
-        q = actions.add_parser(name, help=f"{name} a {what}")
+    helps = {
+        "approve": f"approve a {what}",
+        "reject": f"reject a {what}",
+        "retire": "withdraw an approved version: new letters no longer use it",
+    }
+    for name, text in helps.items():
+        q = actions.add_parser(name, help=text)
         q.add_argument("version", type=int)
         q.add_argument("--sha256", required=True, help="the exact version reviewed")
         q.add_argument("--comment", required=True, help="what was checked, or why not")

@@ -130,6 +130,21 @@ def decide(
     )
 
 
+def retire(ledger: Ledger, version_id: int, reviewer: User, sha256: str, comment: str) -> Version:
+    """Withdraw an approved version (a reviewer or admin, naming its sha256): from now on
+    the version approved before it applies again, or none."""
+    if not reviewer.may_review():
+        raise ReviewRefused(
+            Code.ROLE_LACKS_RIGHT, f"{reviewer.name} is an {reviewer.role}: only reviewers retire"
+        )
+    reviews = Reviews(ledger)
+    if reviews.version(version_id).sha256 != sha256:
+        raise ReviewRefused(Code.STALE_HASH, f"version {version_id} is not {sha256[:12]}…")
+    if not comment.strip():
+        raise ValueError("retiring a version needs a comment (why)")
+    return reviews.retire(version_id, reviewer.name, comment.strip())
+
+
 # --- what is in force --------------------------------------------------------------------
 
 

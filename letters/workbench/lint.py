@@ -132,7 +132,7 @@ def _details(letter: Letter) -> dict[str, list[str]]:
         groups = f"{int(whole):,}"
         return [f"{groups.replace(',', ' ')},{cents}", f"{groups},{cents}", f"{groups}.{cents}"]
 
-    return {
+    details = {
         "the due date": dates(letter.due_date),
         "the KID": [letter.kid],
         "the account number": [letter.account_number],
@@ -142,6 +142,15 @@ def _details(letter: Letter) -> dict[str, list[str]]:
         "the total": money(letter.total),
         "the creditor": [letter.creditor.name],
     }
+    # inkassoloven § 10 (2) (b), (c): what each claim concerns, the principal and each
+    # addition separately (every kind prints them; a reminder's reader needs them too)
+    for i, claim in enumerate(letter.claims):
+        details[f"claim {i + 1}'s principal"] = money(claim.principal)
+        if claim.description:
+            details[f"what claim {i + 1} concerns"] = [claim.description]
+        for fee in claim.fees:
+            details[f"claim {i + 1}'s {fee.code}"] = money(fee.amount)
+    return details
 
 
 def _fields(folder: Path, subject: str) -> set[str]:
