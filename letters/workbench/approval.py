@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,7 @@ def decide(
         )
     if approve and effective_from is None:
         effective_from = today
+    forget_in_force()
     return Reviews(ledger).decide(
         version_id,
         reviewer.name,
@@ -142,21 +144,45 @@ def retire(ledger: Ledger, version_id: int, reviewer: User, sha256: str, comment
         raise ReviewRefused(Code.STALE_HASH, f"version {version_id} is not {sha256[:12]}…")
     if not comment.strip():
         raise ValueError("retiring a version needs a comment (why)")
+    forget_in_force()
     return reviews.retire(version_id, reviewer.name, comment.strip())
 
 
 # --- what is in force --------------------------------------------------------------------
 
 
+#: How long a process keeps the template version it found in force before asking the
+#: ledger again (an approval or a retirement applies within this time, as rule tables do).
+IN_FORCE_SECONDS = 30.0
+_in_force: dict[tuple[str, str, dt.date], tuple[float, Version | None]] = {}
+
+
+def _template_version(ledger: Ledger, subject: str, day: dt.date) -> Version | None:
+    key = (ledger.url, subject, day)
+    now = time.monotonic()
+    cached = _in_force.get(key)
+    if cached is not None and now - cached[0] < IN_FORCE_SECONDS:
+        return cached[1]
+    version = Reviews(ledger).in_force(SubjectKind.TEMPLATE, subject, day)
+    if len(_in_force) > 256:
+        _in_force.clear()
+    _in_force[key] = (now, version)
+    return version
+
+
+def forget_in_force() -> None:
+    """Ask the ledger again on the next letter (after an approval made in this process)."""
+    _in_force.clear()
+
+
 def template_approved(
     ledger: Ledger, settings: Settings, kind: str, language: str, day: dt.date
 ) -> bool:
-    """Whether a letter of ``kind.language`` dated ``day`` can be made (cheap: one query).
-    Always true in development mode."""
+    """Whether a letter of ``kind.language`` dated ``day`` can be made (cheap: at most one
+    query every IN_FORCE_SECONDS). Always true in development mode."""
     if settings.review.development:
         return True
-    subject = f"{kind}.{language}"
-    return Reviews(ledger).in_force(SubjectKind.TEMPLATE, subject, day) is not None
+    return _template_version(ledger, f"{kind}.{language}", day) is not None
 
 
 def template_in_force(
@@ -180,7 +206,7 @@ def template_in_force(
             folder=folder,
             approved=approved is not None,
         )
-    version = reviews.in_force(SubjectKind.TEMPLATE, subject, day)
+    version = _template_version(ledger, subject, day)
     if version is None:
         raise ReviewRefused(
             Code.TEMPLATE_NOT_APPROVED,

@@ -74,4 +74,8 @@ def record(ledger: Ledger, folder: Path = TEMPLATE_DIR) -> list[str]:
             files=bundle.blobs(),
         ):
             recorded.append(subject)
+    if recorded:
+        from letters.workbench.approval import forget_in_force
+
+        forget_in_force()
     return recorded
