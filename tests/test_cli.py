@@ -237,3 +237,13 @@ def test_status_of_a_failed_job_shows_its_stable_code(pipeline: Pipeline) -> Non
     as_text = run("status", job["id"], **env)
     assert as_text.returncode == 0, as_text.stderr
     assert "error letter-date-past (PermanentFailure)" in as_text.stdout
+
+
+def test_status_prints_the_codes_in_a_history_as_text(pipeline: Pipeline) -> None:
+    job = load_job("reminder.nb")
+    pipeline.submit(job)
+    pipeline.drain()
+    shown = run("status", job["id"], DATABASE_URL=pipeline.runtime.settings.database_url)
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.split())
+    assert "[route-not-configured]" in text  # the skip's code, not eaten as markup

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from letters.cli.console import BAD_INPUT, FAILED, OK, err, open_ledger, out
@@ -47,7 +48,7 @@ def _overview(as_json: bool) -> int:
             str(b.pages or ""),
             str(b.sheets or ""),
             b.closed_at.isoformat() if b.closed_at else "",
-            b.folder or "",
+            escape(b.folder or ""),
         )
     out.print(table)
     out.print("One job's history: `letters status JOB_ID`.")
@@ -65,7 +66,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         out.print_json(history.model_dump_json())
         return OK
     job, letter = history.job, history.letter
-    out.print(f"[bold]{job.id}[/]  {job.kind}  case {job.reference}  status [bold]{job.status}[/]")
+    out.print(
+        f"[bold]{escape(job.id)}[/]  {job.kind}  case {escape(job.reference)}  "
+        f"status [bold]{job.status}[/]"
+    )
     if job.error:
         code = f" {job.error_code}" if job.error_code else ""
         out.print(f"  error{code} ({job.error_class}): {job.error}", markup=False)
@@ -74,7 +78,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"  letter {letter.id}: {letter.template} v{letter.template_version} "
             f"(sha256 {letter.template_sha256[:12]}…) by {letter.renderer}, "
             f"{letter.pages} page(s), KID {letter.kid}, due {letter.due_date.isoformat()}, "
-            f"password expires {letter.password_expires_at.isoformat()}"
+            f"password expires {letter.password_expires_at.isoformat()}",
+            markup=False,
         )
         out.print(f"  pdf sha256 {letter.pdf_sha256} at {letter.archive_path}")
     table = Table(title="History")
@@ -95,8 +100,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         rows.append((h.placed_at, "hold placed", h.reason))
         if h.released_at:
             rows.append((h.released_at, "hold released", h.release_reason or ""))
-    for at, what, detail in sorted(rows, key=lambda r: r[0]):
-        table.add_row(at.isoformat(), what, detail)
+    for at, what, detail in sorted(rows, key=lambda r: r[0]):  # text, never markup
+        table.add_row(escape(at.isoformat()), escape(what), escape(detail))
     out.print(table)
     return OK
 
