@@ -229,22 +229,36 @@ def test_unknown_fee_code_lists_the_allowed_ones(job: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("principal", "company", "cap"),
+    ("principal", "cap"),
     [
-        ("500", False, "187.50"),
-        ("500.01", False, "262.50"),
-        ("2000", False, "300.00"),
-        ("2000", True, "450.00"),
-        ("300000", False, "5400.00"),
+        ("500", "187.50"),
+        ("500.01", "262.50"),
+        ("2000", "300.00"),
+        ("300000", "5400.00"),
     ],
 )
-def test_collection_fee_scale(principal: str, company: bool, cap: str) -> None:
+def test_collection_fee_scale(principal: str, cap: str) -> None:
     from decimal import Decimal
 
-    got = rules.fee_cap(
-        "collection_fee", dt.date(2026, 6, 1), principal=Decimal(principal), company=company
-    )
+    got = rules.fee_cap("collection_fee", dt.date(2026, 6, 1), principal=Decimal(principal))
     assert got == Decimal(cap)
+
+
+def test_a_company_debtor_pays_the_same_collection_fee_scale() -> None:
+    """inkassoforskriften § 2-2 has one scale for every debtor: no factor for companies."""
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")  # principal 3420.00: 0.8 × 750 = 600.00
+    job["debtor"] = {
+        "type": "company",
+        "name": "Fjellheim Bygg og Anlegg AS",
+        "org_number": "923609016",
+        "address": {"lines": ["Industriveien 4"], "postal_code": "7080", "city": "Heimdal"},
+    }
+    parse(job)
+    job["claims"][0]["fees"][-1]["amount"] = "600.01"
+    said = refusal(job)["claims[0].fees[2].amount"]
+    assert said.startswith("[fee-over-cap]") and "cap 600.00" in said
 
 
 def test_interest_rate_by_half_year() -> None:

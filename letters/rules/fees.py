@@ -72,23 +72,21 @@ FEES: dict[str, FeeRule] = {
 }
 assert tuple(FEES) == FEE_CODES, "every fee code of the contract has its rule"
 
-#: Light collection fee caps (inkassoforskriften § 2-2): principal up to the limit → times
-#: the inkassosats. ``None`` as limit: above the last limit.
-COMPANY_COLLECTION_FEE_FACTOR = Decimal("1.5")
-
 CENT = Decimal("0.01")
 
 
-def fee_cap(code: str, on: dt.date, *, principal: Decimal, company: bool) -> Decimal:
-    """The largest lawful amount of fee ``code`` charged on day ``on``.
+def fee_cap(code: str, on: dt.date, *, principal: Decimal) -> Decimal:
+    """The largest lawful amount of fee ``code`` charged on day ``on``. The collection fee
+    follows the scale of inkassoforskriften § 2-2 (``collection_fee_scale``), the same for a
+    person and a company: the regulation has no factor for business debtors.
 
-    >>> fee_cap("reminder_fee", dt.date(2025, 6, 1), principal=Decimal(1000), company=False)
+    >>> fee_cap("reminder_fee", dt.date(2025, 6, 1), principal=Decimal(1000))
     Decimal('35.00')
-    >>> fee_cap("notice_fee", dt.date(2026, 6, 1), principal=Decimal(1000), company=False)
+    >>> fee_cap("notice_fee", dt.date(2026, 6, 1), principal=Decimal(1000))
     Decimal('37.50')
-    >>> fee_cap("payment_request_fee", dt.date(2026, 6, 1), principal=Decimal(1), company=False)
+    >>> fee_cap("payment_request_fee", dt.date(2026, 6, 1), principal=Decimal(1))
     Decimal('112.50')
-    >>> fee_cap("collection_fee", dt.date(2026, 6, 1), principal=Decimal(2000), company=False)
+    >>> fee_cap("collection_fee", dt.date(2026, 6, 1), principal=Decimal(2000))
     Decimal('300.00')
     """
     book = current()
@@ -102,7 +100,7 @@ def fee_cap(code: str, on: dt.date, *, principal: Decimal, company: bool) -> Dec
             for limit, f in book.collection_fee_scale.on(on).value
             if limit is None or principal <= limit
         )
-        cap = sats * factor * (COMPANY_COLLECTION_FEE_FACTOR if company else 1)
+        cap = sats * factor
     return cap.quantize(CENT)
 
 
@@ -114,7 +112,6 @@ def check_fees(job: Job, i: int) -> list[FieldError]:
     claim = job.claims[i]
     where = f"claims[{i}]"
     letter_date = job.letter_date
-    company = job.debtor.type == "company"
     found: list[FieldError] = []
     charged: dict[str, list[dt.date]] = {}
     for j, fee in enumerate(claim.fees):
@@ -151,7 +148,7 @@ def check_fees(job: Job, i: int) -> list[FieldError]:
                 )
             )
         try:
-            cap = fee_cap(fee.code, charged_on, principal=claim.principal, company=company)
+            cap = fee_cap(fee.code, charged_on, principal=claim.principal)
         except RuleUnknown as exc:
             found.append(refuse(Code.RULE_UNKNOWN, f"{field}.charged_on", str(exc)))
             continue
