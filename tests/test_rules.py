@@ -338,3 +338,19 @@ def test_a_new_version_of_a_table_lets_letters_of_the_next_year_through(
         assert "cap 40.00" in refusal(job)["claims[0].fees[0].amount"]
     finally:
         rules.use(None)
+
+
+@pytest.mark.parametrize(
+    ("code", "cites"),
+    [
+        ("reminder_fee", "inkassoforskriften § 1-2 (1)"),
+        ("notice_fee", "inkassoforskriften § 1-2 (2)"),
+        ("payment_request_fee", "inkassoforskriften § 1-2 (3)"),
+        ("collection_fee", "inkassoforskriften § 2-2"),
+    ],
+)
+def test_each_fee_rule_cites_its_own_ledd(code: str, cites: str) -> None:
+    source = rules.FEES[code].source
+    assert source.startswith(cites)
+    others = {"(1)", "(2)", "(3)"} - {cites.rsplit(" ", 1)[-1]}
+    assert not any(f"§ 1-2 {ledd}" in source for ledd in others)

@@ -48,7 +48,7 @@ FEES: dict[str, FeeRule] = {
             ("collection_notice",),
             1,
             14,
-            "inkassoforskriften § 1-2 (1) and § 1-3: 1/20 of the inkassosats; only when sent "
+            "inkassoforskriften § 1-2 (2) and § 1-3: 1/20 of the inkassosats; only when sent "
             "at least 14 days after the due date; with a notice fee only one reminder fee",
         ),
         FeeRule(
@@ -57,7 +57,7 @@ FEES: dict[str, FeeRule] = {
             (),  # the agency never sends the creditor's own payment request
             1,
             0,
-            "inkassoforskriften § 1-2 (2): the creditor's own payment request, 3/20 of the "
+            "inkassoforskriften § 1-2 (3): the creditor's own payment request, 3/20 of the "
             "inkassosats; it can only appear here as an earlier fee (charged_on)",
         ),
         FeeRule(
