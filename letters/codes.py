@@ -130,6 +130,11 @@ class Code(StrEnum):
     )
     FEE_TOO_MANY = ("fee-too-many", "rule", "more fees of one kind on a claim than allowed")
     FEES_TOO_CLOSE = ("fees-too-close", "rule", "two fees less than 14 days apart")
+    FEE_BEFORE_DEADLINE = (
+        "fee-before-deadline",
+        "rule",
+        "a fee charged before the deadline of the letter that charged the fee before it ran out",
+    )
     FEE_TWICE_FOR_PAYMENT_REQUEST = (
         "fee-twice-for-payment-request",
         "rule",

@@ -145,7 +145,8 @@ def test_a_second_reminder_fee_needs_14_days_after_the_first(job: dict[str, Any]
     )
     assert "needs 14 days after the first" in refusal(job)["claims[0].fees"]
     assert refusal(job)["claims[0].fees"].startswith("[fees-too-close]")
-    job["claims"][0]["fees"][0]["charged_on"] = "2026-11-06"
+    # 14 days are not enough: the first reminder's deadline (2026-11-20) must have run out
+    job["claims"][0]["fees"][0]["charged_on"] = "2026-11-05"
     parse(job)
 
 
@@ -354,3 +355,76 @@ def test_each_fee_rule_cites_its_own_ledd(code: str, cites: str) -> None:
     assert source.startswith(cites)
     others = {"(1)", "(2)", "(3)"} - {cites.rsplit(" ", 1)[-1]}
     assert not any(f"§ 1-2 {ledd}" in source for ledd in others)
+
+
+def test_a_notice_fee_needs_14_days_after_a_reminder_fee() -> None:
+    """Reminder and notice fees are one family: 14 days between any two of them."""
+    from tests.conftest import load_job
+
+    job = load_job("collection_notice.nb")  # notice fee on 2026-11-20
+    job["claims"][0]["fees"][0]["charged_on"] = "2026-11-10"  # the reminder fee, 10 days before
+    said = refusal(job)["claims[0].fees"]
+    assert said.startswith("[fees-too-close]")
+    assert "reminder_fee" in said and "notice_fee" in said and "§ 1-2" in said
+
+
+@pytest.mark.parametrize(
+    ("first", "accepted"),
+    [
+        ("2026-11-10", False),  # 10 days: too close
+        ("2026-11-06", False),  # its deadline is 2026-11-20, the letter's own day
+        ("2026-11-05", True),  # its deadline 2026-11-19 has run out
+    ],
+)
+def test_a_second_reminder_fee_only_after_the_first_reminders_deadline(
+    job: dict[str, Any], first: str, accepted: bool
+) -> None:
+    job["claims"][0]["fees"].insert(
+        0, {"code": "reminder_fee", "amount": "37.50", "charged_on": first}
+    )
+    if accepted:
+        parse(job)
+    else:
+        assert refusal(job)["claims[0].fees"].startswith(
+            ("[fees-too-close]", "[fee-before-deadline]")
+        )
+
+
+def test_a_fee_on_the_earlier_letters_deadline_day_is_refused(job: dict[str, Any]) -> None:
+    job["claims"][0]["fees"].insert(
+        0, {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-11-06"}
+    )
+    said = refusal(job)["claims[0].fees"]
+    assert said.startswith("[fee-before-deadline]")
+    assert "2026-11-20" in said and "inkassoforskriften § 1-2" in said
+
+
+@pytest.mark.parametrize(
+    ("letter_date", "accepted"),
+    [
+        ("2026-12-27", False),  # 15 days after, but the deadline rolled to Monday 28 December
+        ("2026-12-28", False),  # the deadline day itself
+        ("2026-12-29", True),
+    ],
+)
+def test_the_earlier_letters_deadline_moves_to_the_next_business_day(
+    job: dict[str, Any], letter_date: str, accepted: bool
+) -> None:
+    # 2026-12-12 + 14 days is Boxing Day, a Saturday: the reminder's deadline is 2026-12-28
+    job["letter_date"] = letter_date
+    job["claims"][0].pop("interest", None)
+    job["claims"][0]["fees"].insert(
+        0, {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-12-12"}
+    )
+    if accepted:
+        parse(job)
+    else:
+        assert refusal(job)["claims[0].fees"].startswith("[fee-before-deadline]")
+
+
+def test_a_collection_fee_only_after_the_notice_fees_deadline() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")
+    job["claims"][0]["fees"][1]["charged_on"] = "2026-11-06"  # notice deadline 2026-11-20
+    assert refusal(job)["claims[0].fees"].startswith("[fee-before-deadline]")

@@ -35,6 +35,12 @@ class ProofCase:
     job: dict[str, Any]
 
 
+#: The day (relative to the letter date) the collection notice before a payment request or
+#: an enforcement notice was sent, with its fee.
+NOTICE_SENT = -26
+NOTICE_FEE = "notice_fee"
+
+
 def _day(day: dt.date, offset: int) -> str:
     return (day + dt.timedelta(days=offset)).isoformat()
 
@@ -123,11 +129,13 @@ def _many_claims(job: dict[str, Any]) -> None:
 def _every_fee(job: dict[str, Any]) -> None:
     day = dt.date.fromisoformat(job["letter_date"])
     claim = job["claims"][0]
+    # the reminder 14 days after the due date (-60), the notice 20 days later: after the
+    # reminder's deadline even when Easter moves it by five days
     earlier = {
         "reminder": [("reminder_fee", -30)],
         "collection_notice": [("reminder_fee", -30)],
-        "payment_request": [("reminder_fee", -44), ("notice_fee", -30)],
-        "enforcement_notice": [("reminder_fee", -44), ("notice_fee", -30)],
+        "payment_request": [("reminder_fee", -46), (NOTICE_FEE, NOTICE_SENT)],
+        "enforcement_notice": [("reminder_fee", -46), (NOTICE_FEE, NOTICE_SENT)],
     }[job["kind"]]
     claim["fees"] = [
         {"code": code, "amount": "37.50", "charged_on": _day(day, offset)}
