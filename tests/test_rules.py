@@ -428,3 +428,25 @@ def test_a_collection_fee_only_after_the_notice_fees_deadline() -> None:
     job = load_job("payment_request.nb")
     job["claims"][0]["fees"][1]["charged_on"] = "2026-11-06"  # notice deadline 2026-11-20
     assert refusal(job)["claims[0].fees"].startswith("[fee-before-deadline]")
+
+
+@pytest.mark.parametrize("name", ["reminder.nb", "collection_notice.en", "edge.company-debtor"])
+def test_a_letter_charging_a_fee_says_what_the_claim_concerns(name: str) -> None:
+    from tests.conftest import load_job
+
+    job = load_job(name)
+    del job["claims"][0]["description"]
+    said = refusal(job)["claims[0].description"]
+    assert said.startswith("[description-required]")
+    assert "inkassoforskriften § 1-2" in said
+
+
+def test_a_reminder_without_a_fee_need_not_describe_the_claim(job: dict[str, Any]) -> None:
+    del job["claims"][0]["description"]
+    job["claims"][0]["fees"] = []
+    parse(job)
+    # an earlier letter's fee alone does not make this letter charge one
+    job["claims"][0]["fees"] = [
+        {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-10-20"}
+    ]
+    parse(job)

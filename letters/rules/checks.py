@@ -14,7 +14,7 @@ from letters.rules.calendar import (
     payment_deadline,
 )
 from letters.rules.fees import CENT, check_fees, refuse
-from letters.rules.kinds import KINDS_DESCRIBING_CLAIMS
+from letters.rules.kinds import FEE_NEEDS_DESCRIPTION_SOURCE, KINDS_DESCRIBING_CLAIMS
 from letters.rules.tables import RuleUnknown, current
 
 
@@ -89,12 +89,22 @@ def _check_claim(job: Job, i: int) -> list[FieldError]:
                 "overdue claim",
             )
         )
+    charges = [f.code for f in claim.fees if (f.charged_on or letter_date) == letter_date]
     if job.kind in KINDS_DESCRIBING_CLAIMS and not claim.description:
         found.append(
             refuse(
                 Code.DESCRIPTION_REQUIRED,
                 f"{where}.description",
                 f"a {job.kind} must say what the claim concerns (inkassoloven § 10 (b))",
+            )
+        )
+    elif charges and not claim.description:
+        found.append(
+            refuse(
+                Code.DESCRIPTION_REQUIRED,
+                f"{where}.description",
+                f"a {job.kind} charging a {charges[0]} must say what the claim concerns "
+                f"({FEE_NEEDS_DESCRIPTION_SOURCE})",
             )
         )
     start = claim.interest_from or claim.due_date

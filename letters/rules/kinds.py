@@ -8,6 +8,13 @@ from letters.job import Kind
 #: notice repeats the claim as the payment request described it.
 KINDS_DESCRIBING_CLAIMS: frozenset[Kind] = frozenset({"payment_request", "enforcement_notice"})
 
+#: Whatever its kind, a letter that charges a reminder or notice fee on a claim must say what
+#: the claim concerns (inkassoforskriften § 1-2 first and second ledd).
+FEE_NEEDS_DESCRIPTION_SOURCE = (
+    "inkassoforskriften § 1-2 first and second ledd: a reminder or notice fee may be charged "
+    "only by a letter that says what the claim concerns"
+)
+
 #: Kinds that must state the interest rate and the date it runs from (inkassoloven § 10 (d));
 #: the enforcement notice repeats the claim as the payment request stated it.
 KINDS_STATING_INTEREST: frozenset[Kind] = frozenset({"payment_request", "enforcement_notice"})
