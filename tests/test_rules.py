@@ -450,3 +450,70 @@ def test_a_reminder_without_a_fee_need_not_describe_the_claim(job: dict[str, Any
         {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-10-20"}
     ]
     parse(job)
+
+
+def test_a_payment_request_needs_the_collection_notice_it_follows() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")
+    assert parse(job).claims[0].notice is not None
+    del job["claims"][0]["notice"]
+    said = refusal(job)["claims[0].notice"]
+    assert said.startswith("[notice-required]") and "inkassoloven § 10" in said
+
+
+@pytest.mark.parametrize(
+    ("letter_date", "accepted"),
+    [
+        ("2026-10-20", False),  # before the notice's deadline
+        ("2026-10-26", False),  # the deadline day itself: it has not run out yet
+        ("2026-10-27", True),
+    ],
+)
+def test_a_payment_request_only_after_the_notices_deadline_has_run_out(
+    letter_date: str, accepted: bool
+) -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.en")  # notice sent 2026-10-10, deadline 2026-10-26
+    job["letter_date"] = letter_date
+    claim = job["claims"][0]
+    claim.pop("interest")
+    claim["fees"] = [f for f in claim["fees"] if f["code"] == "collection_fee"]
+    claim["fees"][0]["amount"] = "300.00"
+    if accepted:
+        parse(job)
+    else:
+        said = refusal(job)["claims[0].notice.deadline"]
+        assert said.startswith("[notice-deadline-not-passed]")
+        assert "2026-10-26" in said and "inkassoloven § 10 first ledd" in said
+
+
+def test_the_notices_deadline_gives_at_least_14_days() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")
+    job["claims"][0]["notice"]["deadline"] = "2026-10-23"  # sent 2026-10-10: 13 days
+    said = refusal(job)["claims[0].notice.deadline"]
+    assert said.startswith("[deadline-too-short]") and "inkassoloven § 9" in said
+
+
+def test_an_enforcement_notice_may_name_the_notice_it_follows() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("enforcement_notice.en")
+    assert "notice" not in job["claims"][0]
+    parse(job)
+    job["claims"][0]["notice"] = {"sent_on": "2026-06-15", "deadline": "2026-06-29"}
+    assert parse(job).claims[0].notice is not None
+    job["claims"][0]["notice"] = {"sent_on": "2026-11-10", "deadline": "2026-11-24"}
+    assert refusal(job)["claims[0].notice.deadline"].startswith("[notice-deadline-not-passed]")
+
+
+@pytest.mark.parametrize("name", ["reminder.nb", "collection_notice.nb"])
+def test_only_letters_after_a_collection_notice_name_one(name: str) -> None:
+    from tests.conftest import load_job
+
+    job = load_job(name)
+    job["claims"][0]["notice"] = {"sent_on": "2026-10-10", "deadline": "2026-10-26"}
+    assert refusal(job)["claims[0].notice"].startswith("[not-allowed]")

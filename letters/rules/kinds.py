@@ -15,6 +15,19 @@ FEE_NEEDS_DESCRIPTION_SOURCE = (
     "only by a letter that says what the claim concerns"
 )
 
+#: Kinds that follow a collection notice and may name it (``claims[].notice``); a payment
+#: request must (inkassoloven § 10 first ledd).
+KINDS_AFTER_NOTICE: frozenset[Kind] = frozenset({"payment_request", "enforcement_notice"})
+KINDS_NEEDING_NOTICE: frozenset[Kind] = frozenset({"payment_request"})
+NOTICE_SOURCE = (
+    "inkassoloven § 10 first ledd: a payment request only when the deadline of the collection "
+    "notice under § 9 has run out"
+)
+NOTICE_DEADLINE_SOURCE = (
+    "inkassoloven § 9 second ledd: the collection notice's deadline is at least 14 days from "
+    "the day it was sent"
+)
+
 #: Kinds that must state the interest rate and the date it runs from (inkassoloven § 10 (d));
 #: the enforcement notice repeats the claim as the payment request stated it.
 KINDS_STATING_INTEREST: frozenset[Kind] = frozenset({"payment_request", "enforcement_notice"})

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 
 from letters.config import Settings
 from letters.produce import Produced, produce
+from letters.rules.calendar import payment_deadline
 from letters.templating import TemplateInfo
 
 #: Resolution of proof pages (a page of A4 is about 1000 pixels high at 120 dpi).
@@ -52,6 +53,21 @@ def _base(kind: str, language: str, day: dt.date) -> dict[str, Any]:
         "payment_request": ("collection_fee", "250.00"),
         "enforcement_notice": ("collection_fee", "250.00"),
     }[kind]
+    claim: dict[str, Any] = {
+        "invoice_number": "2026-10-4471",
+        "invoice_date": _day(day, -75),
+        "due_date": _day(day, -60),
+        "principal": "1249.00",
+        "interest": "12.40",
+        "description": "Strøm september",
+        "fees": [{"code": fee[0], "amount": fee[1]}],
+    }
+    if kind in ("payment_request", "enforcement_notice"):
+        sent = day + dt.timedelta(days=NOTICE_SENT)
+        claim["notice"] = {
+            "sent_on": sent.isoformat(),
+            "deadline": payment_deadline(sent).isoformat(),
+        }
     return {
         "id": f"proof-{kind}-{language}",
         "kind": kind,
@@ -71,17 +87,7 @@ def _base(kind: str, language: str, day: dt.date) -> dict[str, Any]:
             },
             "email": "kari.nordmann@example.no",
         },
-        "claims": [
-            {
-                "invoice_number": "2026-10-4471",
-                "invoice_date": _day(day, -75),
-                "due_date": _day(day, -60),
-                "principal": "1249.00",
-                "interest": "12.40",
-                "description": "Strøm september",
-                "fees": [{"code": fee[0], "amount": fee[1]}],
-            }
-        ],
+        "claims": [claim],
         "payment": {"account_number": "15031123450"},
     }
 
