@@ -119,6 +119,17 @@ class Code(StrEnum):
         "rule",
         "more interest than the late-payment rate can have earned",
     )
+    NOTICE_REQUIRED = (
+        "notice-required",
+        "rule",
+        "a payment request for a claim without the collection notice it follows",
+    )
+    NOTICE_DEADLINE_NOT_PASSED = (
+        "notice-deadline-not-passed",
+        "rule",
+        "a payment request (or an enforcement notice) before the collection notice's deadline "
+        "has run out",
+    )
     FEE_UNKNOWN = ("fee-unknown", "rule", "a fee code the rules do not know")
     FEE_AFTER_LETTER = ("fee-after-letter", "rule", "a fee charged after the letter date")
     FEE_NOT_FOR_KIND = ("fee-not-for-kind", "rule", "a fee this kind of letter may not charge")
@@ -130,6 +141,11 @@ class Code(StrEnum):
     )
     FEE_TOO_MANY = ("fee-too-many", "rule", "more fees of one kind on a claim than allowed")
     FEES_TOO_CLOSE = ("fees-too-close", "rule", "two fees less than 14 days apart")
+    FEE_BEFORE_DEADLINE = (
+        "fee-before-deadline",
+        "rule",
+        "a fee charged before the deadline of the letter that charged the fee before it ran out",
+    )
     FEE_TWICE_FOR_PAYMENT_REQUEST = (
         "fee-twice-for-payment-request",
         "rule",

@@ -230,6 +230,13 @@ class Fee(_Model):
         return value
 
 
+class Notice(_Model):
+    """The collection notice (inkassovarsel, inkassoloven § 9) a payment request follows."""
+
+    sent_on: dt.date = Field(description="the day the collection notice was sent")
+    deadline: dt.date = Field(description="the payment deadline the collection notice gave")
+
+
 class Claim(_Model):
     invoice_number: str = Field(min_length=1, max_length=40)
     invoice_date: dt.date
@@ -241,6 +248,11 @@ class Claim(_Model):
     )
     description: str | None = Field(None, max_length=120, description="what the claim concerns")
     fees: list[Fee] = []
+    notice: Notice | None = Field(
+        None,
+        description="the collection notice sent for the claim: required in a payment request, "
+        "optional in an enforcement notice, not allowed in the other kinds",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Claim:

@@ -115,7 +115,8 @@ def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> Non
         "debtor_email": "kari@example.no", "address_line1": "Storgata 12 B",
         "postal_code": "0161", "city": "Oslo", "invoice_number": "2026-10-4471",
         "invoice_date": "2026-09-20", "due_date": "2026-10-05", "principal": "1249.00",
-        "fees": "reminder_fee:37.50", "account_number": "15031123450",
+        "description": "Strøm september 2026", "fees": "reminder_fee:37.50",
+        "account_number": "15031123450",
     }  # fmt: skip
     rows = [
         base,

@@ -237,3 +237,17 @@ def test_names_in_sami_polish_vietnamese_and_cyrillic_are_printable(
     ):
         job["debtor"]["name"] = name
         assert parse(job).debtor.name == name
+
+
+def test_the_collection_notice_of_a_claim_is_two_dates() -> None:
+    job = load_job("payment_request.en")
+    notice = parse(job).claims[0].notice
+    assert notice is not None
+    assert (notice.sent_on, notice.deadline) == (dt.date(2026, 10, 10), dt.date(2026, 10, 26))
+    job["claims"][0]["notice"] = {"sent_on": "10.10.2026", "deadline": "2026-10-26", "x": 1}
+    assert codes(job)["claims[0].notice.sent_on"] == "bad-date"
+    assert codes(job)["claims[0].notice.x"] == "unknown-field"
+    del job["claims"][0]["notice"]["deadline"]
+    assert codes(job)["claims[0].notice.deadline"] == "required"
+    schema = json_schema()
+    assert "notice" in schema["$defs"]["Claim"]["properties"]

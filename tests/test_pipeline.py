@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -242,3 +243,34 @@ def test_a_retry_after_midnight_is_the_same_job(pipeline: Pipeline) -> None:
         update={"clock_date": dt_.date(2026, 11, 21)}
     )
     assert pipeline.submit(job) == first  # not a conflict, not a second letter
+
+
+def test_a_csv_row_can_be_a_payment_request_with_its_collection_notice(tmp_path: Any) -> None:
+    import csv
+
+    from letters.job import JobRejected
+    from letters.pipeline.enqueue import CSV_COLUMNS, read
+    from letters.validation import parse
+
+    row = {
+        "id": "csv-pr-1", "kind": "payment_request", "letter_date": "2026-11-20",
+        "reference": "AX-2026-700001", "creditor_name": "Nordlys Energi AS",
+        "creditor_org_number": "912345688", "debtor_type": "person",
+        "debtor_name": "Kari Nordmann", "address_line1": "Storgata 12 B",
+        "postal_code": "0161", "city": "Oslo", "invoice_number": "2026-08-2210",
+        "invoice_date": "2026-08-01", "due_date": "2026-08-15", "principal": "3420.00",
+        "description": "Strøm juli 2026", "fees": "collection_fee:600.00",
+        "notice_sent_on": "2026-10-10", "notice_deadline": "2026-10-26",
+        "account_number": "15031123450",
+    }  # fmt: skip
+    path = tmp_path / "jobs.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows([row, dict(row, id="csv-pr-2", notice_sent_on="", notice_deadline="")])
+    (_, first), (_, second) = read(path)
+    notice = parse(first).claims[0].notice
+    assert notice is not None and notice.deadline == dt.date(2026, 10, 26)
+    assert "notice" not in second["claims"][0]
+    with pytest.raises(JobRejected, match="notice-required"):
+        parse(second)

@@ -145,7 +145,8 @@ def test_a_second_reminder_fee_needs_14_days_after_the_first(job: dict[str, Any]
     )
     assert "needs 14 days after the first" in refusal(job)["claims[0].fees"]
     assert refusal(job)["claims[0].fees"].startswith("[fees-too-close]")
-    job["claims"][0]["fees"][0]["charged_on"] = "2026-11-06"
+    # 14 days are not enough: the first reminder's deadline (2026-11-20) must have run out
+    job["claims"][0]["fees"][0]["charged_on"] = "2026-11-05"
     parse(job)
 
 
@@ -229,22 +230,36 @@ def test_unknown_fee_code_lists_the_allowed_ones(job: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("principal", "company", "cap"),
+    ("principal", "cap"),
     [
-        ("500", False, "187.50"),
-        ("500.01", False, "262.50"),
-        ("2000", False, "300.00"),
-        ("2000", True, "450.00"),
-        ("300000", False, "5400.00"),
+        ("500", "187.50"),
+        ("500.01", "262.50"),
+        ("2000", "300.00"),
+        ("300000", "5400.00"),
     ],
 )
-def test_collection_fee_scale(principal: str, company: bool, cap: str) -> None:
+def test_collection_fee_scale(principal: str, cap: str) -> None:
     from decimal import Decimal
 
-    got = rules.fee_cap(
-        "collection_fee", dt.date(2026, 6, 1), principal=Decimal(principal), company=company
-    )
+    got = rules.fee_cap("collection_fee", dt.date(2026, 6, 1), principal=Decimal(principal))
     assert got == Decimal(cap)
+
+
+def test_a_company_debtor_pays_the_same_collection_fee_scale() -> None:
+    """inkassoforskriften § 2-2 has one scale for every debtor: no factor for companies."""
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")  # principal 3420.00: 0.8 × 750 = 600.00
+    job["debtor"] = {
+        "type": "company",
+        "name": "Fjellheim Bygg og Anlegg AS",
+        "org_number": "923609016",
+        "address": {"lines": ["Industriveien 4"], "postal_code": "7080", "city": "Heimdal"},
+    }
+    parse(job)
+    job["claims"][0]["fees"][-1]["amount"] = "600.01"
+    said = refusal(job)["claims[0].fees[2].amount"]
+    assert said.startswith("[fee-over-cap]") and "cap 600.00" in said
 
 
 def test_interest_rate_by_half_year() -> None:
@@ -324,3 +339,181 @@ def test_a_new_version_of_a_table_lets_letters_of_the_next_year_through(
         assert "cap 40.00" in refusal(job)["claims[0].fees[0].amount"]
     finally:
         rules.use(None)
+
+
+@pytest.mark.parametrize(
+    ("code", "cites"),
+    [
+        ("reminder_fee", "inkassoforskriften § 1-2 (1)"),
+        ("notice_fee", "inkassoforskriften § 1-2 (2)"),
+        ("payment_request_fee", "inkassoforskriften § 1-2 (3)"),
+        ("collection_fee", "inkassoforskriften § 2-2"),
+    ],
+)
+def test_each_fee_rule_cites_its_own_ledd(code: str, cites: str) -> None:
+    source = rules.FEES[code].source
+    assert source.startswith(cites)
+    others = {"(1)", "(2)", "(3)"} - {cites.rsplit(" ", 1)[-1]}
+    assert not any(f"§ 1-2 {ledd}" in source for ledd in others)
+
+
+def test_a_notice_fee_needs_14_days_after_a_reminder_fee() -> None:
+    """Reminder and notice fees are one family: 14 days between any two of them."""
+    from tests.conftest import load_job
+
+    job = load_job("collection_notice.nb")  # notice fee on 2026-11-20
+    job["claims"][0]["fees"][0]["charged_on"] = "2026-11-10"  # the reminder fee, 10 days before
+    said = refusal(job)["claims[0].fees"]
+    assert said.startswith("[fees-too-close]")
+    assert "reminder_fee" in said and "notice_fee" in said and "§ 1-2" in said
+
+
+@pytest.mark.parametrize(
+    ("first", "accepted"),
+    [
+        ("2026-11-10", False),  # 10 days: too close
+        ("2026-11-06", False),  # its deadline is 2026-11-20, the letter's own day
+        ("2026-11-05", True),  # its deadline 2026-11-19 has run out
+    ],
+)
+def test_a_second_reminder_fee_only_after_the_first_reminders_deadline(
+    job: dict[str, Any], first: str, accepted: bool
+) -> None:
+    job["claims"][0]["fees"].insert(
+        0, {"code": "reminder_fee", "amount": "37.50", "charged_on": first}
+    )
+    if accepted:
+        parse(job)
+    else:
+        assert refusal(job)["claims[0].fees"].startswith(
+            ("[fees-too-close]", "[fee-before-deadline]")
+        )
+
+
+def test_a_fee_on_the_earlier_letters_deadline_day_is_refused(job: dict[str, Any]) -> None:
+    job["claims"][0]["fees"].insert(
+        0, {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-11-06"}
+    )
+    said = refusal(job)["claims[0].fees"]
+    assert said.startswith("[fee-before-deadline]")
+    assert "2026-11-20" in said and "inkassoforskriften § 1-2" in said
+
+
+@pytest.mark.parametrize(
+    ("letter_date", "accepted"),
+    [
+        ("2026-12-27", False),  # 15 days after, but the deadline rolled to Monday 28 December
+        ("2026-12-28", False),  # the deadline day itself
+        ("2026-12-29", True),
+    ],
+)
+def test_the_earlier_letters_deadline_moves_to_the_next_business_day(
+    job: dict[str, Any], letter_date: str, accepted: bool
+) -> None:
+    # 2026-12-12 + 14 days is Boxing Day, a Saturday: the reminder's deadline is 2026-12-28
+    job["letter_date"] = letter_date
+    job["claims"][0].pop("interest", None)
+    job["claims"][0]["fees"].insert(
+        0, {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-12-12"}
+    )
+    if accepted:
+        parse(job)
+    else:
+        assert refusal(job)["claims[0].fees"].startswith("[fee-before-deadline]")
+
+
+def test_a_collection_fee_only_after_the_notice_fees_deadline() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")
+    job["claims"][0]["fees"][1]["charged_on"] = "2026-11-06"  # notice deadline 2026-11-20
+    assert refusal(job)["claims[0].fees"].startswith("[fee-before-deadline]")
+
+
+@pytest.mark.parametrize("name", ["reminder.nb", "collection_notice.en", "edge.company-debtor"])
+def test_a_letter_charging_a_fee_says_what_the_claim_concerns(name: str) -> None:
+    from tests.conftest import load_job
+
+    job = load_job(name)
+    del job["claims"][0]["description"]
+    said = refusal(job)["claims[0].description"]
+    assert said.startswith("[description-required]")
+    assert "inkassoforskriften § 1-2" in said
+
+
+def test_a_reminder_without_a_fee_need_not_describe_the_claim(job: dict[str, Any]) -> None:
+    del job["claims"][0]["description"]
+    job["claims"][0]["fees"] = []
+    parse(job)
+    # an earlier letter's fee alone does not make this letter charge one
+    job["claims"][0]["fees"] = [
+        {"code": "reminder_fee", "amount": "37.50", "charged_on": "2026-10-20"}
+    ]
+    parse(job)
+
+
+def test_a_payment_request_needs_the_collection_notice_it_follows() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")
+    assert parse(job).claims[0].notice is not None
+    del job["claims"][0]["notice"]
+    said = refusal(job)["claims[0].notice"]
+    assert said.startswith("[notice-required]") and "inkassoloven § 10" in said
+
+
+@pytest.mark.parametrize(
+    ("letter_date", "accepted"),
+    [
+        ("2026-10-20", False),  # before the notice's deadline
+        ("2026-10-26", False),  # the deadline day itself: it has not run out yet
+        ("2026-10-27", True),
+    ],
+)
+def test_a_payment_request_only_after_the_notices_deadline_has_run_out(
+    letter_date: str, accepted: bool
+) -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.en")  # notice sent 2026-10-10, deadline 2026-10-26
+    job["letter_date"] = letter_date
+    claim = job["claims"][0]
+    claim.pop("interest")
+    claim["fees"] = [f for f in claim["fees"] if f["code"] == "collection_fee"]
+    claim["fees"][0]["amount"] = "300.00"
+    if accepted:
+        parse(job)
+    else:
+        said = refusal(job)["claims[0].notice.deadline"]
+        assert said.startswith("[notice-deadline-not-passed]")
+        assert "2026-10-26" in said and "inkassoloven § 10 first ledd" in said
+
+
+def test_the_notices_deadline_gives_at_least_14_days() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("payment_request.nb")
+    job["claims"][0]["notice"]["deadline"] = "2026-10-23"  # sent 2026-10-10: 13 days
+    said = refusal(job)["claims[0].notice.deadline"]
+    assert said.startswith("[deadline-too-short]") and "inkassoloven § 9" in said
+
+
+def test_an_enforcement_notice_may_name_the_notice_it_follows() -> None:
+    from tests.conftest import load_job
+
+    job = load_job("enforcement_notice.en")
+    assert "notice" not in job["claims"][0]
+    parse(job)
+    job["claims"][0]["notice"] = {"sent_on": "2026-06-15", "deadline": "2026-06-29"}
+    assert parse(job).claims[0].notice is not None
+    job["claims"][0]["notice"] = {"sent_on": "2026-11-10", "deadline": "2026-11-24"}
+    assert refusal(job)["claims[0].notice.deadline"].startswith("[notice-deadline-not-passed]")
+
+
+@pytest.mark.parametrize("name", ["reminder.nb", "collection_notice.nb"])
+def test_only_letters_after_a_collection_notice_name_one(name: str) -> None:
+    from tests.conftest import load_job
+
+    job = load_job(name)
+    job["claims"][0]["notice"] = {"sent_on": "2026-10-10", "deadline": "2026-10-26"}
+    assert refusal(job)["claims[0].notice"].startswith("[not-allowed]")

@@ -10,6 +10,7 @@ JSONL: one job document per line. CSV: one job with one claim per row, with thes
     address_line1, address_line2, address_line3, postal_code, city, country,
     invoice_number, invoice_date, due_date, principal, interest, interest_from, description,
     fees ("code:amount" or "code:amount:charged_on", several separated by ";"),
+    notice_sent_on, notice_deadline (the collection notice a payment request follows),
     account_number, kid, kid_scheme, payment_due_date,
     channels (e.g. "digipost;email;print")
 
@@ -56,6 +57,8 @@ CSV_COLUMNS = [
     "interest_from",
     "description",
     "fees",
+    "notice_sent_on",
+    "notice_deadline",
     "account_number",
     "kid",
     "kid_scheme",
@@ -104,6 +107,7 @@ def _csv_job(row: dict[str, str]) -> dict[str, Any]:
         interest_from=get("interest_from"),
         description=get("description"),
         fees=fees,
+        notice=_given(sent_on=get("notice_sent_on"), deadline=get("notice_deadline")) or None,
     )
     address = {
         "lines": [

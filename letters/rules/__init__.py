@@ -30,7 +30,6 @@ from letters.rules.calendar import (
 )
 from letters.rules.checks import check, due_date, interest_cap
 from letters.rules.fees import (
-    COMPANY_COLLECTION_FEE_FACTOR,
     FEES,
     MIN_DAYS_BETWEEN_FEES,
     FeeRule,
@@ -52,7 +51,6 @@ from letters.rules.tables import (
 
 __all__ = [
     "CHANNELS_BY_KIND",
-    "COMPANY_COLLECTION_FEE_FACTOR",
     "FEES",
     "KINDS_DESCRIBING_CLAIMS",
     "KINDS_STATING_INTEREST",

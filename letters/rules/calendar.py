@@ -19,9 +19,6 @@ PAYMENT_DAYS = Dated(
     "moved to the next business day as gjeldsbrevloven § 5 moves due dates",
 )
 
-#: Days between two fees of the same kind on one claim (a second reminder fee is lawful only
-#: when the first reminder's 14-day deadline has run out).
-
 #: Days the login password printed on a letter stays valid (until 23:59:59 Oslo time).
 PASSWORD_VALID_DAYS = 21
 

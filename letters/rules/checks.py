@@ -14,7 +14,14 @@ from letters.rules.calendar import (
     payment_deadline,
 )
 from letters.rules.fees import CENT, check_fees, refuse
-from letters.rules.kinds import KINDS_DESCRIBING_CLAIMS
+from letters.rules.kinds import (
+    FEE_NEEDS_DESCRIPTION_SOURCE,
+    KINDS_AFTER_NOTICE,
+    KINDS_DESCRIBING_CLAIMS,
+    KINDS_NEEDING_NOTICE,
+    NOTICE_DEADLINE_SOURCE,
+    NOTICE_SOURCE,
+)
 from letters.rules.tables import RuleUnknown, current
 
 
@@ -89,12 +96,22 @@ def _check_claim(job: Job, i: int) -> list[FieldError]:
                 "overdue claim",
             )
         )
+    charges = [f.code for f in claim.fees if (f.charged_on or letter_date) == letter_date]
     if job.kind in KINDS_DESCRIBING_CLAIMS and not claim.description:
         found.append(
             refuse(
                 Code.DESCRIPTION_REQUIRED,
                 f"{where}.description",
                 f"a {job.kind} must say what the claim concerns (inkassoloven § 10 (b))",
+            )
+        )
+    elif charges and not claim.description:
+        found.append(
+            refuse(
+                Code.DESCRIPTION_REQUIRED,
+                f"{where}.description",
+                f"a {job.kind} charging a {charges[0]} must say what the claim concerns "
+                f"({FEE_NEEDS_DESCRIPTION_SOURCE})",
             )
         )
     start = claim.interest_from or claim.due_date
@@ -123,7 +140,57 @@ def _check_claim(job: Job, i: int) -> list[FieldError]:
                         f"can be ({cap}; forsinkelsesrenteloven)",
                     )
                 )
-    return found + check_fees(job, i)
+    return found + _check_notice(job, i) + check_fees(job, i)
+
+
+def _check_notice(job: Job, i: int) -> list[FieldError]:
+    """The collection notice a payment request (or the enforcement notice after it) follows:
+    given when required, with a lawful deadline that has run out before the letter date."""
+    notice = job.claims[i].notice
+    where = f"claims[{i}].notice"
+    if notice is None:
+        if job.kind in KINDS_NEEDING_NOTICE:
+            return [
+                refuse(
+                    Code.NOTICE_REQUIRED,
+                    where,
+                    f"a {job.kind} follows a collection notice: give the day it was sent and "
+                    f"its deadline ({NOTICE_SOURCE})",
+                )
+            ]
+        return []
+    if job.kind not in KINDS_AFTER_NOTICE:
+        return [
+            refuse(
+                Code.NOT_ALLOWED,
+                where,
+                f"a {job.kind} does not follow a collection notice; only a payment request or "
+                "an enforcement notice names one",
+            )
+        ]
+    found: list[FieldError] = []
+    earliest = minimum_deadline(notice.sent_on)
+    if notice.deadline < earliest:
+        found.append(
+            refuse(
+                Code.DEADLINE_TOO_SHORT,
+                f"{where}.deadline",
+                f"the collection notice sent {notice.sent_on.isoformat()} gave until "
+                f"{notice.deadline.isoformat()}, less than {PAYMENT_DAYS.value} days; the "
+                f"earliest lawful deadline is {earliest.isoformat()} ({NOTICE_DEADLINE_SOURCE})",
+            )
+        )
+    if job.letter_date <= notice.deadline:
+        found.append(
+            refuse(
+                Code.NOTICE_DEADLINE_NOT_PASSED,
+                f"{where}.deadline",
+                f"the collection notice's deadline {notice.deadline.isoformat()} has not run out "
+                f"on the letter date {job.letter_date.isoformat()}: a {job.kind} from "
+                f"{(notice.deadline + dt.timedelta(days=1)).isoformat()} ({NOTICE_SOURCE})",
+            )
+        )
+    return found
 
 
 def due_date(job: Job) -> dt.date:

@@ -11,10 +11,25 @@ from itertools import pairwise
 
 from letters.codes import Code
 from letters.job import FEE_CODES, FieldError, Job
+from letters.rules.calendar import payment_deadline
 from letters.rules.tables import RuleUnknown, current
 
-#: when the first reminder's 14-day deadline has run out).
+#: Days between any two fees of the reminder/notice family on one claim: a reminder fee and
+#: a notice fee count together (inkassoforskriften § 1-2 first and second ledd, § 1-3).
 MIN_DAYS_BETWEEN_FEES = 14
+#: The fees of that family.
+REMINDER_FAMILY = frozenset({"reminder_fee", "notice_fee"})
+FAMILY_SOURCE = (
+    "inkassoforskriften § 1-2 first and second ledd and § 1-3: reminder and notice fees count "
+    "together; a further one needs 14 days after the last"
+)
+#: A later fee only once the earlier fee's letter's deadline (its letter date + 14 days, moved
+#: to the next business day: :func:`payment_deadline`) has run out, i.e. on a day after it.
+DEADLINE_SOURCE = (
+    "inkassoforskriften § 1-2 first and second ledd (a new fee only when the earlier letter's "
+    "deadline has run out), inkassoloven § 9 first ledd (b) and second ledd and § 10 first "
+    "ledd (at least 14 days' deadline), gjeldsbrevloven § 5 (moved to the next business day)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,7 @@ FEES: dict[str, FeeRule] = {
             ("collection_notice",),
             1,
             14,
-            "inkassoforskriften § 1-2 (1) and § 1-3: 1/20 of the inkassosats; only when sent "
+            "inkassoforskriften § 1-2 (2) and § 1-3: 1/20 of the inkassosats; only when sent "
             "at least 14 days after the due date; with a notice fee only one reminder fee",
         ),
         FeeRule(
@@ -57,7 +72,7 @@ FEES: dict[str, FeeRule] = {
             (),  # the agency never sends the creditor's own payment request
             1,
             0,
-            "inkassoforskriften § 1-2 (2): the creditor's own payment request, 3/20 of the "
+            "inkassoforskriften § 1-2 (3): the creditor's own payment request, 3/20 of the "
             "inkassosats; it can only appear here as an earlier fee (charged_on)",
         ),
         FeeRule(
@@ -72,23 +87,21 @@ FEES: dict[str, FeeRule] = {
 }
 assert tuple(FEES) == FEE_CODES, "every fee code of the contract has its rule"
 
-#: Light collection fee caps (inkassoforskriften § 2-2): principal up to the limit → times
-#: the inkassosats. ``None`` as limit: above the last limit.
-COMPANY_COLLECTION_FEE_FACTOR = Decimal("1.5")
-
 CENT = Decimal("0.01")
 
 
-def fee_cap(code: str, on: dt.date, *, principal: Decimal, company: bool) -> Decimal:
-    """The largest lawful amount of fee ``code`` charged on day ``on``.
+def fee_cap(code: str, on: dt.date, *, principal: Decimal) -> Decimal:
+    """The largest lawful amount of fee ``code`` charged on day ``on``. The collection fee
+    follows the scale of inkassoforskriften § 2-2 (``collection_fee_scale``), the same for a
+    person and a company: the regulation has no factor for business debtors.
 
-    >>> fee_cap("reminder_fee", dt.date(2025, 6, 1), principal=Decimal(1000), company=False)
+    >>> fee_cap("reminder_fee", dt.date(2025, 6, 1), principal=Decimal(1000))
     Decimal('35.00')
-    >>> fee_cap("notice_fee", dt.date(2026, 6, 1), principal=Decimal(1000), company=False)
+    >>> fee_cap("notice_fee", dt.date(2026, 6, 1), principal=Decimal(1000))
     Decimal('37.50')
-    >>> fee_cap("payment_request_fee", dt.date(2026, 6, 1), principal=Decimal(1), company=False)
+    >>> fee_cap("payment_request_fee", dt.date(2026, 6, 1), principal=Decimal(1))
     Decimal('112.50')
-    >>> fee_cap("collection_fee", dt.date(2026, 6, 1), principal=Decimal(2000), company=False)
+    >>> fee_cap("collection_fee", dt.date(2026, 6, 1), principal=Decimal(2000))
     Decimal('300.00')
     """
     book = current()
@@ -102,7 +115,7 @@ def fee_cap(code: str, on: dt.date, *, principal: Decimal, company: bool) -> Dec
             for limit, f in book.collection_fee_scale.on(on).value
             if limit is None or principal <= limit
         )
-        cap = sats * factor * (COMPANY_COLLECTION_FEE_FACTOR if company else 1)
+        cap = sats * factor
     return cap.quantize(CENT)
 
 
@@ -114,9 +127,9 @@ def check_fees(job: Job, i: int) -> list[FieldError]:
     claim = job.claims[i]
     where = f"claims[{i}]"
     letter_date = job.letter_date
-    company = job.debtor.type == "company"
     found: list[FieldError] = []
     charged: dict[str, list[dt.date]] = {}
+    timeline: list[tuple[dt.date, int, str]] = []  # (charged_on, index, code)
     for j, fee in enumerate(claim.fees):
         field = f"{where}.fees[{j}]"
         rule = FEES.get(fee.code)
@@ -140,6 +153,7 @@ def check_fees(job: Job, i: int) -> list[FieldError]:
             )
             continue
         charged.setdefault(fee.code, []).append(charged_on)
+        timeline.append((charged_on, j, fee.code))
         if charged_on == letter_date and job.kind not in rule.charged_by:
             by = ", ".join(rule.charged_by) or "no letter this engine sends"
             found.append(
@@ -151,7 +165,7 @@ def check_fees(job: Job, i: int) -> list[FieldError]:
                 )
             )
         try:
-            cap = fee_cap(fee.code, charged_on, principal=claim.principal, company=company)
+            cap = fee_cap(fee.code, charged_on, principal=claim.principal)
         except RuleUnknown as exc:
             found.append(refuse(Code.RULE_UNKNOWN, f"{field}.charged_on", str(exc)))
             continue
@@ -188,19 +202,7 @@ def check_fees(job: Job, i: int) -> list[FieldError]:
                     f"({FEES[code].source})",
                 )
             )
-        ordered = sorted(days)
-        for earlier, later in pairwise(ordered):
-            if later < earlier + dt.timedelta(days=MIN_DAYS_BETWEEN_FEES):
-                found.append(
-                    refuse(
-                        Code.FEES_TOO_CLOSE,
-                        f"{where}.fees",
-                        f"two {code}s charged {earlier.isoformat()} and {later.isoformat()}: "
-                        f"a second fee needs {MIN_DAYS_BETWEEN_FEES} days after the first "
-                        "(inkassoforskriften "
-                        "§ 1-2)",
-                    )
-                )
+    found += _check_timing(where, sorted(timeline))
     if "payment_request_fee" in charged and "collection_fee" in charged:
         found.append(
             refuse(
@@ -211,4 +213,39 @@ def check_fees(job: Job, i: int) -> list[FieldError]:
                 "one payment request may carry a fee (inkassoforskriften § 1-3)",
             )
         )
+    return found
+
+
+def _check_timing(where: str, timeline: list[tuple[dt.date, int, str]]) -> list[FieldError]:
+    """The order in time of a claim's fees (``timeline`` sorted by day): 14 days between any
+    two of the reminder/notice family, and each fee only after the deadline of the letter
+    that charged the fee before it. One refusal per pair of fees."""
+    found: list[FieldError] = []
+    too_close: set[tuple[int, int]] = set()
+    family = [entry for entry in timeline if entry[2] in REMINDER_FAMILY]
+    for (earlier, i, first), (later, j, second) in pairwise(family):
+        if later < earlier + dt.timedelta(days=MIN_DAYS_BETWEEN_FEES):
+            too_close.add((i, j))
+            found.append(
+                refuse(
+                    Code.FEES_TOO_CLOSE,
+                    f"{where}.fees",
+                    f"a {first} charged {earlier.isoformat()} and a {second} charged "
+                    f"{later.isoformat()}: a second fee needs {MIN_DAYS_BETWEEN_FEES} days after "
+                    f"the first ({FAMILY_SOURCE})",
+                )
+            )
+    for (earlier, i, first), (later, j, second) in pairwise(timeline):
+        deadline = payment_deadline(earlier)
+        if later <= deadline and (i, j) not in too_close:
+            found.append(
+                refuse(
+                    Code.FEE_BEFORE_DEADLINE,
+                    f"{where}.fees",
+                    f"a {second} charged {later.isoformat()}, but the letter that charged the "
+                    f"{first} on {earlier.isoformat()} gave until {deadline.isoformat()}: a new "
+                    f"fee only from {(deadline + dt.timedelta(days=1)).isoformat()} "
+                    f"({DEADLINE_SOURCE})",
+                )
+            )
     return found

@@ -8,6 +8,26 @@ from letters.job import Kind
 #: notice repeats the claim as the payment request described it.
 KINDS_DESCRIBING_CLAIMS: frozenset[Kind] = frozenset({"payment_request", "enforcement_notice"})
 
+#: Whatever its kind, a letter that charges a reminder or notice fee on a claim must say what
+#: the claim concerns (inkassoforskriften § 1-2 first and second ledd).
+FEE_NEEDS_DESCRIPTION_SOURCE = (
+    "inkassoforskriften § 1-2 first and second ledd: a reminder or notice fee may be charged "
+    "only by a letter that says what the claim concerns"
+)
+
+#: Kinds that follow a collection notice and may name it (``claims[].notice``); a payment
+#: request must (inkassoloven § 10 first ledd).
+KINDS_AFTER_NOTICE: frozenset[Kind] = frozenset({"payment_request", "enforcement_notice"})
+KINDS_NEEDING_NOTICE: frozenset[Kind] = frozenset({"payment_request"})
+NOTICE_SOURCE = (
+    "inkassoloven § 10 first ledd: a payment request only when the deadline of the collection "
+    "notice under § 9 has run out"
+)
+NOTICE_DEADLINE_SOURCE = (
+    "inkassoloven § 9 second ledd: the collection notice's deadline is at least 14 days from "
+    "the day it was sent"
+)
+
 #: Kinds that must state the interest rate and the date it runs from (inkassoloven § 10 (d));
 #: the enforcement notice repeats the claim as the payment request stated it.
 KINDS_STATING_INTEREST: frozenset[Kind] = frozenset({"payment_request", "enforcement_notice"})

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 
 from letters.config import Settings
 from letters.produce import Produced, produce
+from letters.rules.calendar import payment_deadline
 from letters.templating import TemplateInfo
 
 #: Resolution of proof pages (a page of A4 is about 1000 pixels high at 120 dpi).
@@ -35,6 +36,12 @@ class ProofCase:
     job: dict[str, Any]
 
 
+#: The day (relative to the letter date) the collection notice before a payment request or
+#: an enforcement notice was sent, with its fee.
+NOTICE_SENT = -26
+NOTICE_FEE = "notice_fee"
+
+
 def _day(day: dt.date, offset: int) -> str:
     return (day + dt.timedelta(days=offset)).isoformat()
 
@@ -46,6 +53,21 @@ def _base(kind: str, language: str, day: dt.date) -> dict[str, Any]:
         "payment_request": ("collection_fee", "250.00"),
         "enforcement_notice": ("collection_fee", "250.00"),
     }[kind]
+    claim: dict[str, Any] = {
+        "invoice_number": "2026-10-4471",
+        "invoice_date": _day(day, -75),
+        "due_date": _day(day, -60),
+        "principal": "1249.00",
+        "interest": "12.40",
+        "description": "Strøm september",
+        "fees": [{"code": fee[0], "amount": fee[1]}],
+    }
+    if kind in ("payment_request", "enforcement_notice"):
+        sent = day + dt.timedelta(days=NOTICE_SENT)
+        claim["notice"] = {
+            "sent_on": sent.isoformat(),
+            "deadline": payment_deadline(sent).isoformat(),
+        }
     return {
         "id": f"proof-{kind}-{language}",
         "kind": kind,
@@ -65,17 +87,7 @@ def _base(kind: str, language: str, day: dt.date) -> dict[str, Any]:
             },
             "email": "kari.nordmann@example.no",
         },
-        "claims": [
-            {
-                "invoice_number": "2026-10-4471",
-                "invoice_date": _day(day, -75),
-                "due_date": _day(day, -60),
-                "principal": "1249.00",
-                "interest": "12.40",
-                "description": "Strøm september",
-                "fees": [{"code": fee[0], "amount": fee[1]}],
-            }
-        ],
+        "claims": [claim],
         "payment": {"account_number": "15031123450"},
     }
 
@@ -123,11 +135,13 @@ def _many_claims(job: dict[str, Any]) -> None:
 def _every_fee(job: dict[str, Any]) -> None:
     day = dt.date.fromisoformat(job["letter_date"])
     claim = job["claims"][0]
+    # the reminder 14 days after the due date (-60), the notice 20 days later: after the
+    # reminder's deadline even when Easter moves it by five days
     earlier = {
         "reminder": [("reminder_fee", -30)],
         "collection_notice": [("reminder_fee", -30)],
-        "payment_request": [("reminder_fee", -44), ("notice_fee", -30)],
-        "enforcement_notice": [("reminder_fee", -44), ("notice_fee", -30)],
+        "payment_request": [("reminder_fee", -46), (NOTICE_FEE, NOTICE_SENT)],
+        "enforcement_notice": [("reminder_fee", -46), (NOTICE_FEE, NOTICE_SENT)],
     }[job["kind"]]
     claim["fees"] = [
         {"code": code, "amount": "37.50", "charged_on": _day(day, offset)}
