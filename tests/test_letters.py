@@ -272,6 +272,11 @@ def test_long_claim_list_flows_onto_more_pages(produced: dict[str, Produced]) ->
     text = " ".join(pages)
     for i in range(34):
         assert f"K-{1000 + i}" in text
+    # the total is printed once, after the last claim (not at the foot of pages 1 and 2)
+    total = "Å betale 9 373,70 kr"
+    assert text.count(total) == 1
+    last = max(i for i, page in enumerate(pages) if "K-1033" in page)
+    assert total in pages[last] and pages[last].index("K-1033") < pages[last].index(total)
 
 
 def test_markup_and_template_syntax_in_input_print_literally(
