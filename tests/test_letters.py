@@ -376,3 +376,80 @@ def test_a_template_that_fails_is_a_render_error_with_its_code(tmp_path: Any) ->
     with pytest.raises(RenderError) as missing:
         render_html(letter, make_environment(tmp_path / "t"))
     assert missing.value.code == "template-missing"
+
+
+def _lines(pdf: bytes) -> list[str]:
+    """Every printed line of every page, as pdfium reads them (a wrapped cell ends a line)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        found = []
+        for page in doc:
+            found += [norm(line) for line in page.get_textpage().get_text_range().splitlines()]
+        return found
+    finally:
+        doc.close()
+
+
+CLAIMS_HEADING = {
+    "nb": ["Faktura", "Fakturadato", "Forfalt", "Spesifikasjon", "Beløp"],
+    "en": ["Invoice", "Invoice date", "Was due", "Item", "Amount"],
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_table_headings_and_dates_do_not_wrap_in_their_cells(
+    produced: dict[str, Produced], name: str
+) -> None:
+    p = produced[name]
+    letter = p.composed.letter
+    lines = _lines(p.rendered.pdf)
+    heading = " ".join(CLAIMS_HEADING[letter.language])
+    assert heading in lines, [line for line in lines if "Faktura" in line or "Invoice" in line]
+    fmt = "%d.%m.%Y" if letter.language == "nb" else "%-d %b %Y"
+    for claim in letter.claims:
+        row = [line for line in lines if line.startswith(claim.invoice_number + " ")]
+        dates = f"{claim.invoice_date.strftime(fmt)} {claim.due_date.strftime(fmt)}"
+        assert row and row[0].startswith(f"{claim.invoice_number} {dates} "), row
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_page_names_the_reference_and_the_debtor(
+    produced: dict[str, Produced], name: str
+) -> None:
+    p = produced[name]
+    letter = p.composed.letter
+    label = "Referanse" if letter.language == "nb" else "Reference"
+    for page in page_texts(p.rendered.pdf):
+        assert f"{label} {letter.reference} · {norm(letter.debtor.name)}" in page
+
+
+def test_continuation_pages_name_the_reference_and_the_debtor(
+    produced: dict[str, Produced],
+) -> None:
+    p = produced["edge.many-claims"]
+    letter = p.composed.letter
+    pages = page_texts(p.rendered.pdf)
+    assert len(pages) > 1
+    for page in pages[1:]:
+        assert letter.reference in page and norm(letter.debtor.name) in page
+
+
+def test_payment_request_states_the_boards_review_as_the_law_words_it(
+    produced: dict[str, Produced],
+) -> None:
+    """inkassoloven § 10 (2) (f), § 22: the board reviews the debt collection (fees, conduct,
+    good collection practice), not whether the claim is owed."""
+    nb = _text(produced["payment_request.nb"])
+    assert "kreve at klagenemnda, Finansklagenemnda" in nb
+    assert "vurderer inkassoarbeidet vårt" in nb and "god inkassoskikk" in nb
+    assert "inkassoloven § 22" in nb
+    assert "Nemnda avgjør ikke om du skylder kravet" in nb
+    assert "bringe tvisten inn" not in nb
+    en = _text(produced["payment_request.en"])
+    assert "ask the complaints board, Finansklagenemnda" in en
+    assert "to review our debt collection" in en and "good debt collection practice" in en
+    assert "§ 22" in en
+    assert "The board does not decide whether you owe the claim" in en
+    assert "bring the dispute" not in en
