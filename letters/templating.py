@@ -17,7 +17,6 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import (
     FileSystemLoader,
@@ -59,18 +58,31 @@ def currency(ctx: Context, value: Decimal) -> str:
     return f"{number} kr" if ctx["letter"].language == "nb" else f"NOK {number}"
 
 
+#: English month abbreviations, three letters for every month (babel's en_GB writes "Sept"
+#: but "Jul", so a page would abbreviate months differently).
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _date(language: str, value: dt.date) -> str:
+    if language == "nb":
+        return value.strftime("%d.%m.%Y")
+    return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
+
+
 @pass_context
 def short_date(ctx: Context, value: dt.date) -> str:
-    """``15.02.2026`` (nb) / ``15 Feb 2026`` (en)."""
-    pattern = "dd.MM.yyyy" if ctx["letter"].language == "nb" else "d MMM yyyy"
-    return str(format_date(value, pattern, locale=_locale(ctx)))
+    """A date, in the one style each language uses everywhere on the page (head, claims
+    table, running text, boxes): ``04.12.2026`` (nb) / ``4 Dec 2026`` (en, three-letter
+    months for all twelve: ``4 Sep 2026``, never ``Sept``)."""
+    return _date(ctx["letter"].language, value)
 
 
 @pass_context
 def long_date(ctx: Context, value: dt.date) -> str:
-    """``15. februar 2026`` (nb) / ``15 February 2026`` (en)."""
-    pattern = "d. MMMM yyyy" if ctx["letter"].language == "nb" else "d MMMM yyyy"
-    return str(format_date(value, pattern, locale=_locale(ctx)))
+    """The same as :func:`short_date` (``04.12.2026`` / ``4 Dec 2026``): a page writes every
+    date one way, so a debtor never compares "4. desember 2026" with "04.12.2026". Kept
+    under its own name for the templates that use it."""
+    return _date(ctx["letter"].language, value)
 
 
 @pass_context

@@ -28,13 +28,26 @@ def _norwegian_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("NO", years=year)
 
 
+#: (month, day) of the weekdays that are not public holidays but on which no Norwegian bank
+#: settles a payment (Christmas Eve and New Year's Eve): a deadline there could not be met
+#: by a payment made that day, so it is no business day.
+BANK_CLOSED = frozenset({(12, 24), (12, 31)})
+
+
 def is_business_day(day: dt.date) -> bool:
-    """Monday to Friday and not a Norwegian public holiday.
+    """Monday to Friday, not a Norwegian public holiday and not 24 or 31 December (no bank
+    settles a payment on those days).
 
     >>> is_business_day(dt.date(2026, 5, 18)), is_business_day(dt.date(2026, 5, 17))
     (True, False)
+    >>> is_business_day(dt.date(2026, 12, 24)), is_business_day(dt.date(2026, 12, 31))
+    (False, False)
     """
-    return day.weekday() < 5 and day not in _norwegian_holidays(day.year)
+    return (
+        day.weekday() < 5
+        and (day.month, day.day) not in BANK_CLOSED
+        and day not in _norwegian_holidays(day.year)
+    )
 
 
 def next_business_day(day: dt.date) -> dt.date:
@@ -45,12 +58,15 @@ def next_business_day(day: dt.date) -> dt.date:
 
 
 def payment_deadline(letter_date: dt.date) -> dt.date:
-    """Letter date + 14 days, moved forward to the next business day.
+    """Letter date + 14 days, moved forward to the next business day (past weekends,
+    public holidays and 24 and 31 December).
 
     >>> payment_deadline(dt.date(2025, 4, 3))   # lands on Maundy Thursday
     datetime.date(2025, 4, 22)
     >>> payment_deadline(dt.date(2026, 5, 3))   # lands on 17 May, a Sunday
     datetime.date(2026, 5, 18)
+    >>> payment_deadline(dt.date(2026, 12, 10))  # lands on Christmas Eve, a Thursday
+    datetime.date(2026, 12, 28)
     """
     return next_business_day(letter_date + dt.timedelta(days=PAYMENT_DAYS.value))
 

@@ -182,6 +182,7 @@ def break_lines(
     used = 0.0  # width including the trailing space of the last unit
     for unit in all_units:
         if current and used + unit.width > width + 0.01:
+            current[-1] = _hyphenation_point_broken(current[-1], metrics)
             lines.append(_line(current, style, metrics))
             current, used = [], 0.0
         current.append(unit)
@@ -192,6 +193,24 @@ def break_lines(
     if current:
         lines.append(_line(current, style, metrics))
     return lines
+
+
+#: A hyphenation point (U+2027) a line breaks after is printed as a hyphen (U+2010), as
+#: Pango prints it (the break removes the point and inserts a hyphen).
+HYPHENATION_POINT, HYPHEN = "\u2027", "\u2010"
+
+
+def _hyphenation_point_broken(unit: Unit, metrics: Metrics) -> Unit:
+    """``unit``, ending a line not at a space: a trailing hyphenation point as a hyphen."""
+    if unit.space or unit.forced_break or not unit.pieces:
+        return unit
+    text, piece_style = unit.pieces[-1]
+    if not text.endswith(HYPHENATION_POINT):
+        return unit
+    hyphenated = text[: -len(HYPHENATION_POINT)] + HYPHEN
+    width = unit.width - metrics.width(text, piece_style) + metrics.width(hyphenated, piece_style)
+    pieces = [*unit.pieces[:-1], (hyphenated, piece_style)]
+    return Unit(pieces, width, unit.space, unit.space_style, unit.forced_break, unit.atom)
 
 
 def _line(line_units: list[Unit], style: Style, metrics: Metrics) -> Line:
