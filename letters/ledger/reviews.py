@@ -182,13 +182,7 @@ class Reviews:
         """A new draft of ``subject`` with exactly this content. Submitting content that is
         already a version of the subject is refused (``nothing-changed``), naming it."""
         with self.ledger.session() as s:
-            existing = s.scalar(
-                select(VersionRow).where(
-                    VersionRow.subject_kind == subject_kind,
-                    VersionRow.subject == subject,
-                    VersionRow.sha256 == sha256,
-                )
-            )
+            existing = _with_content(s, subject_kind, subject, sha256)
             if existing is not None:
                 raise ReviewRefused(
                     Code.NOTHING_CHANGED,
@@ -258,14 +252,9 @@ class Reviews:
     def approved(self, subject_kind: SubjectKind, subject: str, sha256: str) -> Version | None:
         """The approved version of ``subject`` with exactly this content, if there is one."""
         with self.ledger.session() as s:
-            row = s.scalar(
-                select(VersionRow).where(
-                    VersionRow.subject_kind == subject_kind,
-                    VersionRow.subject == subject,
-                    VersionRow.sha256 == sha256,
-                    VersionRow.state == VersionState.APPROVED,
-                )
-            )
+            row = _with_content(s, subject_kind, subject, sha256)
+            if row is not None and row.state != VersionState.APPROVED:
+                row = None
             return Version.of(row) if row else None
 
     def decide(
@@ -350,14 +339,7 @@ class Reviews:
         others find it recorded."""
         try:
             with self.ledger.session() as s:
-                found = s.scalar(
-                    select(VersionRow.id).where(
-                        VersionRow.subject_kind == subject_kind,
-                        VersionRow.subject == subject,
-                        VersionRow.sha256 == sha256,
-                    )
-                )
-                if found is not None:
+                if _with_content(s, subject_kind, subject, sha256) is not None:
                     return False
                 _put_blobs(s, files or {})
                 row = VersionRow(
@@ -382,6 +364,17 @@ class Reviews:
         except IntegrityError:  # another process recorded it a moment ago
             return False
         return True
+
+
+def _with_content(s: Session, kind: str, subject: str, sha256: str) -> VersionRow | None:
+    """The version of ``subject`` with exactly this content (at most one: unique)."""
+    return s.scalar(
+        select(VersionRow).where(
+            VersionRow.subject_kind == kind,
+            VersionRow.subject == subject,
+            VersionRow.sha256 == sha256,
+        )
+    )
 
 
 def _put_blobs(s: Session, files: Mapping[str, bytes]) -> None:

@@ -298,7 +298,7 @@ def table_status(ledger: Ledger, today: dt.date) -> list[TableStatus]:
         table = book.tables[name]
         try:
             entry = table.on(today)
-            value, source, confirmed = _show(entry.value), entry.source, entry.confirmed
+            value, source, confirmed = show_value(entry.value), entry.source, entry.confirmed
         except rules.RuleUnknown:
             value, source, confirmed = "unknown", "-", False
         out.append(
@@ -317,7 +317,8 @@ def table_status(ledger: Ledger, today: dt.date) -> list[TableStatus]:
     return out
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A table entry's value as a person reads it (a scale as its steps)."""
     if isinstance(value, tuple):
         return "; ".join(
             f"≤ {limit}: {factor}" if limit is not None else f"above: {factor}"

@@ -25,8 +25,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from jinja2 import meta
-
 from letters import bundles
 from letters.codes import Code
 from letters.compose import Letter
@@ -38,10 +36,9 @@ from letters.rules import statements
 from letters.templating import (
     TemplateInfo,
     documented_subset,
-    environment,
     working_copy,
 )
-from letters.workbench.proofs import cases, page_images
+from letters.workbench.proofs import cases
 
 #: Attributes a letter's HTML may carry (nothing that fetches or styles inline).
 ATTRIBUTES = frozenset(
@@ -156,8 +153,6 @@ def _details(letter: Letter) -> dict[str, list[str]]:
 def _fields(folder: Path, subject: str) -> set[str]:
     """The letter fields (``letter.x``) a kind template itself prints."""
     source = (folder / f"{subject}.html").read_text("utf-8")
-    env = environment(folder)
-    meta.find_undeclared_variables(env.parse(source))
     return set(re.findall(r"\bletter\.([a-z_]+)", source))
 
 
@@ -281,6 +276,3 @@ def as_json(findings: list[Finding]) -> list[dict[str, Any]]:
         }
         for f in findings
     ]
-
-
-__all__ = ["Finding", "as_json", "lint", "lint_subject", "page_images"]

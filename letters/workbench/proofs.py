@@ -13,7 +13,6 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -259,8 +258,3 @@ def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def total(proofs: list[Proof]) -> Decimal:
-    """What the cases ask for together (a check figure for a proof run)."""
-    return sum((p.produced.composed.letter.total for p in proofs), Decimal(0))

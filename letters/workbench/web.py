@@ -358,7 +358,7 @@ def _table_changes(rt: Any, version: Version) -> list[dict[str, str]]:
     current = approval.rulebook_in_force(rt.ledger, today_oslo(rt.settings)).tables[proposed.name]
 
     def show(e: tables.Dated[Any]) -> str:
-        return approval._show(e.value)
+        return approval.show_value(e.value)
 
     before = {e.valid_from: e for e in current.entries}
     after = {e.valid_from: e for e in proposed.entries}
