@@ -24,7 +24,6 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
-    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -39,9 +38,11 @@ from stdnum.exceptions import (
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import fodselsnummer, orgnr
 
-from letters import codes
 from letters.clock import today_oslo
 from letters.codes import Code
+from letters.refusals import FieldError, JobRejected, from_pydantic
+
+__all__ = ["FieldError", "JobRejected", "from_pydantic"]  # re-exported: the contract's refusals
 from letters.config import get_settings
 from letters.numbers import account
 from letters.numbers import kid as kid_number
@@ -316,105 +317,6 @@ class Job(_Model):
         if value is not None and len(set(value)) != len(value):
             raise refusal(Code.DUPLICATE_CHANNEL, "a channel is named twice")
         return value
-
-
-class FieldError(BaseModel):
-    """One reason a job was refused: where, a stable code (:mod:`letters.codes`), and why
-    in words. Upstream systems key on ``code``; ``reason`` may be reworded."""
-
-    field: str
-    code: Code
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.reason} [{self.code}]"
-
-
-class JobRejected(Exception):
-    """The job was refused; ``errors`` names every field and reason."""
-
-    def __init__(self, errors: list[FieldError], job_id: str | None = None) -> None:
-        self.errors = errors
-        self.job_id = job_id
-        super().__init__("; ".join(str(e) for e in errors))
-
-    @classmethod
-    def one(cls, field: str, code: Code, reason: str, job_id: str | None = None) -> JobRejected:
-        """A refusal for one reason."""
-        return cls([FieldError(field=field, code=code, reason=reason)], job_id)
-
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    r"""``claims[0].fees[1].amount``; a key that is not a plain name (it came from the input)
-    is quoted with escapes, so an error line can never be split or forged by it.
-
-    >>> _path(("debtor", "address", "lines", 0))
-    'debtor.address.lines[0]'
-    >>> print(_path(("debtor", "bad\nkey")))
-    debtor["bad\nkey"]
-    """
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _NAME.fullmatch(part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out or "(job)"
-
-
-#: pydantic's own error types → our codes (ours come through as their own type).
-_PYDANTIC_CODES = {
-    "missing": Code.REQUIRED,
-    "extra_forbidden": Code.UNKNOWN_FIELD,
-    "string_pattern_mismatch": Code.BAD_FORMAT,
-    "string_too_short": Code.TOO_SHORT,
-    "too_short": Code.TOO_SHORT,
-    "string_too_long": Code.TOO_LONG,
-    "too_long": Code.TOO_LONG,
-    "literal_error": Code.NOT_ALLOWED,
-    "enum": Code.NOT_ALLOWED,
-    "model_type": Code.NOT_AN_OBJECT,
-    "model_attributes_type": Code.NOT_AN_OBJECT,
-    "dict_type": Code.NOT_AN_OBJECT,
-    "json_invalid": Code.NOT_JSON,
-    "json_type": Code.NOT_JSON,
-}
-
-
-def _code(err_type: str, field: str) -> Code:
-    ours = codes.lookup(err_type)
-    if ours is not None:
-        return ours
-    if err_type in _PYDANTIC_CODES:
-        return _PYDANTIC_CODES[err_type]
-    if err_type.startswith(("date_", "datetime_")):
-        return Code.BAD_DATE
-    if err_type == "value_error" and field.endswith("email"):
-        return Code.BAD_EMAIL
-    if err_type.endswith(("_type", "_parsing")):
-        return Code.WRONG_TYPE
-    return Code.INVALID
-
-
-def from_pydantic(exc: ValidationError) -> list[FieldError]:
-    """One :class:`FieldError` per problem pydantic found, each with its code."""
-    errors = []
-    for err in exc.errors(include_url=False, include_input=False):
-        field = _path(tuple(err["loc"]))
-        reason = str(err["msg"]).removeprefix("Value error, ")
-        # A model validator names its field at the start of the message ("kid: ...").
-        head, sep, tail = reason.partition(": ")
-        if sep and re.fullmatch(r"[a-z_]+", head):
-            field, reason = (f"{field}.{head}" if field != "(job)" else head), tail
-        if err["type"] == "extra_forbidden":
-            reason = "unknown field (check the spelling against `letters schema`)"
-        errors.append(FieldError(field=field, code=_code(err["type"], field), reason=reason))
-    return errors
 
 
 def json_schema() -> dict[str, Any]:

@@ -28,13 +28,14 @@ from letters.rules.calendar import (
     password_expiry_date,
     payment_deadline,
 )
-from letters.rules.checks import check, due_date, interest_cap
+from letters.rules.checks import check, due_date
 from letters.rules.fees import (
     FEES,
     MIN_DAYS_BETWEEN_FEES,
     FeeRule,
     fee_cap,
 )
+from letters.rules.interest import RatePeriod, interest_cap, periods
 from letters.rules.kinds import CHANNELS_BY_KIND, KINDS_DESCRIBING_CLAIMS, KINDS_STATING_INTEREST
 from letters.rules.tables import (
     TABLE_NAMES,
@@ -60,6 +61,7 @@ __all__ = [
     "TABLE_NAMES",
     "Dated",
     "FeeRule",
+    "RatePeriod",
     "RuleTable",
     "RuleUnknown",
     "Rulebook",
@@ -76,6 +78,7 @@ __all__ = [
     "parse_table",
     "password_expiry_date",
     "payment_deadline",
+    "periods",
     "shipped",
     "use",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_UP, Decimal
 
 from letters.codes import Code
 from letters.job import FieldError, Job
@@ -13,7 +12,8 @@ from letters.rules.calendar import (
     next_business_day,
     payment_deadline,
 )
-from letters.rules.fees import CENT, check_fees, refuse
+from letters.rules.fees import check_fees, refuse
+from letters.rules.interest import interest_cap
 from letters.rules.kinds import (
     FEE_NEEDS_DESCRIPTION_SOURCE,
     KINDS_AFTER_NOTICE,
@@ -62,23 +62,6 @@ def check(job: Job) -> list[FieldError]:
                 )
             )
     return found
-
-
-def interest_cap(principal: Decimal, start: dt.date, end: dt.date) -> Decimal:
-    """The most late-payment interest ``principal`` can have earned from ``start`` to ``end``
-    (simple interest at each half year's rate; an upper bound for what a claim may show).
-
-    >>> interest_cap(Decimal("1000"), dt.date(2026, 1, 1), dt.date(2027, 1, 1))
-    Decimal('121.27')
-    """
-    rates = current().interest_rate
-    total = Decimal(0)
-    day = start
-    while day < end:
-        rate = rates.on(day).value
-        total += principal * rate / 100 / 365
-        day += dt.timedelta(days=1)
-    return total.quantize(CENT, rounding=ROUND_UP)
 
 
 def _check_claim(job: Job, i: int) -> list[FieldError]:
