@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 main: $(STAMP)
-	LETTERS_CLOCK_DATE=2026-11-20 $(BIN)/letters run fixtures/jobs
+	LETTERS_CLOCK_DATE=2026-11-20 LETTERS_REHEARSAL_RULES=fixtures/rules $(BIN)/letters run fixtures/jobs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

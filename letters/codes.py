@@ -87,6 +87,12 @@ class Code(StrEnum):
         "rule",
         "a dated rule table (inkassosats, interest, fee scale) has no value for the day",
     )
+    RULE_UNCONFIRMED = (
+        "rule-unconfirmed",
+        "rule",
+        "the letter would state or rely on a rule value its table marks unconfirmed; "
+        "compliance confirms it first (letters rules confirm)",
+    )
     LETTER_DATE_PAST = (
         "letter-date-past",
         "rule",

@@ -135,7 +135,7 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
                 principal=c.principal,
                 interest=c.interest,
                 interest_from=c.interest_from or c.due_date,
-                show_interest=c.interest is not None or job.kind in rules.KINDS_STATING_INTEREST,
+                show_interest=rules.shows_interest(job.kind, c),
                 fees=fees,
                 total=c.principal + interest + sum((f.amount for f in fees), Decimal("0")),
             )

@@ -55,7 +55,7 @@ def produce(
     when it cannot be rendered; a letter that renders but fails the print-safety check is
     returned with the failures in ``safety``."""
     s = settings or get_settings()
-    job = parse(data)
+    job = parse(data, specimen=specimen)
     composed = compose(job, s, specimen=specimen)
     info = template or templating.working_copy(
         job.kind, job.language, s.review.templates_dir or TEMPLATE_DIR

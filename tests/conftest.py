@@ -22,12 +22,43 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 JOB_FILES = sorted((FIXTURES / "jobs").glob("*.json"))
 FIXTURE_DATE = datetime.date(2026, 11, 20)  # the letter date of every fixture job
+#: The compliance confirmations the rehearsal assumes (the 2025 H2 and 2026 H2 interest
+#: rates, unconfirmed in the shipped table): what `make main` uses as LETTERS_REHEARSAL_RULES.
+REHEARSAL_RULES = FIXTURES / "rules"
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+def rehearsal_rulebook() -> Any:
+    """The shipped tables with the rehearsal's stand-ins (``fixtures/rules/``)."""
+    from letters import rules
+    from letters.rules import tables
+
+    return tables.read_folder(rules.shipped(), REHEARSAL_RULES, "rehearsal")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _rehearsal_rules_for_the_session() -> None:
+    """Session fixtures (``produced``) make letters with the rehearsal's tables too."""
+    from letters import rules
+
+    rules.use(rehearsal_rulebook())
+
+
+@pytest.fixture(autouse=True)
+def _rehearsal_rules() -> Iterator[None]:
+    """Every test starts from the tables the rehearsal uses (the shipped ones with the
+    confirmations it assumes); a test of the shipped tables as they are uses
+    ``rules.use(None)`` itself."""
+    from letters import rules
+
+    rules.use(rehearsal_rulebook())
+    yield
+    rules.use(rehearsal_rulebook())
 
 
 def load_job(name: str) -> dict[str, Any]:
@@ -182,6 +213,7 @@ def pipeline(tmp_path: Path, worker: Worker) -> Iterator[Pipeline]:
         printing=Printing(folder=tmp_path / "print"),
         review=Review(cache_dir=tmp_path / "templates"),
         clock_date=FIXTURE_DATE,  # the fixtures are dated 2026-11-20
+        rehearsal_rules=REHEARSAL_RULES,
     )
     runtime = Runtime.from_settings(settings)
     set_runtime(runtime)
@@ -189,9 +221,6 @@ def pipeline(tmp_path: Path, worker: Worker) -> Iterator[Pipeline]:
         yield Pipeline(runtime, broker, tmp_path)
     finally:
         set_runtime(None)
-        from letters import rules
-
-        rules.use(None)  # the next test starts from the shipped tables again
 
 
 def password_on(pdf: bytes) -> str:

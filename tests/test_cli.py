@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.conftest import FIXTURES, Pipeline, load_job
+from tests.conftest import FIXTURES, REHEARSAL_RULES, Pipeline, load_job
 from tests.letters_command import run
 
 
@@ -134,6 +134,7 @@ def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> Non
         DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}",
         LETTERS_BROKER="stub",
         LETTERS_CLOCK_DATE="2026-11-20",
+        LETTERS_REHEARSAL_RULES=str(REHEARSAL_RULES),
     )
     assert result.returncode == 2
     assert "2 accepted, 1 refused" in result.stdout
@@ -167,6 +168,7 @@ def test_enqueue_csv_refuses_a_row_with_extra_cells(tmp_path: Path) -> None:
 def test_batch_close_as_an_operator_runs_it(tmp_path: Path) -> None:
     env = {
         "LETTERS_CLOCK_DATE": "2026-11-20",
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
         "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
         "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),

@@ -15,7 +15,7 @@ import pytest
 
 from letters.ledger import Ledger
 from letters.ledger.models import AttemptRow, LetterRow
-from tests.conftest import JOB_FILES, load_job
+from tests.conftest import JOB_FILES, REHEARSAL_RULES, load_job
 from tests.digipost_keys import SENDER_ID, Keys, contract_server
 from tests.digipost_server import load_schema
 from tests.letters_command import run
@@ -43,6 +43,7 @@ def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
     ):
         env = {
             "LETTERS_CLOCK_DATE": "2026-11-20",
+            "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
             "DATABASE_URL": f"sqlite:///{database}",
             "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
             "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),

@@ -33,7 +33,7 @@ from letters.job import JobRejected, fingerprint_document
 from letters.ledger import JobStatus, Ledger
 from letters.ledger.models import LetterRow
 from letters.validation import parse
-from tests.conftest import JOB_FILES, ROOT, load_job
+from tests.conftest import JOB_FILES, REHEARSAL_RULES, ROOT, load_job
 from tests.services import _free_port as free_port
 from tests.services import postgres_database, redis_url
 
@@ -113,6 +113,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         "LETTERS_REDIS_HEARTBEAT_TIMEOUT_MS": "5000",
         "LETTERS_MAX_RETRIES": "3",
         "LETTERS_CLOCK_DATE": "2026-11-20",  # the fixtures' letter date
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
         "PYTHONPATH": str(ROOT),
         "LETTERS_METRICS_PORT": str(free_port()),
     }
@@ -226,8 +227,10 @@ def test_malformed_jobs_and_messages_never_crash_a_worker(setup: Setup) -> None:
     result = setup.letters("enqueue", path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    lines_out = [  # the rehearsal clock announces itself; every other line is an error
-        line for line in result.stderr.splitlines() if not line.startswith("LETTERS_CLOCK_DATE")
+    lines_out = [  # the rehearsal settings announce themselves; every other line is an error
+        line
+        for line in result.stderr.splitlines()
+        if not line.startswith(("LETTERS_CLOCK_DATE", "LETTERS_REHEARSAL_RULES"))
     ]
     prefix = f"{path}:"
     assert all(line.startswith(prefix) for line in lines_out), lines_out[:5]

@@ -1,8 +1,9 @@
-"""Commands for compliance: ``letters rules list|propose|approve|reject``."""
+"""Commands for compliance: ``letters rules list|propose|confirm|approve|reject``."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import tomllib
 from pathlib import Path
@@ -21,6 +22,7 @@ from letters.cli.workbench import (
     submitted,
 )
 from letters.ledger.reviews import ReviewRefused, SubjectKind
+from letters.rules.tables import TABLE_NAMES
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -28,8 +30,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from letters.workbench import approval
 
     if args.action == "list":
-        today = today_oslo(current_settings())
-        status = approval.table_status(open_ledger(), today)
+        settings = current_settings()
+        today = today_oslo(settings)
+        status = approval.table_status(open_ledger(), today, settings.rehearsal_rules)
         if args.json:
             listed = [
                 {
@@ -43,6 +46,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
                     "days_left": s.days_left,
                     "running_out": s.running_out,
                     "pending": list(s.pending),
+                    "unconfirmed": [d.isoformat() for d in s.unconfirmed],
                 }
                 for s in status
             ]
@@ -72,7 +76,17 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 "the next values now [table-runs-out]",
                 markup=False,
             )
-        return FAILED if ending else OK
+        doubtful = [s for s in status if s.unconfirmed]
+        for s in doubtful:
+            days = ", ".join(d.isoformat() for d in s.unconfirmed)
+            err.print(
+                f"{s.name} has values marked unconfirmed (in force from {days}): letters that "
+                "state or rely on them are refused; check them against the source and "
+                f"confirm them (letters rules confirm {s.name} DAY --source ...) "
+                "[rule-unconfirmed]",
+                markup=False,
+            )
+        return FAILED if ending or doubtful else OK
     if args.action == "propose":
         try:
             document = _read_document(args.file)
@@ -81,7 +95,30 @@ def cmd_rules(args: argparse.Namespace) -> int:
         except (ReviewRefused, ValueError) as exc:
             return refused(exc)
         return submitted(args, version)
+    if args.action == "confirm":
+        try:
+            user = signed_in(args)
+            version = approval.submit_confirmation(
+                open_ledger(),
+                args.table,
+                args.valid_from,
+                args.source,
+                user,
+                args.note,
+                today=today_oslo(current_settings()),
+                rehearsal=current_settings().rehearsal_rules,
+            )
+        except (ReviewRefused, ValueError) as exc:
+            return refused(exc)
+        return submitted(args, version)
     return decide(args, SubjectKind.RULES)
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _read_document(path: Path) -> dict[str, Any]:
@@ -111,6 +148,19 @@ def register(sub: Any) -> None:
     q.add_argument("--json", action="store_true")
     q = actions.add_parser("propose", help="propose a new version of a table (TOML or JSON)")
     q.add_argument("file", type=Path)
+    author_args(q)
+    q = actions.add_parser(
+        "confirm",
+        help="propose the table in force with one unconfirmed value confirmed (a reviewer "
+        "approves it like any proposal)",
+    )
+    q.add_argument("table", choices=TABLE_NAMES)
+    q.add_argument("valid_from", type=_day, help="the day the value takes effect (YYYY-MM-DD)")
+    q.add_argument(
+        "--source",
+        required=True,
+        help="what it was checked against (e.g. the ministry's publication or Lovdata's id)",
+    )
     author_args(q)
     decision_parsers(actions, "proposal")
     p.set_defaults(func=cmd_rules)

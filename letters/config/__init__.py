@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     #: Rehearsals and tests only: pretend today (Oslo) is this date. Letters are dated and
     #: checked against it, so it must never be set in production; it is logged when set.
     clock_date: dt.date | None = None
+    #: Rehearsals and tests only (with ``clock_date``): a folder of rule tables
+    #: (``<table>.toml``, as in ``letters/rules/data/``) that stand in for the approved
+    #: versions, such as the compliance confirmations a rehearsal assumes
+    #: (``fixtures/rules/``). Refused without ``clock_date``; logged when set.
+    rehearsal_rules: Path | None = None
 
     # --- The pipeline (ledger, archive, broker) ---
     #: The ledger: an SQLite file by default; PostgreSQL for several machines
@@ -97,6 +102,16 @@ class Settings(BaseSettings):
     #: to the queue (Redis broker maintenance).
     redis_heartbeat_timeout_ms: int = Field(60_000, ge=1_000)
 
+    @model_validator(mode="after")
+    def _rehearsal_only(self) -> Settings:
+        if self.rehearsal_rules is not None and self.clock_date is None:
+            raise ValueError(
+                "rehearsal_rules (LETTERS_REHEARSAL_RULES) stands in for approved rule tables "
+                "and is for rehearsals only: set it only together with clock_date "
+                "(LETTERS_CLOCK_DATE)"
+            )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -121,6 +136,12 @@ def get_settings() -> Settings:
         logging.getLogger(__name__).warning(
             "LETTERS_CLOCK_DATE is set: today is taken to be %s (rehearsal, not production)",
             settings.clock_date.isoformat(),
+        )
+    if settings.rehearsal_rules is not None:
+        logging.getLogger(__name__).warning(
+            "LETTERS_REHEARSAL_RULES is set: the rule tables in %s stand in for the approved "
+            "versions (rehearsal, not production)",
+            settings.rehearsal_rules,
         )
     return settings
 

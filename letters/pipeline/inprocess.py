@@ -74,12 +74,21 @@ def run(source: Path, settings: Settings, console: Console, close_batch: bool = 
     set_runtime(runtime)
     from letters.pipeline.intake import submit  # actors bind to the stub broker here
 
-    for table in approval.table_status(runtime.ledger, today_oslo(settings)):
+    for table in approval.table_status(
+        runtime.ledger, today_oslo(settings), settings.rehearsal_rules
+    ):
+        if table.unconfirmed:
+            console.print(
+                f"[bold red]warning:[/] rule table {table.name} has values marked unconfirmed "
+                f"(in force from {', '.join(d.isoformat() for d in table.unconfirmed)}): letters "
+                "that state or rely on them are refused until compliance confirms them; see "
+                "`letters rules list` \\[rule-unconfirmed]"
+            )
         if table.running_out:
             console.print(
                 f"[bold red]warning:[/] rule table {table.name} is known only until "
                 f"{table.known_until.isoformat()} ({table.days_left} days left): letters that "
-                "need it are refused after that; see `letters rules list` [table-runs-out]"
+                "need it are refused after that; see `letters rules list` \\[table-runs-out]"
             )
 
     worker = Worker(broker, worker_threads=1, worker_timeout=100)

@@ -48,7 +48,11 @@ class Runtime:
         RULES_REFRESH_SECONDS, and applied in this process."""
         now = time.monotonic()
         if now - self._rules_read_at >= RULES_REFRESH_SECONDS:
-            rules.use(approval.rulebook_in_force(self.ledger, today_oslo(self.settings)))
+            rules.use(
+                approval.rulebook_in_force(
+                    self.ledger, today_oslo(self.settings), self.settings.rehearsal_rules
+                )
+            )
             self._rules_read_at = now
         return rules.current()
 

@@ -36,12 +36,18 @@ from letters.rules.fees import (
     fee_cap,
 )
 from letters.rules.interest import RatePeriod, interest_cap, periods
-from letters.rules.kinds import CHANNELS_BY_KIND, KINDS_DESCRIBING_CLAIMS, KINDS_STATING_INTEREST
+from letters.rules.kinds import (
+    CHANNELS_BY_KIND,
+    KINDS_DESCRIBING_CLAIMS,
+    KINDS_STATING_INTEREST,
+    shows_interest,
+)
 from letters.rules.tables import (
     TABLE_NAMES,
     Dated,
     Rulebook,
     RuleTable,
+    RuleUnconfirmed,
     RuleUnknown,
     TableProblem,
     current,
@@ -63,6 +69,7 @@ __all__ = [
     "FeeRule",
     "RatePeriod",
     "RuleTable",
+    "RuleUnconfirmed",
     "RuleUnknown",
     "Rulebook",
     "TableProblem",
@@ -80,5 +87,6 @@ __all__ = [
     "payment_deadline",
     "periods",
     "shipped",
+    "shows_interest",
     "use",
 ]

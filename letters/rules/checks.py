@@ -13,7 +13,7 @@ from letters.rules.calendar import (
     payment_deadline,
 )
 from letters.rules.fees import check_fees, refuse
-from letters.rules.interest import interest_cap
+from letters.rules.interest import interest_cap, relied_on
 from letters.rules.kinds import (
     FEE_NEEDS_DESCRIPTION_SOURCE,
     KINDS_AFTER_NOTICE,
@@ -21,8 +21,9 @@ from letters.rules.kinds import (
     KINDS_NEEDING_NOTICE,
     NOTICE_DEADLINE_SOURCE,
     NOTICE_SOURCE,
+    shows_interest,
 )
-from letters.rules.tables import RuleUnknown, current
+from letters.rules.tables import RuleUnconfirmed, RuleUnknown, current
 
 
 def check(job: Job) -> list[FieldError]:
@@ -107,23 +108,39 @@ def _check_claim(job: Job, i: int) -> list[FieldError]:
                 f"earliest and no later than the letter date {letter_date.isoformat()}",
             )
         )
-    elif claim.interest is not None:
-        try:
-            cap = interest_cap(claim.principal, start, letter_date)
-        except RuleUnknown as exc:
-            found.append(refuse(Code.RULE_UNKNOWN, f"{where}.interest_from", str(exc)))
-        else:
-            if claim.interest > cap:
-                found.append(
-                    refuse(
-                        Code.INTEREST_OVER_CAP,
-                        f"{where}.interest",
-                        f"{claim.interest} is more than the late-payment interest on "
-                        f"{claim.principal} from {start.isoformat()} to {letter_date.isoformat()} "
-                        f"can be ({cap}; forsinkelsesrenteloven)",
-                    )
-                )
+    else:
+        found += _check_interest(job, i, start)
     return found + _check_notice(job, i) + check_fees(job, i)
+
+
+def _check_interest(job: Job, i: int, start: dt.date) -> list[FieldError]:
+    """The interest a claim shows: every rate the letter states from ``start`` confirmed, and
+    the amount, when given, not over what the law allows (forsinkelsesrenteloven § 3)."""
+    claim = job.claims[i]
+    where = f"claims[{i}]"
+    letter_date = job.letter_date
+    field = f"{where}.interest" if claim.interest is not None else f"{where}.interest_from"
+    try:
+        if shows_interest(job.kind, claim):
+            relied_on(start, letter_date)  # the rates the letter prints
+        if claim.interest is None:
+            return []
+        cap = interest_cap(claim.principal, start, letter_date)
+    except RuleUnknown as exc:
+        return [refuse(Code.RULE_UNKNOWN, f"{where}.interest_from", str(exc))]
+    except RuleUnconfirmed as exc:
+        return [refuse(Code.RULE_UNCONFIRMED, field, str(exc))]
+    if claim.interest > cap:
+        return [
+            refuse(
+                Code.INTEREST_OVER_CAP,
+                f"{where}.interest",
+                f"{claim.interest} is more than the late-payment interest on "
+                f"{claim.principal} from {start.isoformat()} to {letter_date.isoformat()} "
+                f"can be ({cap}; forsinkelsesrenteloven)",
+            )
+        ]
+    return []
 
 
 def _check_notice(job: Job, i: int) -> list[FieldError]:

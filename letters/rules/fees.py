@@ -12,7 +12,7 @@ from itertools import pairwise
 from letters.codes import Code
 from letters.job import FEE_CODES, FieldError, Job
 from letters.rules.calendar import payment_deadline
-from letters.rules.tables import RuleUnknown, current
+from letters.rules.tables import RuleUnconfirmed, RuleUnknown, current
 
 #: Days between any two fees of the reminder/notice family on one claim: a reminder fee and
 #: a notice fee count together (inkassoforskriften § 1-2 first and second ledd, § 1-3).
@@ -105,14 +105,14 @@ def fee_cap(code: str, on: dt.date, *, principal: Decimal) -> Decimal:
     Decimal('300.00')
     """
     book = current()
-    sats = book.inkassosats.on(on).value
+    sats = book.inkassosats.relied_on(on).value
     rule = FEES[code]
     if rule.cap_fraction is not None:
         cap = sats * rule.cap_fraction.numerator / rule.cap_fraction.denominator
     else:
         factor = next(
             f
-            for limit, f in book.collection_fee_scale.on(on).value
+            for limit, f in book.collection_fee_scale.relied_on(on).value
             if limit is None or principal <= limit
         )
         cap = sats * factor
@@ -168,6 +168,9 @@ def check_fees(job: Job, i: int) -> list[FieldError]:
             cap = fee_cap(fee.code, charged_on, principal=claim.principal)
         except RuleUnknown as exc:
             found.append(refuse(Code.RULE_UNKNOWN, f"{field}.charged_on", str(exc)))
+            continue
+        except RuleUnconfirmed as exc:
+            found.append(refuse(Code.RULE_UNCONFIRMED, f"{field}.amount", str(exc)))
             continue
         if fee.amount > cap:
             found.append(

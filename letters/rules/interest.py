@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
 
-from letters.rules.tables import current
+from letters.rules.tables import RuleUnconfirmed, current
 
 CENT = Decimal("0.01")
 ONE_DAY = dt.timedelta(days=1)
@@ -63,18 +63,30 @@ def periods(first: dt.date, last: dt.date) -> tuple[RatePeriod, ...]:
     return tuple(found)
 
 
+def relied_on(first: dt.date, last: dt.date) -> tuple[RatePeriod, ...]:
+    """:func:`periods` for a letter that states the rates or caps interest by them: raises
+    :class:`~letters.rules.RuleUnconfirmed` for the first period whose rate is unconfirmed."""
+    found = periods(first, last)
+    for p in found:
+        if not p.confirmed:
+            table = current().interest_rate
+            raise RuleUnconfirmed(table, table.on(p.first))
+    return found
+
+
 def interest_cap(principal: Decimal, start: dt.date, end: dt.date) -> Decimal:
     """The most late-payment interest ``principal`` can have earned from ``start`` up to (not
     including) ``end``: simple interest, each day at its half year's rate, rounded up to the
-    øre (an upper bound for what a claim may show).
+    øre (an upper bound for what a claim may show). A legal ceiling: an unconfirmed rate in
+    the period raises :class:`~letters.rules.RuleUnconfirmed`.
 
-    >>> interest_cap(Decimal("1000"), dt.date(2026, 1, 1), dt.date(2027, 1, 1))
-    Decimal('121.27')
+    >>> interest_cap(Decimal("1000"), dt.date(2026, 1, 1), dt.date(2026, 7, 1))
+    Decimal('59.51')
     >>> interest_cap(Decimal("1000"), dt.date(2026, 1, 1), dt.date(2026, 1, 1))
     Decimal('0.00')
     """
     total = sum(
-        (principal * p.rate / 100 / 365 * p.days for p in periods(start, end - ONE_DAY)),
+        (principal * p.rate / 100 / 365 * p.days for p in relied_on(start, end - ONE_DAY)),
         Decimal(0),
     )
     return total.quantize(CENT, rounding=ROUND_UP)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from letters.job import Kind
+from letters.job import Claim, Kind
 
 #: Kinds that must say what each claim concerns (inkassoloven § 10 (b)); the enforcement
 #: notice repeats the claim as the payment request described it.
@@ -31,6 +31,13 @@ NOTICE_DEADLINE_SOURCE = (
 #: Kinds that must state the interest rate and the date it runs from (inkassoloven § 10 (d));
 #: the enforcement notice repeats the claim as the payment request stated it.
 KINDS_STATING_INTEREST: frozenset[Kind] = frozenset({"payment_request", "enforcement_notice"})
+
+
+def shows_interest(kind: str, claim: Claim) -> bool:
+    """Whether the letter prints the claim's interest line (the rate and the day it runs
+    from): when the claim gives interest, and always in the kinds stating interest."""
+    return claim.interest is not None or kind in KINDS_STATING_INTEREST
+
 
 #: The channels each kind may use. Electronic delivery of collection letters is lawful since
 #: 2017 (inkassoloven § 3 a) for all four kinds when the debtor has consented; the consent

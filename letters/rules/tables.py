@@ -60,6 +60,25 @@ class RuleUnknown(LookupError):
     """No value of a dated rule is known for the day asked about."""
 
 
+class RuleUnconfirmed(LookupError):
+    """The value in force is marked unconfirmed: no letter states it or uses it as a legal
+    ceiling until compliance confirms it (an approved version with ``confirmed = true``)."""
+
+    def __init__(self, table: RuleTable[Any], entry: Dated[Any]) -> None:
+        self.table = table.name
+        self.valid_from = entry.valid_from
+        super().__init__(
+            f"the {table.title.lower()} in force from {entry.valid_from.isoformat()} "
+            f"({_shown(entry.value)} {table.unit}; {entry.source}) is marked unconfirmed in "
+            f"the table {table.name!r}: no letter states it or relies on it until compliance "
+            f"confirms it (letters rules confirm {table.name} {entry.valid_from.isoformat()})"
+        )
+
+
+def _shown(value: Any) -> str:
+    return "scale" if isinstance(value, tuple) else str(value)
+
+
 @dataclass(frozen=True)
 class RuleTable(Generic[T]):
     """A dated rule: its values with the day each takes effect, and the last day the table is
@@ -85,6 +104,14 @@ class RuleTable(Generic[T]):
                 "(letters rules propose)"
             )
         return current
+
+    def relied_on(self, day: dt.date) -> Dated[T]:
+        """The value in force on ``day`` for a letter that states it or uses it as a legal
+        ceiling: as :meth:`on`, and raises :class:`RuleUnconfirmed` when it is unconfirmed."""
+        entry = self.on(day)
+        if not entry.confirmed:
+            raise RuleUnconfirmed(self, entry)
+        return entry
 
     def __iter__(self) -> Iterator[Dated[T]]:
         return iter(self.entries)
@@ -250,6 +277,19 @@ class Rulebook:
     def replace(self, table: RuleTable[Any], version: str) -> Rulebook:
         """This rulebook with ``table`` in place of the version of the same name."""
         return Rulebook({**self.tables, table.name: table}, {**self.versions, table.name: version})
+
+
+def read_folder(book: Rulebook, folder: Path, label: str) -> Rulebook:
+    """``book`` with each table found in ``folder`` (``<name>.toml``) in place of its own,
+    marked ``label:<sha256 prefix>`` (a rehearsal's stand-ins for approved versions)."""
+    for name in TABLE_NAMES:
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            table = read_toml(path)
+            if table.name != name:
+                raise TableProblem(f"{path}: holds the table {table.name!r}, not {name!r}")
+            book = book.replace(table, f"{label}:{sha256(table)[:12]}")
+    return book
 
 
 @lru_cache(maxsize=1)

@@ -90,6 +90,48 @@ def submit_table(
     )
 
 
+def submit_confirmation(
+    ledger: Ledger,
+    name: str,
+    valid_from: dt.date,
+    source: str,
+    author: User,
+    note: str | None,
+    *,
+    today: dt.date | None = None,
+    rehearsal: Path | None = None,
+) -> Version:
+    """A draft of table ``name`` as in force today with its unconfirmed value from
+    ``valid_from`` marked confirmed and ``source`` (what it was checked against) as its
+    source. A reviewer approves it like any proposal (four eyes); until then letters that
+    rely on the value stay refused."""
+    day = today or today_oslo()
+    table = rulebook_in_force(ledger, day, rehearsal).tables[name]
+    entries = {e.valid_from: e for e in table.entries}
+    entry = entries.get(valid_from)
+    if entry is None:
+        raise ReviewRefused(
+            Code.BAD_TABLE,
+            f"the table {name!r} has no value taking effect on {valid_from.isoformat()}; its "
+            f"values take effect on {', '.join(d.isoformat() for d in entries)}",
+        )
+    if entry.confirmed:
+        raise ReviewRefused(
+            Code.BAD_TABLE,
+            f"the {name} value from {valid_from.isoformat()} is confirmed already ({entry.source})",
+        )
+    if len(source.strip()) < 3:
+        raise ReviewRefused(Code.BAD_TABLE, "--source: name what the value was checked against")
+    document = tables.document(table)
+    for e in document["entry"]:
+        if e["valid_from"] == valid_from.isoformat():
+            e["confirmed"] = True
+            e["source"] = source.strip()
+    return submit_table(
+        ledger, document, author, note or f"confirms {name} from {valid_from.isoformat()}"
+    )
+
+
 # --- deciding ------------------------------------------------------------------------------
 
 
@@ -251,10 +293,15 @@ def version_folder(ledger: Ledger, settings: Settings, version: Version) -> Path
     return bundles.materialize(version.content, files, settings.review.cache_dir)
 
 
-def rulebook_in_force(ledger: Ledger, day: dt.date) -> rules.Rulebook:
+def rulebook_in_force(
+    ledger: Ledger, day: dt.date, rehearsal: Path | None = None
+) -> rules.Rulebook:
     """The rule tables for letters dated ``day``: for each table the approved version in
-    force that day, or the shipped table where none is approved."""
+    force that day, or the shipped table where none is approved; in a rehearsal the tables
+    in ``rehearsal`` (``Settings.rehearsal_rules``) stand in for the shipped ones."""
     book = rules.shipped()
+    if rehearsal is not None:  # the approvals a rehearsal assumes, before any real one
+        book = tables.read_folder(book, rehearsal, "rehearsal")
     reviews = Reviews(ledger)
     for name in tables.TABLE_NAMES:
         version = reviews.in_force(SubjectKind.RULES, name, day)
@@ -276,6 +323,9 @@ class TableStatus:
     known_until: dt.date
     days_left: int
     pending: tuple[int, ...]  # drafts waiting for a reviewer
+    #: the days the table's unconfirmed values take effect (letters relying on them are
+    #: refused until an approved version confirms them)
+    unconfirmed: tuple[dt.date, ...] = ()
 
     @property
     def running_out(self) -> bool:
@@ -286,10 +336,12 @@ class TableStatus:
 WARN_DAYS = 30
 
 
-def table_status(ledger: Ledger, today: dt.date) -> list[TableStatus]:
+def table_status(
+    ledger: Ledger, today: dt.date, rehearsal: Path | None = None
+) -> list[TableStatus]:
     """Every rule table: the value in force today, its source, confirmed or not, the last
     day it is known for and the days left."""
-    book = rulebook_in_force(ledger, today)
+    book = rulebook_in_force(ledger, today, rehearsal)
     drafts = [
         v for v in Reviews(ledger).versions(SubjectKind.RULES) if v.state is VersionState.DRAFT
     ]
@@ -312,6 +364,7 @@ def table_status(ledger: Ledger, today: dt.date) -> list[TableStatus]:
                 known_until=table.known_until,
                 days_left=(table.known_until - today).days,
                 pending=tuple(v.id for v in drafts if v.subject == name),
+                unconfirmed=tuple(e.valid_from for e in table.entries if not e.confirmed),
             )
         )
     return out

@@ -174,7 +174,7 @@ def router(runtime: Callable[[], Any]) -> APIRouter:
             csrf=csrf,
             today=today,
             templates=approval.template_status(rt.ledger, rt.settings, today),
-            tables=approval.table_status(rt.ledger, today),
+            tables=approval.table_status(rt.ledger, today, rt.settings.rehearsal_rules),
             drafts=[v for v in Reviews(rt.ledger).versions() if v.state is VersionState.DRAFT],
             warn_days=approval.WARN_DAYS,
         )
@@ -355,7 +355,9 @@ def _diffs(rt: Any, version: Version, old: Version | None) -> list[diff.CaseDiff
 def _table_changes(rt: Any, version: Version) -> list[dict[str, str]]:
     """The proposal's entries beside the table in force: new, changed, removed, the same."""
     proposed = tables.parse_table(version.content)
-    current = approval.rulebook_in_force(rt.ledger, today_oslo(rt.settings)).tables[proposed.name]
+    current = approval.rulebook_in_force(
+        rt.ledger, today_oslo(rt.settings), rt.settings.rehearsal_rules
+    ).tables[proposed.name]
 
     def show(e: tables.Dated[Any]) -> str:
         return approval.show_value(e.value)
