@@ -129,6 +129,21 @@ def test_the_contract_loads_no_network_crypto_or_ssh_library() -> None:
     assert "letters" in loaded  # the probe itself worked
 
 
+def test_the_readme_lists_every_rule_as_the_rules_catalogue_does() -> None:
+    from letters.codes import Code
+    from letters.rules import catalogue
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    listed = readme.split("<!-- rules:start -->\n", 1)[1].split("<!-- rules:end -->", 1)[0]
+    assert listed == catalogue.markdown(), (
+        "README's rules are out of date: run scripts/readme-codes"
+    )
+    named = {code for rule in catalogue.RULES for code in rule.codes}
+    unnamed = [c.value for c in Code if c.family == "rule" and c not in named]
+    assert not unnamed, f"rule codes no rule in letters/rules/catalogue.py names: {unnamed}"
+    assert all(rule.source.strip() for rule in catalogue.RULES)
+
+
 def test_the_readme_lists_every_code_as_the_catalogue_does() -> None:
     from letters import codes
 

@@ -1,0 +1,194 @@
+"""Every rule a letter is checked against, in words, with its source and its codes: the list
+a compliance officer is pointed to (the README's rules section is written from it by
+``scripts/readme-codes``, and a test keeps the two in step and checks that every code of
+the ``rule`` family is named by a rule here).
+
+The sources are the ones the checks themselves cite (the constants beside each rule), so a
+corrected citation changes both the refusal's reason and this list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from letters.codes import Code
+from letters.rules.calendar import PASSWORD_VALID_DAYS, PAYMENT_DAYS
+from letters.rules.fees import DEADLINE_SOURCE, FAMILY_SOURCE, FEES
+from letters.rules.kinds import (
+    FEE_NEEDS_DESCRIPTION_SOURCE,
+    NOTICE_DEADLINE_SOURCE,
+    NOTICE_SOURCE,
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    topic: str
+    says: str
+    source: str
+    codes: tuple[Code, ...]
+
+
+RULES: tuple[Rule, ...] = (
+    # --- the tables -------------------------------------------------------------------------
+    Rule(
+        "tables",
+        "A letter needs the inkassosats and the late-payment interest rate of its date; past a "
+        "table's `known_until` it is refused until compliance approves a new version.",
+        "inkassoforskriften § 1-1; forsinkelsesrenteloven § 3",
+        (Code.RULE_UNKNOWN,),
+    ),
+    Rule(
+        "tables",
+        "A value its table marks unconfirmed is never printed nor used as a ceiling: a letter "
+        "that would state it (an interest rate) or be capped by it (interest, a fee) is "
+        "refused, naming the table and the day, until compliance confirms it (`letters rules "
+        "confirm`, then a reviewer's approval). Proofs may show it.",
+        "the agency's rule: a figure of law is relied on only once checked against its source",
+        (Code.RULE_UNCONFIRMED,),
+    ),
+    # --- dates --------------------------------------------------------------------------------
+    Rule(
+        "dates",
+        "A letter is sent on its letter date: not before (the rules were checked for that "
+        "day), not after (the debtor would get less time than the letter states).",
+        "inkassoloven §§ 9 and 10, tvangsfullbyrdelsesloven § 4-18: the deadline runs from "
+        "the day the letter is sent",
+        (Code.LETTER_DATE_PAST, Code.LETTER_DATE_FUTURE),
+    ),
+    Rule(
+        "dates",
+        f"The payment deadline is the letter date + {PAYMENT_DAYS.value} days at least, moved "
+        "to the next business day (weekends, public holidays, 24 and 31 December); a due date "
+        "the job gives may be later, never earlier.",
+        PAYMENT_DAYS.source,
+        (Code.DEADLINE_TOO_SHORT,),
+    ),
+    Rule(
+        "dates",
+        f"The login password printed on a letter works for {PASSWORD_VALID_DAYS} days after "
+        "the letter date, until 23:59:59 Oslo time.",
+        "the agency's terms (debtor pages: the password lasts 21 days)",
+        (),
+    ),
+    # --- claims -------------------------------------------------------------------------------
+    Rule(
+        "claims",
+        "Every claim is overdue on the letter date, and appears once in a letter.",
+        "inkassoloven §§ 9 and 10 (collection of a claim due and unpaid)",
+        (Code.CLAIM_NOT_OVERDUE, Code.DUPLICATE_INVOICE),
+    ),
+    Rule(
+        "claims",
+        "A payment request and an enforcement notice say what each claim concerns.",
+        "inkassoloven § 10 second ledd (b)",
+        (Code.DESCRIPTION_REQUIRED,),
+    ),
+    Rule(
+        "claims",
+        "Any letter that charges a reminder or notice fee says what the claim concerns.",
+        FEE_NEEDS_DESCRIPTION_SOURCE,
+        (Code.DESCRIPTION_REQUIRED,),
+    ),
+    Rule(
+        "interest",
+        "Interest runs from the due date at the earliest and no later than the letter date, "
+        "and is not more than the late-payment rate of each half year allows.",
+        "forsinkelsesrenteloven §§ 2 and 3",
+        (Code.INTEREST_START, Code.INTEREST_OVER_CAP),
+    ),
+    Rule(
+        "notice",
+        "A payment request names the collection notice it follows (sent on, deadline); that "
+        "notice gave at least 14 days, and its deadline has run out on the letter date.",
+        f"{NOTICE_SOURCE}; {NOTICE_DEADLINE_SOURCE}",
+        (Code.NOTICE_REQUIRED, Code.NOTICE_DEADLINE_NOT_PASSED, Code.DEADLINE_TOO_SHORT),
+    ),
+    # --- fees ---------------------------------------------------------------------------------
+    *(
+        Rule(
+            "fees",
+            f"`{rule.code}`: charged by "
+            + (", ".join(f"`{k}`" for k in rule.charged_by) or "no letter this engine sends")
+            + f"; at most {rule.max_per_claim} per claim"
+            + (
+                f", {rule.days_after_due} days after the due date at the earliest"
+                if rule.days_after_due
+                else ""
+            )
+            + "; capped on the day it is charged.",
+            rule.source,
+            (Code.FEE_NOT_FOR_KIND, Code.FEE_OVER_CAP, Code.FEE_TOO_MANY)
+            + ((Code.FEE_TOO_EARLY,) if rule.days_after_due else ()),
+        )
+        for rule in FEES.values()
+    ),
+    Rule(
+        "fees",
+        "A fee code the rules know, charged no later than the letter date.",
+        "inkassoforskriften chapters 1 and 2 (the fees a debtor may be charged)",
+        (Code.FEE_UNKNOWN, Code.FEE_AFTER_LETTER),
+    ),
+    Rule(
+        "fees",
+        "Reminder and notice fees count together: 14 days between any two of them.",
+        FAMILY_SOURCE,
+        (Code.FEES_TOO_CLOSE,),
+    ),
+    Rule(
+        "fees",
+        "A new fee only on a day after the deadline of the letter that charged the fee before "
+        "it (its date + 14 days, moved to a business day).",
+        DEADLINE_SOURCE,
+        (Code.FEE_BEFORE_DEADLINE,),
+    ),
+    Rule(
+        "fees",
+        "One payment request per claim carries a fee: the creditor's own or the agency's "
+        "collection fee, not both.",
+        "inkassoforskriften § 1-3",
+        (Code.FEE_TWICE_FOR_PAYMENT_REQUEST,),
+    ),
+    # --- delivery -----------------------------------------------------------------------------
+    Rule(
+        "delivery",
+        "A letter goes by the job's channels in order (default Digipost, e-mail, print), each "
+        "allowed for its kind; Digipost and e-mail only with the debtor's consent and an "
+        "identity or address for it; print is the last resort.",
+        "inkassoloven § 3 a (electronic delivery with the debtor's consent); letters/routing.py",
+        (
+            Code.ROUTE_NOT_FOR_KIND,
+            Code.ROUTE_NO_CONSENT,
+            Code.ROUTE_NO_ADDRESS,
+            Code.ROUTE_NOT_CONFIGURED,
+            Code.ROUTE_NO_CHANNEL,
+        ),
+    ),
+    Rule(
+        "privacy",
+        "A national identity number identifies the recipient for Digipost only; it is never "
+        "printed (the template lint refuses a template that prints one).",
+        "personopplysningsloven and GDPR art. 5 (1) (c): data minimisation",
+        (Code.FORBIDDEN_CONTENT,),
+    ),
+    Rule(
+        "privacy",
+        "Nothing visible outside the letter (window, envelope, e-mail subject) shows that it "
+        "is about debt: the window holds the address only.",
+        "inkassoloven § 8 (good collection practice)",
+        (Code.WINDOW_NOT_ADDRESS_ONLY,),
+    ),
+)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown() -> str:
+    """The rules as the README lists them: one table, in the order above."""
+    lines = ["| Topic | Rule | Source | Codes |", "|---|---|---|---|"]
+    for rule in RULES:
+        codes = ", ".join(f"`{c}`" for c in rule.codes) or "–"
+        lines.append(f"| {rule.topic} | {_cell(rule.says)} | {_cell(rule.source)} | {codes} |")
+    return "\n".join(lines) + "\n"
