@@ -171,6 +171,11 @@ class Code(StrEnum):
     NOT_UTF8 = ("not-utf8", "request", "a file or body that is not UTF-8 text")
     NUL_CHARACTER = ("nul-character", "request", "a NUL character, which no field may hold")
     TOO_DEEP = ("too-deep", "request", "JSON nested more deeply than any job is")
+    NUMBER_TOO_LONG = (
+        "number-too-long",
+        "request",
+        "a JSON number with more digits than any value of the contract (amounts are text)",
+    )
     BODY_TOO_LARGE = ("body-too-large", "request", "a body or batch larger than allowed (413)")
     NOT_A_JOB_OR_BATCH = (
         "not-a-job-or-batch",
@@ -184,6 +189,11 @@ class Code(StrEnum):
     )
     FORBIDDEN = ("forbidden", "request", "the token lacks the scope the call needs (403)")
     NOT_FOUND = ("not-found", "request", "no such job, letter or page (404)")
+    METHOD_NOT_ALLOWED = (
+        "method-not-allowed",
+        "request",
+        "the path does not take this method; the Allow header lists those it takes (405)",
+    )
     BAD_REQUEST = ("bad-request", "request", "a request the service cannot take otherwise")
     ARCHIVE_UNREADABLE = (
         "archive-unreadable",

@@ -16,22 +16,23 @@ SHA-256 digests with their scopes (``letters token create``). Bad input gets 422
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from letters import metrics
+from letters import codes, documents, metrics
 from letters.archive import ArchiveCorrupt
 from letters.clock import today_oslo
 from letters.codes import Code
 from letters.credentials import login
-from letters.job import FieldError, Job, JobRejected
+from letters.job import FieldError, Job, JobRejected, refusal
 from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_scopes
 from letters.ledger.views import JobHistory
 from letters.numbers import reference as case_reference
@@ -44,6 +45,11 @@ class Accepted(BaseModel):
     job_id: str
     letter_id: str
     status: str = Field(description="accepted (new), or the existing job's status")
+    note: str | None = Field(
+        None,
+        description="set when the job is kept but not yet queued (the broker was unreachable: "
+        "the sweeper queues it when it is back)",
+    )
 
 
 class BatchItem(BaseModel):
@@ -52,6 +58,7 @@ class BatchItem(BaseModel):
     letter_id: str | None = None
     status: str = Field(description="accepted | existing | refused | conflict")
     errors: list[FieldError] = []
+    note: str | None = Field(None, description="as in Accepted")
 
 
 class BatchResult(BaseModel):
@@ -66,6 +73,17 @@ class Problem(BaseModel):
 
 class HoldRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if "\x00" in value:
+            raise refusal(Code.NUL_CHARACTER, "NUL characters are not allowed")
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise refusal(
+                Code.UNPRINTABLE, "control characters (line breaks, tabs) are not allowed"
+            )
+        return value
 
 
 class VerifyRequest(BaseModel):
@@ -92,6 +110,7 @@ _HTTP_CODES = {
     401: Code.UNAUTHORIZED,
     403: Code.FORBIDDEN,
     404: Code.NOT_FOUND,
+    405: Code.METHOD_NOT_ALLOWED,
     409: Code.JOB_CONFLICT,
     413: Code.BODY_TOO_LARGE,
 }
@@ -112,12 +131,15 @@ async def _raw_body(request: Request) -> bytes:
         raise ProblemError(
             413, "(body)", Code.BODY_TOO_LARGE, f"larger than {MAX_BODY_BYTES} bytes"
         )
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ProblemError(
-            413, "(body)", Code.BODY_TOO_LARGE, f"larger than {MAX_BODY_BYTES} bytes"
-        )
-    return body
+    chunks, size = [], 0
+    async for chunk in request.stream():  # stop reading at the limit (chunked bodies too)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ProblemError(
+                413, "(body)", Code.BODY_TOO_LARGE, f"larger than {MAX_BODY_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -157,8 +179,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     app.include_router(web.router(rt))
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = getattr(exc, "headers", None)
         if isinstance(exc, web.Redirect):
             return RedirectResponse(str((headers or {})["Location"]), status_code=303)
@@ -173,7 +195,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         errors = [
             FieldError(
                 field=".".join(str(p) for p in e["loc"] if p != "body") or "(body)",
-                code=Code.INVALID,
+                code=codes.lookup(e["type"]) or Code.INVALID,
                 reason=str(e["msg"]),
             )
             for e in exc.errors()
@@ -181,12 +203,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         return _problem(422, errors)
 
     def _one(data: Any) -> tuple[int, BatchItem]:
-        from letters.pipeline.intake import submit
+        from letters.pipeline.intake import BrokerUnreachable, submit
 
         job_id = data.get("id") if isinstance(data, dict) else None
         existing = rt().ledger.job(job_id) if isinstance(job_id, str) else None
+        note = None
         try:
             letter_id = submit(data, rt())
+        except BrokerUnreachable as exc:  # committed: never a 500 after the commit
+            letter_id, note = exc.letter_id, str(exc)
         except JobRejected as exc:
             metrics.JOBS_REFUSED.inc()
             return 422, BatchItem(index=0, status="refused", errors=exc.errors)
@@ -197,7 +222,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         if existing is not None:
             return 200, BatchItem(index=0, job_id=job_id, letter_id=letter_id, status="existing")
         metrics.JOBS_ACCEPTED.inc()
-        return 202, BatchItem(index=0, job_id=job_id, letter_id=letter_id, status="accepted")
+        item = BatchItem(index=0, job_id=job_id, letter_id=letter_id, status="accepted", note=note)
+        return 202, item
 
     @app.post(
         "/v1/jobs",
@@ -243,16 +269,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
                 ],
             )
         try:
-            payload = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return _problem(
-                422,
-                [FieldError(field="(body)", code=Code.NOT_JSON, reason=f"not valid JSON: {exc}")],
-            )
-        except RecursionError:
-            return _problem(
-                422, [FieldError(field="(body)", code=Code.TOO_DEEP, reason="nested too deeply")]
-            )
+            payload = documents.loads(body, "(body)")
+        except JobRejected as exc:
+            return _problem(422, exc.errors)
         if not isinstance(payload, dict | list):
             reason = "send one job (a JSON object) or a batch (a JSON array)"
             error = FieldError(field="(body)", code=Code.NOT_A_JOB_OR_BATCH, reason=reason)
@@ -276,7 +295,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         assert item.job_id is not None and item.letter_id is not None
         job = rt().ledger.job(item.job_id)
         answer = Accepted(
-            job_id=item.job_id, letter_id=item.letter_id, status=job.status if job else item.status
+            job_id=item.job_id,
+            letter_id=item.letter_id,
+            status=job.status if job else item.status,
+            note=item.note,
         )
         return JSONResponse(status_code=status, content=answer.model_dump())
 
@@ -290,7 +312,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     def get_job(job_id: str) -> JobHistory:
         history = rt().ledger.history(job_id) if _JOB_ID.fullmatch(job_id) else None
         if history is None:
-            raise HTTPException(404, f"no job {job_id!r}")
+            raise HTTPException(404, "no such job")  # the id is not echoed
         return history
 
     @app.get(
@@ -308,7 +330,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     def get_pdf(letter_id: str) -> Response:
         letter = rt().ledger.letter(letter_id) if letter_id.isdigit() else None
         if letter is None:
-            raise HTTPException(404, f"no letter {letter_id!r}")
+            raise HTTPException(404, "no such letter")  # the id is not echoed
         try:
             pdf = rt().archive.get(letter.pdf_sha256)
         except (OSError, ArchiveCorrupt):

@@ -247,7 +247,7 @@ def test_a_failed_job_shows_its_stable_code_and_is_counted_by_it(api: Any) -> No
     ("body", "reason", "code"),
     [
         (b'"{\\"id\\": \\"x\\"}"', "send one job", "not-a-job-or-batch"),  # a JSON string
-        (b"[" * 100_000, "nested too deeply", "too-deep"),
+        (b"[" * 100_000, "nested more deeply than 32 levels", "too-deep"),
         (b'{"id": "a\\u0000b"}', "NUL characters", "nul-character"),
     ],
 )

@@ -178,10 +178,10 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
         err.print(f"{args.file}: no such file", markup=False)
         return BAD_INPUT
     brokers.current()
-    from letters.pipeline.intake import submit
+    from letters.pipeline.intake import BrokerUnreachable, submit
 
     runtime = get_runtime()
-    accepted, refused = 0, []
+    accepted, refused, unqueued = 0, [], []
     with Progress(console=out, transient=True) as progress:
         task = progress.add_task("enqueueing", total=None)
         for line, data in read(args.file):
@@ -190,6 +190,9 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
                     raise data
                 submit(data, runtime)
                 accepted += 1
+            except BrokerUnreachable as exc:  # committed; the sweeper queues it later
+                accepted += 1
+                unqueued.append(exc.job_id)
             except JobRejected as exc:
                 refused.append((line, exc.errors))
             except JobConflict as exc:
@@ -201,7 +204,32 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
         for e in errors:
             err.print(f"{args.file}:{line}: {e}", markup=False)
     out.print(f"{accepted} accepted, {len(refused)} refused", markup=False)
+    if unqueued:
+        shown = ", ".join(unqueued[:20]) + (
+            f" and {len(unqueued) - 20} more" if len(unqueued) > 20 else ""
+        )
+        err.print(
+            f"the broker ({_safe_url(runtime.settings.redis_url)}) was unreachable: "
+            f"{len(unqueued)} accepted job(s) are kept in the ledger but not yet queued "
+            f"({shown}); a running worker's sweeper queues them within "
+            f"{runtime.settings.stale_after_seconds} s of the broker being back; nothing "
+            "needs to be sent again [broker-unreachable]",
+            markup=False,
+        )
+        return FAILED
     return BAD_INPUT if refused else OK
+
+
+def _safe_url(url: str) -> str:
+    """A broker URL without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        host = parts.hostname or ""
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

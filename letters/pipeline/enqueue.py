@@ -20,11 +20,12 @@ Good lines are accepted; each bad line is reported with its line number, field a
 from __future__ import annotations
 
 import csv
-import json
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from letters import documents
 from letters.codes import Code
 from letters.job import FieldError, JobRejected
 
@@ -148,41 +149,72 @@ def _csv_job(row: dict[str, str]) -> dict[str, Any]:
     return job
 
 
-def read(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, job document or JobRejected) for every job line of ``path``."""
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
-            if unknown:
-                problem = f"unknown columns: {', '.join(sorted(unknown))}"
-                yield (
-                    1,
-                    JobRejected.one("(header)", Code.BAD_FILE_LINE, problem),
-                )
+def _not_utf8(text: str | None) -> bool:
+    """A cell decoded with ``surrogateescape`` holds a byte that was not UTF-8."""
+    return isinstance(text, str) and any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _read_csv(path: Path) -> Iterator[tuple[int, Any]]:
+    with path.open("rb") as raw:
+        # Bytes that are not UTF-8 become lone surrogates, so one bad row is refused and the
+        # rows after it are still read.
+        fh = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.DictReader(fh)
+        try:
+            fieldnames = reader.fieldnames
+        except csv.Error as exc:
+            yield 1, JobRejected.one("(header)", Code.BAD_FILE_LINE, f"not CSV: {exc}")
+            return
+        if fieldnames is None:
+            return
+        if any(_not_utf8(name) for name in fieldnames):
+            yield 1, JobRejected.one("(header)", Code.NOT_UTF8, "the header is not UTF-8 text")
+            return
+        unknown = set(fieldnames) - set(CSV_COLUMNS)
+        if unknown:
+            problem = f"unknown columns: {', '.join(sorted(unknown))}"
+            yield 1, JobRejected.one("(header)", Code.BAD_FILE_LINE, problem)
+            return
+        failed_at, ended = -1, reader.line_num  # the line the last row ended on
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
                 return
-            for row in reader:
-                if None in row:  # more cells than columns: an unquoted comma, most likely
-                    problem = "more cells than the header has columns (quote values with commas)"
-                    yield (
-                        reader.line_num,
-                        JobRejected.one("(row)", Code.BAD_FILE_LINE, problem),
-                    )
-                    continue
-                try:
-                    yield reader.line_num, _csv_job(row)
-                except JobRejected as exc:
-                    yield reader.line_num, exc
+            except csv.Error as exc:  # a cell over the size limit, a stray quote
+                # the row began on the line after the last one read
+                yield ended + 1, JobRejected.one("(row)", Code.BAD_FILE_LINE, str(exc))
+                if reader.line_num == failed_at:  # the reader cannot get past it
+                    return
+                failed_at = ended = max(reader.line_num, ended + 1)
+                continue
+            ended = reader.line_num
+            if None in row:  # more cells than columns: an unquoted comma, most likely
+                problem = "more cells than the header has columns (quote values with commas)"
+                yield reader.line_num, JobRejected.one("(row)", Code.BAD_FILE_LINE, problem)
+                continue
+            bad = [column for column, cell in row.items() if _not_utf8(cell)]
+            if bad:
+                yield reader.line_num, JobRejected.one(bad[0], Code.NOT_UTF8, "not UTF-8 text")
+                continue
+            try:
+                yield reader.line_num, _csv_job(row)
+            except JobRejected as exc:
+                yield reader.line_num, exc
+
+
+def read(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, job document or JobRejected) for every job line of ``path``. Whatever a
+    line holds (bytes that are not UTF-8, deep nesting, a 5000-digit number, a CSV cell over
+    the size limit), it is refused with its line number and the lines after it are read."""
+    if path.suffix.lower() == ".csv":
+        yield from _read_csv(path)
         return
-    with path.open(encoding="utf-8") as fh:
+    with path.open("rb") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
-                yield (
-                    number,
-                    JobRejected.one("(line)", Code.NOT_JSON, reason),
-                )
+                yield number, documents.loads(line, "(line)")
+            except JobRejected as exc:
+                yield number, exc

@@ -9,7 +9,6 @@ JSONL file (one job per line), a folder of ``*.json`` jobs, or one ``.json`` fil
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from letters import documents
 from letters.clock import today_oslo
 from letters.codes import Code
 from letters.config import Settings
@@ -42,23 +42,22 @@ class Entry:
 def read_jobs(source: Path) -> Iterator[tuple[str, Any]]:
     """(where, parsed JSON or a JobRejected describing why it could not be read)."""
 
-    def decode(where: str, text: str) -> tuple[str, Any]:
+    def decode(where: str, raw: bytes, field: str) -> tuple[str, Any]:
         try:
-            return where, json.loads(text)
-        except json.JSONDecodeError as exc:
-            reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
-            return where, JobRejected.one("(line)", Code.NOT_JSON, reason)
+            return where, documents.loads(raw, field)
+        except JobRejected as exc:
+            return where, exc
 
     if source.is_dir():
         for path in sorted(source.glob("*.json")):
-            yield decode(str(path), path.read_text("utf-8"))
+            yield decode(str(path), path.read_bytes(), "(file)")
     elif source.suffix == ".json":
-        yield decode(str(source), source.read_text("utf-8"))
+        yield decode(str(source), source.read_bytes(), "(file)")
     else:
-        with source.open(encoding="utf-8") as fh:
+        with source.open("rb") as fh:
             for number, line in enumerate(fh, start=1):
                 if line.strip():
-                    yield decode(f"{source}:{number}", line)
+                    yield decode(f"{source}:{number}", line, "(line)")
 
 
 def run(source: Path, settings: Settings, console: Console, close_batch: bool = True) -> int:

@@ -3,12 +3,13 @@ message never loses a job: the sweeper finds it in the ledger)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
 import logging
+import time
 from typing import Any
 
-from letters import rules
+from letters import documents, rules
 from letters.clock import today_oslo
 from letters.codes import Code
 from letters.job import Job, JobRejected, fingerprint_document
@@ -20,14 +21,55 @@ from letters.workbench import approval
 log = logging.getLogger(__name__)
 
 
+class BrokerUnreachable(Exception):
+    """The job was accepted and committed to the ledger, but its message could not be put on
+    the broker: nothing is lost, the sweeper of a running worker queues it once the broker is
+    back (``stale_after_seconds``). Callers report it as accepted, with this note."""
+
+    def __init__(self, job_id: str, letter_id: str, cause: Exception) -> None:
+        self.job_id, self.letter_id = job_id, letter_id
+        super().__init__(
+            f"job {job_id} is accepted and kept in the ledger, but the broker is unreachable "
+            f"({type(cause).__name__}): the sweeper queues it when the broker is back"
+        )
+
+
+#: An unreachable broker is logged at most this often (with the count), not once per job.
+BROKER_WARNING_SECONDS = 60.0
+_warned_at = -BROKER_WARNING_SECONDS
+_unqueued_since_warning = 0
+
+
+def _send(job_id: str, letter_id: str) -> None:
+    """Queue the job's next stage; a broker that cannot be reached raises
+    :class:`BrokerUnreachable` (the job is committed: the sweeper will find it)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from letters.pipeline.actors import render_letter
+
+    global _unqueued_since_warning, _warned_at
+    try:
+        render_letter.send(job_id)
+    except (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError) as exc:
+        _unqueued_since_warning += 1
+        if time.monotonic() - _warned_at >= BROKER_WARNING_SECONDS:  # once a minute, counted
+            log.warning(
+                "%d job(s) accepted but not queued, the last %s: the broker is unreachable "
+                "(%s); the sweeper queues them when the broker is back [broker-unreachable]",
+                _unqueued_since_warning,
+                job_id,
+                type(exc).__name__,
+            )
+            _warned_at, _unqueued_since_warning = time.monotonic(), 0
+        raise BrokerUnreachable(job_id, letter_id, exc) from None
+
+
 def _document(job: Job | dict[str, Any] | str | bytes) -> Any:
     if isinstance(job, Job):
         return job.model_dump(mode="json", exclude_unset=True)
     if isinstance(job, str | bytes):
-        try:
-            return json.loads(job)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise JobRejected.one("(job)", Code.NOT_JSON, f"not valid JSON: {exc}") from None
+        return documents.loads(job)
     return job
 
 
@@ -55,12 +97,11 @@ def _template_approved(job: Job, runtime: Runtime) -> None:
 def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> str:
     """Accept one job and return its letter id.
 
-    Raises :class:`letters.job.JobRejected` (with field errors) for a bad job and
-    :class:`letters.ledger.JobConflict` when the id is known with other content.
+    Raises :class:`letters.job.JobRejected` (with field errors) for a bad job,
+    :class:`letters.ledger.JobConflict` when the id is known with other content, and
+    :class:`BrokerUnreachable` when the job was committed but could not be queued.
     Submitting the same job again returns the same letter id and changes nothing.
     """
-    from letters.pipeline.actors import render_letter
-
     rt = runtime or get_runtime()
     document = _document(job)
     digest = fingerprint_document(document)  # the job as sent, before defaults
@@ -72,20 +113,20 @@ def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = No
     _template_approved(valid, rt)
     row, created = rt.ledger.accept(valid, digest)
     if created:
-        render_letter.send(valid.id)
+        _send(valid.id, row.letter_id)
     return row.letter_id
 
 
 def release(reference: str, reason: str, runtime: Runtime | None = None) -> list[str]:
-    """Release the holds on a case and let its held jobs continue."""
-    from letters.pipeline.actors import render_letter
-
+    """Release the holds on a case and let its held jobs continue (with the broker down,
+    the sweeper queues them when it is back)."""
     rt = runtime or get_runtime()
     held = rt.ledger.release_hold(reference, reason)
     for job_id in held:
         status = JobStatus.RENDERED if rt.ledger.letter_for_job(job_id) else JobStatus.ACCEPTED
         rt.ledger.set_status(job_id, status, "resumed", allowed_from=(JobStatus.HELD,))
-        render_letter.send(job_id)
+        with contextlib.suppress(BrokerUnreachable):  # logged; the sweeper resumes it
+            _send(job_id, "")
     return held
 
 
@@ -104,4 +145,4 @@ def sweep(older_than: dt.timedelta | None = None, runtime: Runtime | None = None
     return stale
 
 
-__all__ = ["release", "submit", "sweep"]
+__all__ = ["BrokerUnreachable", "release", "submit", "sweep"]

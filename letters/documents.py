@@ -1,0 +1,111 @@
+"""Job documents as they arrive (an HTTP body, a JSONL line, a file): decoded into JSON
+values, or refused with a stable code, whatever the bytes. Nothing here raises anything but
+:class:`~letters.job.JobRejected`: not a ``UnicodeDecodeError`` for bytes that are not
+UTF-8, not a ``RecursionError`` for deep nesting, not a ``ValueError`` for a 5000-digit
+number.
+
+>>> loads('{"id": "a"}')
+{'id': 'a'}
+>>> try:
+...     loads(b'{"id": "\\xe6"}')
+... except JobRejected as exc:
+...     print(exc.errors[0])
+(job): not UTF-8 text: byte 0xe6 at offset 8 [not-utf8]
+>>> try:
+...     loads("[" * 100 + "]" * 100)
+... except JobRejected as exc:
+...     print(exc.errors[0].code)
+too-deep
+>>> try:
+...     loads('{"principal": ' + "9" * 5000 + "}")
+... except JobRejected as exc:
+...     print(exc.errors[0])
+(job): a number with 5000 digits: amounts are decimal text such as "1250.00" [number-too-long]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from letters.codes import Code
+from letters.refusals import FieldError, JobRejected
+
+#: No job is nested deeper than this (job → claims → [i] → fees → [j] → value is 6).
+MAX_DEPTH = 32
+#: No number of the contract has more digits (amounts and ids are text).
+MAX_DIGITS = 30
+
+
+class _Refused(Exception):
+    def __init__(self, code: Code, reason: str) -> None:
+        self.code, self.reason = code, reason
+
+
+def _number(text: str) -> Any:
+    digits = sum(ch.isdigit() for ch in text)
+    if digits > MAX_DIGITS:
+        raise _Refused(
+            Code.NUMBER_TOO_LONG,
+            f'a number with {digits} digits: amounts are decimal text such as "1250.00"',
+        )
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _constant(name: str) -> Any:
+    raise _Refused(Code.NOT_JSON, f"not valid JSON: {name} is not a JSON number")
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str) -> bool:
+    """Whether brackets outside strings nest deeper than MAX_DEPTH (checked before parsing,
+    so the parser never recurses that far)."""
+    depth = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def text_of(raw: str | bytes, field: str = "(job)") -> str:
+    """``raw`` as text: bytes must be UTF-8 (a BOM is allowed), else the refusal names the
+    first bad byte and its offset."""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start]
+        raise JobRejected.one(
+            field, Code.NOT_UTF8, f"not UTF-8 text: byte 0x{bad:02x} at offset {exc.start}"
+        ) from None
+
+
+def loads(raw: str | bytes, field: str = "(job)") -> Any:
+    """The JSON value of ``raw``, or :class:`JobRejected` with one error naming ``field``:
+    ``not-utf8``, ``not-json``, ``too-deep`` or ``number-too-long``."""
+    text = text_of(raw, field)
+    if _too_deep(text):
+        raise JobRejected.one(
+            field, Code.TOO_DEEP, f"nested more deeply than {MAX_DEPTH} levels; no job is"
+        )
+    try:
+        return json.loads(text, parse_int=_number, parse_float=_number, parse_constant=_constant)
+    except _Refused as exc:
+        raise JobRejected([FieldError(field=field, code=exc.code, reason=exc.reason)]) from None
+    except json.JSONDecodeError as exc:
+        raise JobRejected.one(
+            field,
+            Code.NOT_JSON,
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+        ) from None
+    except RecursionError:  # pragma: no cover - _too_deep rules it out
+        raise JobRejected.one(field, Code.TOO_DEEP, "nested too deeply") from None
