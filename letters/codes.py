@@ -79,6 +79,11 @@ class Code(StrEnum):
         "contract",
         "printed text with a character the letter fonts cannot draw, or an invisible one",
     )
+    MIXED_SCRIPT = (
+        "mixed-script",
+        "contract",
+        "a printed word mixing Latin, Greek and Cyrillic letters (a look-alike of another name)",
+    )
     INVALID = ("invalid", "contract", "a value the contract refuses for another reason")
 
     # --- the rules ------------------------------------------------------------------------

@@ -49,6 +49,15 @@ def unprintable_fields(job: Job) -> list[FieldError]:
                     reason="cannot be printed: " + ", ".join(bad[:5]),
                 )
             )
+        elif mixed := glyphs.mixed_scripts(text):
+            problems.append(
+                FieldError(
+                    field=field,
+                    code=Code.MIXED_SCRIPT,
+                    reason="letters of different scripts in one word would print like "
+                    "another name: " + ", ".join(mixed[:3]),
+                )
+            )
     return problems
 
 

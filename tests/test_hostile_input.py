@@ -242,3 +242,34 @@ def test_a_chunked_body_is_not_read_past_the_limit(pipeline: Any) -> None:
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"body-too-large" in answer
     assert sent < 2 * MAX_BODY_BYTES, sent  # the server stopped reading near the limit
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Kari\u034fNordmann", "unprintable"),  # a combining grapheme joiner
+        ("Kari Nordmann\ufe0f", "unprintable"),  # a variation selector
+        ("Kari N\u043erdmann", "mixed-script"),  # Cyrillic о in a Latin word
+        ("\u0391nne Hansen", "mixed-script"),  # Greek Alpha
+    ],
+)
+def test_invisible_and_look_alike_letters_are_refused(name: str, code: str) -> None:
+    from letters.validation import parse
+
+    data = dict(load_job("reminder.nb"))
+    data["debtor"] = dict(data["debtor"], name=name)
+    with pytest.raises(JobRejected) as refused:
+        parse(data)
+    assert [(e.field, e.code) for e in refused.value.errors] == [("debtor.name", code)]
+
+
+@given(
+    st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzæøåéüABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅÉÜ -'", max_size=60
+    )
+)
+def test_norwegian_names_never_look_mixed(name: str) -> None:
+    from letters import glyphs
+
+    assert glyphs.mixed_scripts(name) == []
+    assert glyphs.unprintable(name) == []
