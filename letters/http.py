@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from letters import codes, documents, metrics
+from letters import codes, documents, http_methods, metrics
 from letters.archive import ArchiveCorrupt
 from letters.clock import today_oslo
 from letters.codes import Code
@@ -171,6 +171,17 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
         return Depends(check)
 
+    @app.middleware("http")
+    async def _options(request: Request, call_next: Any) -> Response:
+        if request.method == "OPTIONS":
+            methods = http_methods.allowed(app.router.routes, request.scope)
+            if methods:
+                return Response(
+                    status_code=204, headers={"Allow": http_methods.allow_header(methods)}
+                )
+        response: Response = await call_next(request)
+        return response
+
     @app.exception_handler(ProblemError)
     async def _problem_error(_: Request, exc: ProblemError) -> JSONResponse:
         return _problem(exc.status, exc.errors)
@@ -187,6 +198,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         if request.url.path.startswith("/review/"):
             return web.error_page(exc.status_code, str(exc.detail))
         code = _HTTP_CODES.get(exc.status_code, Code.BAD_REQUEST)
+        if exc.status_code == 405:  # every method the path takes, not only the first route's
+            methods = http_methods.allowed(app.router.routes, request.scope)
+            headers = {**(headers or {}), "Allow": http_methods.allow_header(methods)}
         body = Problem(errors=[FieldError(field="(request)", code=code, reason=str(exc.detail))])
         return JSONResponse(status_code=exc.status_code, content=body.model_dump(), headers=headers)
 
@@ -203,13 +217,13 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         return _problem(422, errors)
 
     def _one(data: Any) -> tuple[int, BatchItem]:
-        from letters.pipeline.intake import BrokerUnreachable, submit
+        from letters.pipeline.intake import BrokerUnreachable, take
 
         job_id = data.get("id") if isinstance(data, dict) else None
-        existing = rt().ledger.job(job_id) if isinstance(job_id, str) else None
-        note = None
+        note, created = None, True
         try:
-            letter_id = submit(data, rt())
+            taken = take(data, rt())
+            letter_id, created = taken.letter_id, taken.created
         except BrokerUnreachable as exc:  # committed: never a 500 after the commit
             letter_id, note = exc.letter_id, str(exc)
         except JobRejected as exc:
@@ -219,7 +233,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             metrics.JOBS_REFUSED.inc()
             error = FieldError(field="id", code=Code.JOB_CONFLICT, reason=str(exc))
             return 409, BatchItem(index=0, job_id=job_id, status="conflict", errors=[error])
-        if existing is not None:
+        if not created:  # known before, or a parallel submission of the same job won
             return 200, BatchItem(index=0, job_id=job_id, letter_id=letter_id, status="existing")
         metrics.JOBS_ACCEPTED.inc()
         item = BatchItem(index=0, job_id=job_id, letter_id=letter_id, status="accepted", note=note)

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from letters import documents, rules
@@ -94,8 +95,22 @@ def _template_approved(job: Job, runtime: Runtime) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Taken:
+    """What intake did with a job: its letter id, and whether it is new (False: the same
+    job was accepted before, by this or a parallel submission)."""
+
+    letter_id: str
+    created: bool
+
+
 def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> str:
-    """Accept one job and return its letter id.
+    """Accept one job and return its letter id (see :func:`take`)."""
+    return take(job, runtime).letter_id
+
+
+def take(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None) -> Taken:
+    """Accept one job.
 
     Raises :class:`letters.job.JobRejected` (with field errors) for a bad job,
     :class:`letters.ledger.JobConflict` when the id is known with other content, and
@@ -114,7 +129,7 @@ def submit(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = No
     row, created = rt.ledger.accept(valid, digest)
     if created:
         _send(valid.id, row.letter_id)
-    return row.letter_id
+    return Taken(row.letter_id, created)
 
 
 def release(reference: str, reason: str, runtime: Runtime | None = None) -> list[str]:
@@ -145,4 +160,4 @@ def sweep(older_than: dt.timedelta | None = None, runtime: Runtime | None = None
     return stale
 
 
-__all__ = ["BrokerUnreachable", "release", "submit", "sweep"]
+__all__ = ["BrokerUnreachable", "Taken", "release", "submit", "sweep", "take"]
