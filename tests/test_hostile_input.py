@@ -284,25 +284,3 @@ def test_options_names_every_method_of_a_path(api: Any) -> None:  # noqa: F811
     wrong = client.put(f"/v1/cases/{reference}/hold", headers=auth(tokens["all"]))
     assert wrong.status_code == 405
     assert {"POST", "DELETE"} <= {m.strip() for m in wrong.headers["allow"].split(",")}
-
-
-def test_identical_parallel_submissions_are_one_accepted_job(api: Any) -> None:  # noqa: F811
-    from concurrent.futures import ThreadPoolExecutor
-
-    from letters import metrics
-
-    client, pipeline, tokens = api
-    before = metrics.JOBS_ACCEPTED._value.get()
-    data = dict(load_job("reminder.nb"), id="parallel-1")
-    with ThreadPoolExecutor(6) as pool:
-        answers = list(
-            pool.map(
-                lambda _: client.post("/v1/jobs", json=data, headers=auth(tokens["all"])), range(6)
-            )
-        )
-    assert sorted(a.status_code for a in answers) == [200] * 5 + [202]
-    assert metrics.JOBS_ACCEPTED._value.get() - before == 1
-    assert (
-        pipeline.runtime.ledger.counts() == {"accepted": 1}
-        or sum(pipeline.runtime.ledger.counts().values()) == 1
-    )

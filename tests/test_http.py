@@ -292,3 +292,23 @@ def test_an_unreadable_archive_is_a_503_not_a_crash(api: Any) -> None:
         pdf.unlink()
     response = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["read"]))
     assert response.status_code == 503
+
+
+def test_identical_parallel_submissions_are_one_accepted_job(api: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from letters import metrics
+
+    client, pipeline, tokens = api
+    before = metrics.JOBS_ACCEPTED._value.get()
+    data = dict(load_job("reminder.nb"), id="parallel-1")
+
+    def post(_: int) -> Any:
+        return client.post("/v1/jobs", json=data, headers=auth(tokens["all"]))
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(post, range(6)))
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [202]
+    assert metrics.JOBS_ACCEPTED._value.get() - before == 1
+    assert sum(pipeline.runtime.ledger.counts().values()) == 1
+    pipeline.drain()  # the letter is made while this test's ledger is in place
