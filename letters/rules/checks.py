@@ -13,12 +13,13 @@ from letters.rules.calendar import (
     payment_deadline,
 )
 from letters.rules.fees import check_fees, refuse
-from letters.rules.interest import interest_cap
+from letters.rules.interest import interest_cap, periods
 from letters.rules.kinds import (
     FEE_NEEDS_DESCRIPTION_SOURCE,
     KINDS_AFTER_NOTICE,
     KINDS_DESCRIBING_CLAIMS,
     KINDS_NEEDING_NOTICE,
+    KINDS_STATING_INTEREST,
     NOTICE_DEADLINE_SOURCE,
     NOTICE_SOURCE,
 )
@@ -123,6 +124,12 @@ def _check_claim(job: Job, i: int) -> list[FieldError]:
                         f"can be ({cap}; forsinkelsesrenteloven)",
                     )
                 )
+    elif job.kind in KINDS_STATING_INTEREST:
+        # the letter states each rate from the start on (inkassoloven § 10 second ledd (d))
+        try:
+            periods(start, letter_date)
+        except RuleUnknown as exc:
+            found.append(refuse(Code.RULE_UNKNOWN, f"{where}.interest_from", str(exc)))
     return found + _check_notice(job, i) + check_fees(job, i)
 
 
