@@ -52,6 +52,16 @@ class ClaimView:
 
 
 @dataclass(frozen=True)
+class ObjectionView:
+    """What an enforcement notice says about the debtor's objection: none received, or
+    received and answered on these days (an open one is refused before a letter is made)."""
+
+    received: bool
+    received_on: dt.date | None
+    answered_on: dt.date | None
+
+
+@dataclass(frozen=True)
 class Party:
     name: str
     org_number: str | None
@@ -83,6 +93,8 @@ class Letter:
     #: note under the table states them all (empty for kinds that do not state interest)
     interest_periods: tuple[rules.RatePeriod, ...]
     due_date: dt.date
+    #: for an enforcement notice, whether the debtor objected and when we answered
+    objection: ObjectionView | None
     account_number: str
     kid: str
     password: credentials.Secret
@@ -183,6 +195,11 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
             rules.periods(min(c.interest_from for c in claims), job.letter_date) if stating else ()
         ),
         due_date=rules.due_date(job),
+        objection=(
+            ObjectionView(o.received, o.received_on, o.answered_on)
+            if (o := job.objection) is not None
+            else None
+        ),
         account_number=account.format(job.payment.account_number),
         kid=kid.format(kid_value),
         password=credentials.Secret(pw.format(secret.reveal())),
