@@ -134,3 +134,12 @@ def test_a_start_before_the_known_rates_is_refused_for_a_letter_stating_interest
     assert {(e.field, e.code) for e in info.value.errors} >= {
         ("claims[0].interest_from", "rule-unknown")
     }
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+@pytest.mark.parametrize("kind", ["payment_request", "enforcement_notice"])
+def test_three_rates_still_fit_the_letter_on_one_page(
+    rates: None, kind: str, language: str
+) -> None:
+    pages = page_texts(produce(_since(load_job(f"{kind}.{language}"), "2025-12-15")).rendered.pdf)
+    assert len(pages) == 1

@@ -455,3 +455,21 @@ def test_payment_request_states_the_boards_review_as_the_law_words_it(
     assert "§ 22" in en
     assert "The board does not decide whether you owe the claim" in en
     assert "bring the dispute" not in en
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "payment_request.nb",
+        "payment_request.en",
+        "enforcement_notice.nb",
+        "enforcement_notice.en",
+        "edge.objection-answered",
+    ],
+)
+def test_a_letter_with_one_claim_fits_on_one_page(produced: dict[str, Produced], name: str) -> None:
+    """The contact lines and the signature stay on the page with the claim (the nb payment
+    request once spilled them onto a page of their own)."""
+    pages = page_texts(produced[name].rendered.pdf)
+    assert len(pages) == 1
+    assert ("Med vennlig hilsen" in pages[0]) or ("Kind regards" in pages[0])

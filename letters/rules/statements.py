@@ -82,8 +82,8 @@ STATEMENTS: tuple[Statement, ...] = (
         "the late-payment interest rate and the date it runs from",
         {
             # the words, a rate ("12,25 %") and a date interest runs from ("fra 15.08.2026")
-            "nb": r"forsinkelsesrente.*\b\d{1,2},\d{2} ?%.*\bfra \d{2}\.\d{2}\.\d{4}",
-            "en": r"late-payment interest.*\b\d{1,2}\.\d{2} ?%.*\bfrom \d{1,2} [a-z]{3} \d{4}",
+            "nb": r"forsinkelsesrente.*\b\d{1,2},\d{2}\s?%.*\bfra \d{2}\.\d{2}\.\d{4}",
+            "en": r"late-payment interest.*\b\d{1,2}\.\d{2}\s?%.*\bfrom \d{1,2} [a-z]{3} \d{4}",
         },
     ),
     Statement(
