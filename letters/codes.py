@@ -141,6 +141,26 @@ class Code(StrEnum):
         "a payment request (or an enforcement notice) before the collection notice's deadline "
         "has run out",
     )
+    OBJECTION_REQUIRED = (
+        "objection-required",
+        "rule",
+        "an enforcement notice without whether the debtor objected (`objection`)",
+    )
+    OBJECTION_OPEN = (
+        "objection-open",
+        "rule",
+        "an enforcement notice while the debtor's objection has not been answered",
+    )
+    ANSWER_BEFORE_OBJECTION = (
+        "answer-before-objection",
+        "rule",
+        "an objection answered before the day it was received",
+    )
+    OBJECTION_AFTER_LETTER = (
+        "objection-after-letter",
+        "rule",
+        "an objection received or answered after the letter date",
+    )
     FEE_UNKNOWN = ("fee-unknown", "rule", "a fee code the rules do not know")
     FEE_AFTER_LETTER = ("fee-after-letter", "rule", "a fee charged after the letter date")
     FEE_NOT_FOR_KIND = ("fee-not-for-kind", "rule", "a fee this kind of letter may not charge")

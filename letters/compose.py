@@ -43,8 +43,22 @@ class ClaimView:
     interest: Decimal | None
     interest_from: dt.date
     show_interest: bool
+    #: the late-payment interest rates from ``interest_from`` through the letter date, each
+    #: with the days it applied (inkassoloven § 10 second ledd (d)); empty for the kinds
+    #: that do not state interest
+    rate_periods: tuple[rules.RatePeriod, ...]
     fees: tuple[Line, ...]
     total: Decimal
+
+
+@dataclass(frozen=True)
+class ObjectionView:
+    """What an enforcement notice says about the debtor's objection: none received, or
+    received and answered on these days (an open one is refused before a letter is made)."""
+
+    received: bool
+    received_on: dt.date | None
+    answered_on: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,13 @@ class Letter:
     total_fees: Decimal
     total: Decimal
     interest_rate: Decimal
+    #: the rate periods of every claim together, from the earliest ``interest_from`` through
+    #: the letter date: each claim's own periods are the part from its own date on, so one
+    #: note under the table states them all (empty for kinds that do not state interest)
+    interest_periods: tuple[rules.RatePeriod, ...]
     due_date: dt.date
+    #: for an enforcement notice, whether the debtor objected and when we answered
+    objection: ObjectionView | None
     account_number: str
     kid: str
     password: credentials.Secret
@@ -122,10 +142,12 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
     """Build the letter for a job that :func:`letters.validation.parse` accepted."""
     s = settings or get_settings()
     rate = rules.current().interest_rate.on(job.letter_date).value
+    stating = job.kind in rules.KINDS_STATING_INTEREST
     claims = []
     for c in job.claims:
         fees = tuple(Line(f.label, f.amount, f.code) for f in c.fees)
         interest = c.interest or Decimal("0")
+        start = c.interest_from or c.due_date
         claims.append(
             ClaimView(
                 invoice_number=c.invoice_number,
@@ -134,8 +156,9 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
                 description=c.description,
                 principal=c.principal,
                 interest=c.interest,
-                interest_from=c.interest_from or c.due_date,
+                interest_from=start,
                 show_interest=rules.shows_interest(job.kind, c),
+                rate_periods=rules.periods(start, job.letter_date) if stating else (),
                 fees=fees,
                 total=c.principal + interest + sum((f.amount for f in fees), Decimal("0")),
             )
@@ -168,7 +191,15 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
         total_fees=total_fees,
         total=amount_due(job),
         interest_rate=rate,
+        interest_periods=(
+            rules.periods(min(c.interest_from for c in claims), job.letter_date) if stating else ()
+        ),
         due_date=rules.due_date(job),
+        objection=(
+            ObjectionView(o.received, o.received_on, o.answered_on)
+            if (o := job.objection) is not None
+            else None
+        ),
         account_number=account.format(job.payment.account_number),
         kid=kid.format(kid_value),
         password=credentials.Secret(pw.format(secret.reveal())),

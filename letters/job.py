@@ -238,6 +238,32 @@ class Notice(_Model):
     deadline: dt.date = Field(description="the payment deadline the collection notice gave")
 
 
+class Objection(_Model):
+    """Whether the debtor objected to the claim (innsigelse) before an enforcement notice
+    (tvangsfullbyrdelsesloven § 4-18), and when we answered; the rules are in
+    :mod:`letters.rules.objection`."""
+
+    received: bool = Field(description="whether the debtor has objected to the claim")
+    received_on: dt.date | None = Field(
+        None, description="the day the objection was received (required when received)"
+    )
+    answered_on: dt.date | None = Field(
+        None, description="the day we answered the objection (an open one refuses the notice)"
+    )
+
+    @model_validator(mode="after")
+    def _dates_match_received(self) -> Objection:
+        if self.received and self.received_on is None:
+            raise refusal(Code.REQUIRED, "received_on: give the day the objection was received")
+        if not self.received:
+            for name in ("received_on", "answered_on"):
+                if getattr(self, name) is not None:
+                    raise refusal(
+                        Code.NOT_ALLOWED, f"{name}: no objection was received (received is false)"
+                    )
+        return self
+
+
 class Claim(_Model):
     invoice_number: str = Field(min_length=1, max_length=40)
     invoice_date: dt.date
@@ -306,6 +332,11 @@ class Job(_Model):
     claims: list[Claim] = Field(min_length=1, max_length=200)
     payment: Payment
     channels: list[Channel] | None = Field(None, description="preference order")
+    objection: Objection | None = Field(
+        None,
+        description="whether the debtor objected and whether we answered: required in an "
+        "enforcement notice, not allowed in the other kinds",
+    )
 
     _ref = field_validator("reference")(
         _number(case_reference.validate, "case reference", Code.BAD_REFERENCE)

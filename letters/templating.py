@@ -87,9 +87,10 @@ def long_date(ctx: Context, value: dt.date) -> str:
 
 @pass_context
 def percent(ctx: Context, value: Decimal) -> str:
-    """``12,25 %`` (nb) / ``12.25%`` (en)."""
+    """``12,25 %`` (nb, a no-break space before the sign, so a line never starts with
+    "%") / ``12.25%`` (en)."""
     number = format_decimal(value, "0.00", locale=_locale(ctx))
-    return f"{number} %" if ctx["letter"].language == "nb" else f"{number}%"
+    return f"{number}\u00a0%" if ctx["letter"].language == "nb" else f"{number}%"
 
 
 def orgnr(value: str) -> str:

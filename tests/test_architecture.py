@@ -108,9 +108,15 @@ def test_no_import_cycles_not_even_inside_functions() -> None:
     assert _cycles(_imports(_modules())) == []
 
 
+#: Flat catalogues of data, not logic, that grow with the product (one entry per stable
+#: code): a larger limit, and still one.
+CATALOGUES = {"letters.codes": 800}
+
+
 def test_no_module_is_a_warehouse() -> None:
     sizes = {name: len(path.read_text("utf-8").splitlines()) for name, path in _modules().items()}
-    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+    limit = {name: CATALOGUES.get(name, MAX_LINES) for name in sizes}
+    assert {name: n for name, n in sizes.items() if n > limit[name]} == {}
 
 
 def test_the_contract_loads_no_network_crypto_or_ssh_library() -> None:

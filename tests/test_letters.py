@@ -210,11 +210,13 @@ def test_september_is_abbreviated_like_every_other_month() -> None:
 def test_payment_request_states_rate_and_date_interest_runs_from(
     produced: dict[str, Produced],
 ) -> None:
+    # the rates themselves, each with its period: tests/test_interest_periods.py
     text = _text(produced["payment_request.nb"])
-    assert "Forsinkelsesrente fra 15.08.2026 (nå 12,25 % per år)" in text
-    assert "fastsettes for hvert halvår" in text
+    assert "Forsinkelsesrente fra 15.08.2026" in text
+    assert re.search(r"fastsatt for hvert halvår: \d+,\d\d % per år fra 15\.08\.2026\.", text)
     text = _text(produced["payment_request.en"])
-    assert "Late-payment interest from 15 Aug 2026 (currently 12.25% a year)" in text
+    assert "Late-payment interest from 15 Aug 2026" in text
+    assert re.search(r"set for each half year: \d+\.\d\d% a year from 15 Aug 2026\.", text)
 
 
 def test_totals_add_up(produced: dict[str, Produced]) -> None:
@@ -453,3 +455,21 @@ def test_payment_request_states_the_boards_review_as_the_law_words_it(
     assert "§ 22" in en
     assert "The board does not decide whether you owe the claim" in en
     assert "bring the dispute" not in en
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "payment_request.nb",
+        "payment_request.en",
+        "enforcement_notice.nb",
+        "enforcement_notice.en",
+        "edge.objection-answered",
+    ],
+)
+def test_a_letter_with_one_claim_fits_on_one_page(produced: dict[str, Produced], name: str) -> None:
+    """The contact lines and the signature stay on the page with the claim (the nb payment
+    request once spilled them onto a page of their own)."""
+    pages = page_texts(produced[name].rendered.pdf)
+    assert len(pages) == 1
+    assert ("Med vennlig hilsen" in pages[0]) or ("Kind regards" in pages[0])

@@ -47,6 +47,17 @@ CASES: list[tuple[str, Callable[[Path], object], Code, str]] = [
         "payment_request.en",
     ),
     (
+        "the interest rates left out of the note under the table (§ 10 (d))",
+        lambda f: edit(
+            f,
+            "labels/nb.html",
+            "{{ p.rate | percent }}{% if loop.first %} per år{% endif %} fra",
+            "fra",
+        ),
+        Code.MISSING_STATEMENT,
+        "payment_request.nb",
+    ),
+    (
         "the KID left out of the payment box",
         lambda f: edit(
             f, "layout.html", '<td class="mono">{{ letter.kid }}</td>', '<td class="mono"></td>'

@@ -12,7 +12,9 @@ JSONL: one job document per line. CSV: one job with one claim per row, with thes
     fees ("code:amount" or "code:amount:charged_on", several separated by ";"),
     notice_sent_on, notice_deadline (the collection notice a payment request follows),
     account_number, kid, kid_scheme, payment_due_date,
-    channels (e.g. "digipost;email;print")
+    channels (e.g. "digipost;email;print"),
+    objection_received (true/false), objection_received_on, objection_answered_on
+    (whether the debtor objected before an enforcement notice; all empty: not given)
 
 Good lines are accepted; each bad line is reported with its line number, field and reason.
 """
@@ -65,6 +67,9 @@ CSV_COLUMNS = [
     "kid_scheme",
     "payment_due_date",
     "channels",
+    "objection_received",
+    "objection_received_on",
+    "objection_answered_on",
 ]
 
 
@@ -144,6 +149,13 @@ def _csv_job(row: dict[str, str]) -> dict[str, Any]:
         claims=[claim],
         payment=payment,
     )
+    objection = _given(
+        received=flag("objection_received") if get("objection_received") else None,
+        received_on=get("objection_received_on"),
+        answered_on=get("objection_answered_on"),
+    )
+    if objection:
+        job["objection"] = objection
     if get("channels"):
         job["channels"] = [c.strip() for c in (get("channels") or "").split(";") if c.strip()]
     return job

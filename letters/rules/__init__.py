@@ -5,7 +5,8 @@ late-payment interest, the collection fee scale, whose numbers are data in
 ``letters/rules/data/*.toml`` and approved versions in the ledger), :mod:`~letters.rules.calendar`
 (deadlines, business days, the password's life, the letter date),
 :mod:`~letters.rules.fees` (fee codes, caps and spacing), :mod:`~letters.rules.kinds`
-(what each kind must say, its channels) and :mod:`~letters.rules.checks` (every rule
+(what each kind must say, its channels), :mod:`~letters.rules.objection` (the debtor's
+objection before an enforcement notice) and :mod:`~letters.rules.checks` (every rule
 applied to one job). Every refusal carries a stable code from :mod:`letters.codes`.
 
 Rules that change over time are *dated configuration*: a list of :class:`Dated` values,
@@ -42,6 +43,7 @@ from letters.rules.kinds import (
     KINDS_STATING_INTEREST,
     shows_interest,
 )
+from letters.rules.objection import KINDS_NEEDING_OBJECTION
 from letters.rules.tables import (
     TABLE_NAMES,
     Dated,
@@ -60,6 +62,7 @@ __all__ = [
     "CHANNELS_BY_KIND",
     "FEES",
     "KINDS_DESCRIBING_CLAIMS",
+    "KINDS_NEEDING_OBJECTION",
     "KINDS_STATING_INTEREST",
     "MIN_DAYS_BETWEEN_FEES",
     "PASSWORD_VALID_DAYS",

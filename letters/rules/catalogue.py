@@ -19,6 +19,7 @@ from letters.rules.kinds import (
     NOTICE_DEADLINE_SOURCE,
     NOTICE_SOURCE,
 )
+from letters.rules.objection import OBJECTION_SOURCE
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,27 @@ RULES: tuple[Rule, ...] = (
         "notice gave at least 14 days, and its deadline has run out on the letter date.",
         f"{NOTICE_SOURCE}; {NOTICE_DEADLINE_SOURCE}",
         (Code.NOTICE_REQUIRED, Code.NOTICE_DEADLINE_NOT_PASSED, Code.DEADLINE_TOO_SHORT),
+    ),
+    Rule(
+        "interest",
+        "A payment request and an enforcement notice state the late-payment rate with the day "
+        "interest runs from, and each rate with its period when the interest ran through more "
+        "than one half year.",
+        "inkassoloven § 10 second ledd (d)",
+        (Code.RULE_UNKNOWN, Code.RULE_UNCONFIRMED),
+    ),
+    Rule(
+        "objection",
+        "An enforcement notice says whether the debtor objected; with an objection not yet "
+        "answered it is refused; the objection and the answer are dated, the answer after the "
+        "objection, both no later than the letter date.",
+        OBJECTION_SOURCE,
+        (
+            Code.OBJECTION_REQUIRED,
+            Code.OBJECTION_OPEN,
+            Code.ANSWER_BEFORE_OBJECTION,
+            Code.OBJECTION_AFTER_LETTER,
+        ),
     ),
     # --- fees ---------------------------------------------------------------------------------
     *(

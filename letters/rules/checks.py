@@ -23,6 +23,7 @@ from letters.rules.kinds import (
     NOTICE_SOURCE,
     shows_interest,
 )
+from letters.rules.objection import check_objection
 from letters.rules.tables import RuleUnconfirmed, RuleUnknown, current
 
 
@@ -50,6 +51,7 @@ def check(job: Job) -> list[FieldError]:
             )
         seen_invoices.setdefault(claim.invoice_number, i)
         found += _check_claim(job, i)
+    found += check_objection(job)
     if job.payment.due_date is not None:
         earliest = minimum_deadline(job.letter_date)
         if job.payment.due_date < earliest:

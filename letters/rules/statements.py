@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from letters.job import Kind
+from letters.rules.kinds import KINDS_STATING_INTEREST
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,15 @@ STATEMENTS: tuple[Statement, ...] = (
     ),
     Statement(
         "request-interest",
-        frozenset({"payment_request"}),
-        "inkassoloven § 10 (2) (d): the interest rate and the date interest runs from",
+        KINDS_STATING_INTEREST,
+        "inkassoloven § 10 (2) (d): the interest rate and the date interest runs from, each "
+        "rate with its period when it ran through several (the enforcement notice repeats it)",
         "the late-payment interest rate and the date it runs from",
-        {"nb": r"forsinkelsesrente", "en": r"late-payment interest"},
+        {
+            # the words, a rate ("12,25 %") and a date interest runs from ("fra 15.08.2026")
+            "nb": r"forsinkelsesrente.*\b\d{1,2},\d{2}\s?%.*\bfra \d{2}\.\d{2}\.\d{4}",
+            "en": r"late-payment interest.*\b\d{1,2}\.\d{2}\s?%.*\bfrom \d{1,2} [a-z]{3} \d{4}",
+        },
     ),
     Statement(
         "request-consequences",

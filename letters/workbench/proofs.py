@@ -2,8 +2,9 @@
 
 Every template is proofed with the same cases, dated the day of the proof: the ordinary
 letter, long names, a debtor abroad, a company, many claims (several pages) and every fee
-its kind can show. Each case is a PDF made by the renderer production uses, its pages as
-PNG, and one contact sheet of all pages.
+its kind can show; the enforcement notice also with an objection received and answered.
+Each case is a PDF made by the renderer production uses, its pages as PNG, and one contact
+sheet of all pages.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _base(kind: str, language: str, day: dt.date) -> dict[str, Any]:
             "sent_on": sent.isoformat(),
             "deadline": payment_deadline(sent).isoformat(),
         }
-    return {
+    job: dict[str, Any] = {
         "id": f"proof-{kind}-{language}",
         "kind": kind,
         "language": language,
@@ -89,6 +90,9 @@ def _base(kind: str, language: str, day: dt.date) -> dict[str, Any]:
         "claims": [claim],
         "payment": {"account_number": "15031123450"},
     }
+    if kind == "enforcement_notice":
+        job["objection"] = {"received": False}
+    return job
 
 
 def _long_names(job: dict[str, Any]) -> None:
@@ -148,13 +152,33 @@ def _every_fee(job: dict[str, Any]) -> None:
     ] + claim["fees"]
 
 
-VARIANTS: tuple[tuple[str, str, Callable[[dict[str, Any]], None] | None], ...] = (
-    ("standard", "the ordinary letter", None),
-    ("long-names", "long names and address lines", _long_names),
-    ("abroad", "a debtor abroad", _abroad),
-    ("company", "a company as debtor", _company),
-    ("many-claims", "many claims (several pages)", _many_claims),
-    ("every-fee", "every fee its kind can show", _every_fee),
+def _objection_answered(job: dict[str, Any]) -> None:
+    day = dt.date.fromisoformat(job["letter_date"])
+    job["objection"] = {
+        "received": True,
+        "received_on": _day(day, -18),
+        "answered_on": _day(day, -11),
+    }
+
+
+#: (id, title, change, the kinds it is for: None for every kind)
+VARIANTS: tuple[
+    tuple[str, str, Callable[[dict[str, Any]], None] | None, frozenset[str] | None], ...
+] = (
+    ("standard", "the ordinary letter", None, None),
+    ("long-names", "long names and address lines", _long_names, None),
+    ("abroad", "a debtor abroad", _abroad, None),
+    ("company", "a company as debtor", _company, None),
+    ("many-claims", "many claims (several pages)", _many_claims, None),
+    ("every-fee", "every fee its kind can show", _every_fee, None),
+    # the standard enforcement notice says no objection was received; this one, an
+    # objection received and answered, so compliance sees both wordings
+    (
+        "objection-answered",
+        "an objection received and answered",
+        _objection_answered,
+        frozenset({"enforcement_notice"}),
+    ),
 )
 
 
@@ -162,7 +186,9 @@ def cases(subject: str, day: dt.date) -> list[ProofCase]:
     """The proof cases of a letter template ``kind.language``, dated ``day``."""
     kind, _, language = subject.partition(".")
     out = []
-    for case_id, title, change in VARIANTS:
+    for case_id, title, change, kinds in VARIANTS:
+        if kinds is not None and kind not in kinds:
+            continue
         job = copy.deepcopy(_base(kind, language, day))
         job["id"] = f"proof-{subject}-{case_id}"
         if change is not None:
