@@ -336,6 +336,11 @@ def test_both_plan_letters_reach_the_print_batch(pipeline: Pipeline) -> None:
         history = pipeline.runtime.ledger.history(job["id"])
         assert history is not None and history.letter is not None
         assert history.letter.due_date.isoformat() == job["plan"]["instalments"][0]["due_date"]
+        # upstream matches payments by the instalment KIDs: the job's history gives them
+        printed = [i.kid for i in compose(parse(job)).letter.instalments]
+        assert history.letter.instalment_kids == printed
+        row = pipeline.runtime.ledger.letter_for_job(job["id"])
+        assert row is not None and row.instalment_kids == printed
 
 
 def test_digipost_gets_the_first_instalment_as_the_inkasso_data(

@@ -127,6 +127,7 @@ def render_stage(job_id: str) -> None:
         template_sha256=produced.template.sha256,
         renderer=produced.rendered.renderer,
         kid=letter.kid,
+        instalment_kids=[i.kid for i in letter.instalments] or None,
         reference=produced.credential.reference,
         due_date=letter.due_date,
         password_hash=produced.credential.password_hash,
@@ -220,6 +221,8 @@ def _payment(rt: Runtime, job: Job, letter: LetterRow) -> PaymentDetails:
     due, amount, pay_kid = letter.due_date, amount_due(job), letter.kid
     if job.plan is not None:
         due, amount, pay_kid = next_payment(job, rt.settings)
+        if letter.instalment_kids:  # as printed, whatever the KID settings are now
+            pay_kid = letter.instalment_kids[0]
     return PaymentDetails(
         due_date=due,
         amount=amount,
