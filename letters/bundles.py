@@ -29,7 +29,7 @@ from typing import Any
 
 from letters.fsutil import atomic_write
 
-KINDS = ("reminder", "collection_notice", "payment_request", "enforcement_notice")
+KINDS = ("reminder", "collection_notice", "payment_request", "enforcement_notice", "payment_plan")
 LANGUAGES = ("nb", "en")
 #: Every template subject: one per kind and language, and the e-mail body per language.
 LETTER_SUBJECTS = tuple(f"{kind}.{lang}" for kind in KINDS for lang in LANGUAGES)

@@ -74,6 +74,7 @@ class Code(StrEnum):
     )
     DUE_BEFORE_INVOICE = ("due-before-invoice", "contract", "a claim due before its invoice date")
     DUPLICATE_CHANNEL = ("duplicate-channel", "contract", "a channel named twice")
+    DUPLICATE_KID = ("duplicate-kid", "contract", "a KID used twice in one letter")
     UNPRINTABLE = (
         "unprintable",
         "contract",
@@ -161,6 +162,22 @@ class Code(StrEnum):
         "rule",
         "an objection received or answered after the letter date",
     )
+    PLAN_REQUIRED = ("plan-required", "rule", "a payment-plan letter without its plan")
+    PLAN_TOO_MANY_INSTALMENTS = ("plan-too-many-instalments", "rule", "more than 4 instalments")
+    PLAN_SUM_MISMATCH = ("plan-sum-mismatch", "rule", "instalments not adding up to the total")
+    PLAN_AGREED_AFTER_LETTER = (
+        "plan-agreed-after-letter",
+        "rule",
+        "a plan agreed after its letter",
+    )
+    PLAN_FIRST_DUE_TOO_LATE = ("plan-first-due-too-late", "rule", "a first instalment too late")
+    PLAN_DUE_BEFORE_LETTER = (
+        "plan-due-before-letter",
+        "rule",
+        "an instalment due before the letter",
+    )
+    PLAN_DATES_NOT_INCREASING = ("plan-dates-not-increasing", "rule", "instalments out of order")
+    PLAN_DUE_NOT_BUSINESS_DAY = ("plan-due-not-business-day", "rule", "an instalment on a holiday")
     FEE_UNKNOWN = ("fee-unknown", "rule", "a fee code the rules do not know")
     FEE_AFTER_LETTER = ("fee-after-letter", "rule", "a fee charged after the letter date")
     FEE_NOT_FOR_KIND = ("fee-not-for-kind", "rule", "a fee this kind of letter may not charge")

@@ -20,6 +20,7 @@ from letters.job import Job
 from letters.numbers import account, kid, reference
 from letters.numbers import letter_id as letter_ids
 from letters.numbers import password as pw
+from letters.rules.plans import letter_total
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,17 @@ class ObjectionView:
 
 
 @dataclass(frozen=True)
+class InstalmentView:
+    """One instalment of a payment plan as printed: its number (1, 2, …), amount, agreed
+    due date and its own KID."""
+
+    number: int
+    amount: Decimal
+    due_date: dt.date
+    kid: str
+
+
+@dataclass(frozen=True)
 class Party:
     name: str
     org_number: str | None
@@ -97,6 +109,9 @@ class Letter:
     objection: ObjectionView | None
     account_number: str
     kid: str
+    #: a payment plan's agreement day and instalments (empty for the other kinds)
+    plan_agreed_on: dt.date | None
+    instalments: tuple[InstalmentView, ...]
     password: credentials.Secret
     password_expires: dt.date
     sender: Sender
@@ -129,13 +144,53 @@ def address_lines(job: Job) -> tuple[str, ...]:
 
 def amount_due(job: Job) -> Decimal:
     """What the letter asks the debtor to pay: principal, interest and fees of every claim."""
-    return sum(
-        (
-            c.principal + (c.interest or Decimal("0")) + sum((f.amount for f in c.fees), Decimal(0))
-            for c in job.claims
-        ),
-        Decimal("0"),
-    )
+    return letter_total(job)
+
+
+def _unique_kid(seed: str, taken: set[str], s: Settings, scheme: kid.Scheme) -> str:
+    """The KID derived from ``seed``, or, in the (astronomically rare) case it is already
+    taken in this letter, from ``seed#1``, ``seed#2``, …: the same job always gives the same
+    KIDs, and no two payments of one letter share one."""
+    n = 0
+    while True:
+        value = kid.generate(seed if n == 0 else f"{seed}#{n}", s.kid_length, scheme)
+        if value not in taken:
+            return value
+        n += 1
+
+
+def kids(job: Job, settings: Settings | None = None) -> tuple[str, tuple[str, ...]]:
+    """The letter's KID and, for a payment plan, each instalment's (compact digits): the
+    job's own when it gives them, else derived from the creditor and the job id, so a retry
+    of the same job gets the same KIDs. Every one differs from the others."""
+    s = settings or get_settings()
+    scheme = job.payment.kid_scheme or s.kid_scheme
+    given = [
+        kid.validate(i.kid, scheme) if i.kid is not None else None
+        for i in (job.plan.instalments if job.plan is not None else ())
+    ]
+    taken = {k for k in given if k is not None}
+    seed = f"{job.creditor.org_number}:{job.id}"
+    letter_kid = job.payment.kid or _unique_kid(seed, taken, s, scheme)
+    taken.add(letter_kid)
+    out = []
+    for n, value in enumerate(given, start=1):
+        if value is None:
+            value = _unique_kid(f"{seed}:instalment:{n}", taken, s, scheme)
+            taken.add(value)
+        out.append(value)
+    return letter_kid, tuple(out)
+
+
+def next_payment(job: Job, settings: Settings | None = None) -> tuple[dt.date, Decimal, str]:
+    """(due date, amount, KID) of the payment the letter asks for next: a payment plan's
+    first instalment, else the whole amount by the letter's deadline (what Digipost's
+    inkasso data-type carries)."""
+    letter_kid, instalment_kids = kids(job, settings)
+    if job.plan is not None and instalment_kids:
+        first = job.plan.instalments[0]
+        return first.due_date, first.amount, instalment_kids[0]
+    return rules.due_date(job), amount_due(job), letter_kid
 
 
 def compose(job: Job, settings: Settings | None = None, *, specimen: bool = False) -> Composed:
@@ -166,10 +221,12 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
     total_principal = sum((c.principal for c in claims), Decimal("0"))
     total_interest = sum((c.interest or Decimal("0") for c in claims), Decimal("0"))
     total_fees = sum((f.amount for c in claims for f in c.fees), Decimal("0"))
-    kid_value = job.payment.kid or kid.generate(
-        f"{job.creditor.org_number}:{job.id}",
-        s.kid_length,
-        job.payment.kid_scheme or s.kid_scheme,
+    kid_value, instalment_kids = kids(job, s)
+    instalments = tuple(
+        InstalmentView(n, i.amount, i.due_date, kid.format(k))
+        for n, (i, k) in enumerate(
+            zip(job.plan.instalments if job.plan else (), instalment_kids, strict=True), start=1
+        )
     )
     secret, credential = credentials.issue(job.reference, job.letter_date, s, specimen=specimen)
     lid = letter_ids.calc(job.id)
@@ -202,6 +259,8 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
         ),
         account_number=account.format(job.payment.account_number),
         kid=kid.format(kid_value),
+        plan_agreed_on=job.plan.agreed_on if job.plan else None,
+        instalments=instalments,
         password=credentials.Secret(pw.format(secret.reveal())),
         password_expires=rules.password_expiry_date(job.letter_date),
         sender=s.sender,

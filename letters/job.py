@@ -48,7 +48,9 @@ from letters.numbers import account
 from letters.numbers import kid as kid_number
 from letters.numbers import reference as case_reference
 
-Kind = Literal["reminder", "collection_notice", "payment_request", "enforcement_notice"]
+Kind = Literal[
+    "reminder", "collection_notice", "payment_request", "enforcement_notice", "payment_plan"
+]
 Language = Literal["nb", "en"]
 Channel = Literal["digipost", "email", "print"]
 #: The fees a letter may list; what each may be is in :data:`letters.rules.FEES`.
@@ -318,6 +320,35 @@ class Payment(_Model):
         return self
 
 
+class Instalment(_Model):
+    """One instalment of a payment plan: what is paid, by when, with which KID."""
+
+    amount: Amount
+    due_date: dt.date = Field(description="the agreed day; must be a business day")
+    kid: str | None = Field(
+        None,
+        description="the instalment's own KID (validated with payment.kid_scheme); generated "
+        "from the job when not given, never equal to the letter's KID or another instalment's",
+    )
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise refusal(Code.NOT_POSITIVE, "an instalment must be more than 0")
+        return value
+
+
+class Plan(_Model):
+    """The payment plan a ``payment_plan`` letter confirms (the rules on it:
+    :mod:`letters.rules.plans`)."""
+
+    agreed_on: dt.date = Field(description="the day the debtor and the agency agreed the plan")
+    instalments: list[Instalment] = Field(
+        min_length=1, max_length=12, description="in the order they fall due (at most 4)"
+    )
+
+
 class Job(_Model):
     """One letter job as received (contract version 1)."""
 
@@ -331,6 +362,9 @@ class Job(_Model):
     debtor: Debtor
     claims: list[Claim] = Field(min_length=1, max_length=200)
     payment: Payment
+    plan: Plan | None = Field(
+        None, description="the agreed payment plan: required in a payment_plan, not allowed else"
+    )
     channels: list[Channel] | None = Field(None, description="preference order")
     objection: Objection | None = Field(
         None,

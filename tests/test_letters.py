@@ -86,6 +86,20 @@ MANDATORY: dict[tuple[str, str], list[str]] = {
         "legal enforcement will be requested",
         "§ 4-18",
     ],
+    ("payment_plan", "nb"): [
+        "Bekreftelse på betalingsplan",
+        "KID for avdraget",
+        "er betalingsplanen brutt",
+        "betalingsanmerkning",
+        "når som helst betale hele gjelden",
+    ],
+    ("payment_plan", "en"): [
+        "Payment plan confirmation",
+        "KID for the instalment",
+        "the payment plan is broken",
+        "payment remark",
+        "pay the whole debt",
+    ],
 }
 
 

@@ -25,7 +25,7 @@ from tests.smtp_server import SmtpServer
 # `letters run` in a subprocess against three servers
 pytestmark = pytest.mark.slow
 
-KARI = "15038512363"  # the debtor of the four nb fixtures: a Digipost user here
+KARI = "15038512363"  # the debtor of the five nb fixtures: a Digipost user here
 
 
 def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
@@ -87,13 +87,19 @@ def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
     for job_id, row in letters.items():
         by_channel.setdefault(channel_of[row.id], set()).add(job_id)
     digital = {j for j, job in jobs.items() if job["debtor"].get("national_id") == KARI}
-    assert by_channel["digipost"] == digital and len(digital) == 4
+    assert by_channel["digipost"] == digital and len(digital) == 5
     assert by_channel["email"] == {"edge-foreign-0001"}  # consents to e-mail, not Digipost
     assert by_channel["print"] == set(jobs) - digital - {"edge-foreign-0001"}
 
     sha_of = {row.id: row.pdf_sha256 for row in letters.values()}
     # Digipost holds exactly the archived PDFs of its letters, with the inkasso data
     assert sorted(m.pdf_sha256 for m in stored) == sorted(sha_of[letters[j].id] for j in digital)
+    # a payment plan's inkasso data is its first instalment: amount, agreed day, own KID
+    [plan] = [m for m in stored if m.pdf_sha256 == sha_of[letters["plan-nb-0001"].id]]
+    inkasso = "//d:data-type/t:inkasso/t:"
+    assert plan.find(inkasso + "sum") == "1383.75"
+    assert plan.find(inkasso + "due-date") == "2026-12-01T00:00:00+01:00"
+    assert plan.find(inkasso + "kid") not in (None, letters["plan-nb-0001"].kid)
     # the e-mail arrived with the letter attached
     [(recipients, message)] = inbox.received
     assert recipients == [jobs["edge-foreign-0001"]["debtor"]["email"]]
@@ -113,7 +119,7 @@ def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
     view: dict[str, Any] = json.loads(overview.stdout)
     assert view["jobs"] == {"delivered": len(jobs)}
     printed_count = len(by_channel["print"])
-    assert view["delivered_by_channel"] == {"digipost": 4, "email": 1, "print": printed_count}
+    assert view["delivered_by_channel"] == {"digipost": 5, "email": 1, "print": printed_count}
     [batch] = view["print_batches"]
     assert (batch["id"], batch["status"], batch["letters"]) == (
         "PB000001",

@@ -81,6 +81,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"password expires {letter.password_expires_at.isoformat()}",
             markup=False,
         )
+        if letter.instalment_kids:
+            out.print(f"  instalment KIDs {', '.join(letter.instalment_kids)}", markup=False)
         out.print(f"  pdf sha256 {letter.pdf_sha256} at {letter.archive_path}")
     table = Table(title="History")
     for heading in ("at", "what", "detail"):

@@ -87,6 +87,18 @@ def _render_one(source: Path, target: Path) -> Outcome:
     return Outcome(source, status, row)
 
 
+def _rehearsal_rules() -> None:
+    """In a rehearsal (``LETTERS_REHEARSAL_RULES``), previews use its tables as the
+    pipeline does; otherwise the shipped ones."""
+    from letters import rules
+    from letters.config import get_settings
+    from letters.rules import tables
+
+    folder = get_settings().rehearsal_rules
+    if folder is not None:
+        rules.use(tables.read_folder(rules.shipped(), folder, "rehearsal"))
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     source: Path = args.source
     if source.is_dir():
@@ -104,6 +116,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     else:
         err.print(f"{source}: no such file or folder", markup=False)
         return BAD_INPUT
+    _rehearsal_rules()
     outcomes = [_render_one(job, target) for job, target in zip(jobs, targets, strict=True)]
     table = Table(title="Rendered letters (previews: nothing was stored or sent)")
     for heading in ("job", "kind", "lang", "pages", "KID", "due", "check"):

@@ -118,6 +118,8 @@ class LetterRow(Base):
     template_sha256: Mapped[str] = mapped_column(String(64))
     renderer: Mapped[str] = mapped_column(String(32))
     kid: Mapped[str] = mapped_column(String(25))
+    #: a payment plan's instalment KIDs in order (what upstream matches payments by)
+    instalment_kids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=None)
     reference: Mapped[str] = mapped_column(String(32), index=True)
     due_date: Mapped[dt.date] = mapped_column()
     password_hash: Mapped[str] = mapped_column(String(255))

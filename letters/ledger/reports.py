@@ -50,6 +50,7 @@ class Reports(Database):
                     template_sha256=letter.template_sha256,
                     renderer=letter.renderer,
                     kid=letter.kid,
+                    instalment_kids=list(letter.instalment_kids or ()),
                     due_date=letter.due_date,
                     password_expires_at=letter.password_expires_at.astimezone(OSLO),
                     pdf_sha256=letter.pdf_sha256,

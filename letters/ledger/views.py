@@ -63,6 +63,8 @@ class LetterEvidence(_View):
     template_sha256: str
     renderer: str
     kid: str
+    #: a payment plan's instalment KIDs in order (empty for the other kinds)
+    instalment_kids: list[str] = []
     due_date: dt.date
     password_expires_at: Instant  # in Oslo time
     pdf_sha256: str

@@ -31,7 +31,7 @@ from channels.base import (
 from letters import metrics, rules
 from letters.clock import today_oslo
 from letters.codes import Code
-from letters.compose import amount_due
+from letters.compose import amount_due, next_payment
 from letters.config import get_settings
 from letters.credentials import expiry_instant
 from letters.job import FieldError, Job, JobRejected
@@ -127,6 +127,7 @@ def render_stage(job_id: str) -> None:
         template_sha256=produced.template.sha256,
         renderer=produced.rendered.renderer,
         kid=letter.kid,
+        instalment_kids=[i.kid for i in letter.instalments] or None,
         reference=produced.credential.reference,
         due_date=letter.due_date,
         password_hash=produced.credential.password_hash,
@@ -209,13 +210,24 @@ def _outgoing(rt: Runtime, job: Job, letter: LetterRow) -> Outgoing:
         ),
         national_id=debtor.national_id,
         org_number=debtor.org_number,
-        payment=PaymentDetails(
-            due_date=letter.due_date,
-            amount=amount_due(job),
-            account=account.compact(job.payment.account_number),
-            kid=kid.compact(letter.kid),
-        ),
+        payment=_payment(rt, job, letter),
         page_count=letter.page_count,
+    )
+
+
+def _payment(rt: Runtime, job: Job, letter: LetterRow) -> PaymentDetails:
+    """What the debtor is asked to pay next: the letter's amount, deadline and KID; for a
+    payment plan its first instalment (amount, agreed due date and its own KID)."""
+    due, amount, pay_kid = letter.due_date, amount_due(job), letter.kid
+    if job.plan is not None:
+        due, amount, pay_kid = next_payment(job, rt.settings)
+        if letter.instalment_kids:  # as printed, whatever the KID settings are now
+            pay_kid = letter.instalment_kids[0]
+    return PaymentDetails(
+        due_date=due,
+        amount=amount,
+        account=account.compact(job.payment.account_number),
+        kid=kid.compact(pay_kid),
     )
 
 

@@ -12,6 +12,8 @@ JSONL: one job document per line. CSV: one job with one claim per row, with thes
     fees ("code:amount" or "code:amount:charged_on", several separated by ";"),
     notice_sent_on, notice_deadline (the collection notice a payment request follows),
     account_number, kid, kid_scheme, payment_due_date,
+    plan_agreed_on, plan_instalments (a payment plan: "amount:due_date" or
+    "amount:due_date:kid", several separated by ";"),
     channels (e.g. "digipost;email;print"),
     objection_received (true/false), objection_received_on, objection_answered_on
     (whether the debtor objected before an enforcement notice; all empty: not given)
@@ -66,6 +68,8 @@ CSV_COLUMNS = [
     "kid",
     "kid_scheme",
     "payment_due_date",
+    "plan_agreed_on",
+    "plan_instalments",
     "channels",
     "objection_received",
     "objection_received_on",
@@ -89,6 +93,14 @@ def _csv_job(row: dict[str, str]) -> dict[str, Any]:
             raise JobRejected.one(name, Code.WRONG_TYPE, "use true or false")
         return value in {"true", "yes", "1"}
 
+    instalments = []
+    for part in filter(None, (get("plan_instalments") or "").split(";")):
+        bits = part.strip().split(":")
+        if len(bits) not in (2, 3):
+            raise JobRejected.one(
+                "plan_instalments", Code.BAD_FORMAT, f"{part!r}: use amount:due_date[:kid]"
+            )
+        instalments.append(dict(zip(("amount", "due_date", "kid"), bits, strict=False)))
     fees = []
     for part in filter(None, (get("fees") or "").split(";")):
         bits = part.strip().split(":")
@@ -156,6 +168,9 @@ def _csv_job(row: dict[str, str]) -> dict[str, Any]:
     )
     if objection:
         job["objection"] = objection
+    plan = _given(agreed_on=get("plan_agreed_on"), instalments=instalments)
+    if plan:
+        job["plan"] = plan
     if get("channels"):
         job["channels"] = [c.strip() for c in (get("channels") or "").split(";") if c.strip()]
     return job

@@ -4,7 +4,8 @@ The package is that place: :mod:`~letters.rules.tables` (dated values: the inkas
 late-payment interest, the collection fee scale, whose numbers are data in
 ``letters/rules/data/*.toml`` and approved versions in the ledger), :mod:`~letters.rules.calendar`
 (deadlines, business days, the password's life, the letter date),
-:mod:`~letters.rules.fees` (fee codes, caps and spacing), :mod:`~letters.rules.kinds`
+:mod:`~letters.rules.fees` (fee codes, caps and spacing), :mod:`~letters.rules.plans`
+(the payment plan a payment-plan letter confirms), :mod:`~letters.rules.kinds`
 (what each kind must say, its channels), :mod:`~letters.rules.objection` (the debtor's
 objection before an enforcement notice) and :mod:`~letters.rules.checks` (every rule
 applied to one job). Every refusal carries a stable code from :mod:`letters.codes`.

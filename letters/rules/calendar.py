@@ -11,7 +11,8 @@ from letters.codes import Code
 from letters.job import FieldError
 from letters.rules.tables import Dated
 
-#: Days from the letter date to the payment deadline, for all four kinds.
+#: Days from the letter date to the payment deadline, for every kind but the payment plan
+#: (whose instalments fall due on the days agreed: :mod:`letters.rules.plans`).
 PAYMENT_DAYS = Dated(
     dt.date(1988, 1, 1),
     14,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from letters.codes import Code
+from letters.rules import plans
 from letters.rules.calendar import PASSWORD_VALID_DAYS, PAYMENT_DAYS
 from letters.rules.fees import DEADLINE_SOURCE, FAMILY_SOURCE, FEES
 from letters.rules.kinds import (
@@ -125,6 +126,50 @@ RULES: tuple[Rule, ...] = (
             Code.ANSWER_BEFORE_OBJECTION,
             Code.OBJECTION_AFTER_LETTER,
         ),
+    ),
+    # --- payment plans ------------------------------------------------------------------------
+    Rule(
+        "plan",
+        "A payment-plan letter carries its plan, and only it does: agreed no later than the "
+        "letter date.",
+        "the agency's published terms for payment plans (debtor pages)",
+        (Code.PLAN_REQUIRED, Code.PLAN_AGREED_AFTER_LETTER),
+    ),
+    Rule(
+        "plan",
+        f"At most {plans.MAX_INSTALMENTS} instalments.",
+        plans.MAX_INSTALMENTS_SOURCE,
+        (Code.PLAN_TOO_MANY_INSTALMENTS,),
+    ),
+    Rule(
+        "plan",
+        f"The first instalment is due at most {plans.FIRST_DUE_DAYS} days after the agreement, "
+        "none before the letter date, and the due dates increase.",
+        plans.FIRST_DUE_SOURCE,
+        (
+            Code.PLAN_FIRST_DUE_TOO_LATE,
+            Code.PLAN_DUE_BEFORE_LETTER,
+            Code.PLAN_DATES_NOT_INCREASING,
+        ),
+    ),
+    Rule(
+        "plan",
+        "The instalments add up exactly to the letter's total.",
+        plans.SUM_SOURCE,
+        (Code.PLAN_SUM_MISMATCH,),
+    ),
+    Rule(
+        "plan",
+        "Every due date is a business day; an agreed date is never moved.",
+        plans.BUSINESS_DAY_SOURCE,
+        (Code.PLAN_DUE_NOT_BUSINESS_DAY,),
+    ),
+    Rule(
+        "plan",
+        "The letter says that a missed instalment lets collection go on (costs, a possible "
+        "payment remark) and that the whole debt may be paid at any time.",
+        f"{plans.CONSEQUENCE_SOURCE}; {plans.PAY_ALL_SOURCE}",
+        (Code.MISSING_STATEMENT,),
     ),
     # --- fees ---------------------------------------------------------------------------------
     *(

@@ -24,6 +24,7 @@ from letters.rules.kinds import (
     shows_interest,
 )
 from letters.rules.objection import check_objection
+from letters.rules.plans import KINDS_WITH_PLAN, check_plan
 from letters.rules.tables import RuleUnconfirmed, RuleUnknown, current
 
 
@@ -52,7 +53,8 @@ def check(job: Job) -> list[FieldError]:
         seen_invoices.setdefault(claim.invoice_number, i)
         found += _check_claim(job, i)
     found += check_objection(job)
-    if job.payment.due_date is not None:
+    found += check_plan(job)
+    if job.payment.due_date is not None and job.kind not in KINDS_WITH_PLAN:
         earliest = minimum_deadline(job.letter_date)
         if job.payment.due_date < earliest:
             found.append(
@@ -196,8 +198,11 @@ def _check_notice(job: Job, i: int) -> list[FieldError]:
 
 
 def due_date(job: Job) -> dt.date:
-    """The payment deadline printed on the letter: the job's own (moved to a business day)
-    when it gives one that the law allows, else :func:`payment_deadline`."""
+    """The payment deadline printed on the letter: a payment plan's first instalment's due
+    date (agreed, never moved); else the job's own (moved to a business day) when it gives
+    one that the law allows, else :func:`payment_deadline`."""
+    if job.plan is not None and job.kind in KINDS_WITH_PLAN:
+        return job.plan.instalments[0].due_date
     if job.payment.due_date is not None:
         return next_business_day(job.payment.due_date)
     return payment_deadline(job.letter_date)

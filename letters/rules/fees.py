@@ -35,7 +35,8 @@ DEADLINE_SOURCE = (
 @dataclass(frozen=True)
 class FeeRule:
     """What one fee code may be: its cap as a fraction of the inkassosats, which letter kinds
-    may charge it, how many times per claim, and whether it needs 14 days past due."""
+    may charge it, how many times per claim, and whether it needs 14 days past due. No fee
+    names the payment-plan confirmation: it charges none, only lists earlier letters' fees."""
 
     code: str
     cap_fraction: Fraction | None  # None: capped by the scale in collection_fee_cap

@@ -40,11 +40,13 @@ def shows_interest(kind: str, claim: Claim) -> bool:
 
 
 #: The channels each kind may use. Electronic delivery of collection letters is lawful since
-#: 2017 (inkassoloven § 3 a) for all four kinds when the debtor has consented; the consent
-#: itself is checked by :mod:`letters.routing`.
+#: 2017 (inkassoloven § 3 a) for every kind when the debtor has consented (the payment-plan
+#: confirmation goes the same ways as the letters before it); the consent itself is checked
+#: by :mod:`letters.routing`.
 CHANNELS_BY_KIND: dict[Kind, frozenset[str]] = {
     "reminder": frozenset({"digipost", "email", "print"}),
     "collection_notice": frozenset({"digipost", "email", "print"}),
     "payment_request": frozenset({"digipost", "email", "print"}),
     "enforcement_notice": frozenset({"digipost", "email", "print"}),
+    "payment_plan": frozenset({"digipost", "email", "print"}),
 }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from letters.job import Kind
 from letters.rules.kinds import KINDS_STATING_INTEREST
+from letters.rules.plans import CONSEQUENCE_SOURCE, PAY_ALL_SOURCE
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,12 @@ class Statement:
         return re.search(self.patterns[language], text, re.I | re.S) is not None
 
 
+#: The kinds that ask for payment by one deadline (the payment-plan confirmation gives a due
+#: date per instalment: its statements are at the end).
 _ALL: frozenset[Kind] = frozenset(
     {"reminder", "collection_notice", "payment_request", "enforcement_notice"}
 )
+_PLAN: frozenset[Kind] = frozenset({"payment_plan"})
 
 STATEMENTS: tuple[Statement, ...] = (
     Statement(
@@ -108,6 +112,36 @@ STATEMENTS: tuple[Statement, ...] = (
         {
             "nb": r"begjær\w* tvangsfullbyrdelse",
             "en": r"enforcement will be requested|request\w* (legal )?enforcement",
+        },
+    ),
+    Statement(
+        "plan-instalments",
+        _PLAN,
+        "the agreed plan itself: each instalment with its due date and its own KID",
+        "the instalments, each to be paid with its own KID",
+        {"nb": r"avdrag.*\bKID\b", "en": r"instalment.*\bKID\b"},
+    ),
+    Statement(
+        "plan-broken",
+        _PLAN,
+        CONSEQUENCE_SOURCE,
+        "that a missed instalment breaks the plan: collection goes on, with further costs and "
+        "a possible payment remark",
+        {
+            "nb": r"(?=.*(betalingsplan\w*.{0,12}\bbrutt\b|bryt\w* betalingsplan))(?=.*kostnad)"
+            r"(?=.*betalingsanmerkning)",
+            "en": r"(?=.*(plan is broken|break\w* the (payment )?plan))(?=.*costs)"
+            r"(?=.*payment remark)",
+        },
+    ),
+    Statement(
+        "plan-pay-all",
+        _PLAN,
+        PAY_ALL_SOURCE,
+        "that the whole debt may be paid at any time",
+        {
+            "nb": r"når som helst.*hele|hele.*når som helst",
+            "en": r"whole debt.*any time|any time.*whole",
         },
     ),
 )

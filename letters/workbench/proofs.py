@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from letters.config import Settings
 from letters.produce import Produced, produce
-from letters.rules.calendar import payment_deadline
+from letters.rules.calendar import next_business_day, payment_deadline
 from letters.templating import TemplateInfo
 
 #: Resolution of proof pages (a page of A4 is about 1000 pixels high at 120 dpi).
@@ -40,6 +41,12 @@ class ProofCase:
 #: an enforcement notice was sent, with its fee.
 NOTICE_SENT = -26
 NOTICE_FEE = "notice_fee"
+#: A payment plan follows the payment request that charged the collection fee (after the
+#: notice's deadline, even when Easter moves it), and is agreed the day before its letter.
+PLAN_FEE_CHARGED = -5
+PLAN_AGREED = -1
+#: Its three instalments fall due on the first business day from these days on.
+PLAN_DUE = (5, 35, 65)
 
 
 def _day(day: dt.date, offset: int) -> str:
@@ -52,6 +59,7 @@ def _base(kind: str, language: str, day: dt.date) -> dict[str, Any]:
         "collection_notice": ("notice_fee", "37.50"),
         "payment_request": ("collection_fee", "250.00"),
         "enforcement_notice": ("collection_fee", "250.00"),
+        "payment_plan": ("collection_fee", "250.00"),  # charged by the payment request
     }[kind]
     claim: dict[str, Any] = {
         "invoice_number": "2026-10-4471",
@@ -62,6 +70,9 @@ def _base(kind: str, language: str, day: dt.date) -> dict[str, Any]:
         "description": "Strøm september",
         "fees": [{"code": fee[0], "amount": fee[1]}],
     }
+    if kind == "payment_plan":  # a plan charges no fee and states no interest of its own
+        del claim["interest"]
+        claim["fees"][0]["charged_on"] = _day(day, PLAN_FEE_CHARGED)
     if kind in ("payment_request", "enforcement_notice"):
         sent = day + dt.timedelta(days=NOTICE_SENT)
         claim["notice"] = {
@@ -145,6 +156,7 @@ def _every_fee(job: dict[str, Any]) -> None:
         "collection_notice": [("reminder_fee", -30)],
         "payment_request": [("reminder_fee", -46), (NOTICE_FEE, NOTICE_SENT)],
         "enforcement_notice": [("reminder_fee", -46), (NOTICE_FEE, NOTICE_SENT)],
+        "payment_plan": [("reminder_fee", -46), (NOTICE_FEE, NOTICE_SENT)],
     }[job["kind"]]
     claim["fees"] = [
         {"code": code, "amount": "37.50", "charged_on": _day(day, offset)}
@@ -182,6 +194,31 @@ VARIANTS: tuple[
 )
 
 
+def _plan(job: dict[str, Any], day: dt.date) -> dict[str, Any]:
+    """Three instalments that add up to the letter's total (the last takes the odd øre)."""
+    total = sum(
+        (
+            Decimal(c["principal"])
+            + Decimal(c.get("interest") or 0)
+            + sum((Decimal(f["amount"]) for f in c["fees"]), Decimal(0))
+            for c in job["claims"]
+        ),
+        Decimal(0),
+    )
+    part = (total / len(PLAN_DUE)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    amounts = [part] * (len(PLAN_DUE) - 1) + [total - part * (len(PLAN_DUE) - 1)]
+    return {
+        "agreed_on": _day(day, PLAN_AGREED),
+        "instalments": [
+            {
+                "amount": f"{amount:.2f}",
+                "due_date": next_business_day(day + dt.timedelta(days=offset)).isoformat(),
+            }
+            for amount, offset in zip(amounts, PLAN_DUE, strict=True)
+        ],
+    }
+
+
 def cases(subject: str, day: dt.date) -> list[ProofCase]:
     """The proof cases of a letter template ``kind.language``, dated ``day``."""
     kind, _, language = subject.partition(".")
@@ -193,6 +230,8 @@ def cases(subject: str, day: dt.date) -> list[ProofCase]:
         job["id"] = f"proof-{subject}-{case_id}"
         if change is not None:
             change(job)
+        if kind == "payment_plan":
+            job["plan"] = _plan(job, day)
         out.append(ProofCase(case_id, title, job))
     return out
 
