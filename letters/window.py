@@ -1,21 +1,20 @@
 """The address block behind the envelope window: the recipient's lines, each fitted to the
 window's width with the letter font's own metrics, and whether they fit in its height.
 
-Posten reads the address in 10–12 pt, one font and size for the whole address, the postal
-code and place together on one line and, for letters abroad, the country in Norwegian
-capitals on a line of its own (Posten/Bring's addressing rules for letter mail, as
-summarised in /work/shared/domain/norway.md and by Norwegian print vendors). So the window
-text is never shrunk below the stylesheet's 10 pt: a name or street line too wide for the
-window is broken onto a further line, at a space, after a hyphen or solidus, or (a single
-word wider than the window) between two characters; the postal code and place and the
-country are never broken. When the lines that result do not fit in the window's height,
-:func:`problems` refuses the job at intake, naming the field, so that whatever the
-contract accepts can be printed.
+Posten's addressing rules for letter mail, as Norwegian print vendors restate them, want
+the address in 10–12 pt, in one font and size throughout, the postal code and place
+together on one line; letters abroad end with the country in Norwegian capitals on a line
+of its own (the domain notes). So the window text is never shrunk below the stylesheet's
+10 pt: a name or street line too wide for the window is broken onto a further line, at a
+space, after a hyphen or solidus, or (a single word wider than the window) between two
+characters; the postal code and place and the country are never broken. When the lines
+that result do not fit in the window's height, :func:`problems` refuses the job at intake,
+naming the field, so that whatever the contract accepts can be printed.
 
 The widths are those of the font file the stylesheet names for ``p.recipient`` (Noto Sans
 Regular), read with fontTools as ReportLab reads them (advance widths, no kerning; the
-reference renderer kerns, which only narrows a line). The font is read on first use, so
-importing this module (and :mod:`letters.job`) stays light.
+reference renderer's kerning narrows these lines, and :data:`SAFETY_MM` is kept free
+besides). The font is read on first use, so importing this module stays light.
 
 >>> fit("Anne-Marie Fjeldstad-Haugland", 60)
 ['Anne-Marie', 'Fjeldstad-', 'Haugland']

@@ -86,7 +86,7 @@ class Sender(BaseModel):
     #: not reveal that the letter is about debt (inkassoloven § 8): no agency name here.
     return_address: str = "Returadresse: Postboks 1234 Sentrum, 0106 OSLO"
     #: Added to the return address on letters going abroad: a returned letter is first
-    #: handled by the foreign post, which reads the country in English (UPU practice).
+    #: handled by the foreign post, so the country is named in English.
     return_country: str = "NORWAY"
     #: The agency's accounts as payers abroad reach them. A debtor whose address is outside
     #: Norway gets the IBAN and BIC of the letter's payment account; a job for one whose
