@@ -85,6 +85,16 @@ class Code(StrEnum):
         "contract",
         "a printed word mixing Latin, Greek and Cyrillic letters (a look-alike of another name)",
     )
+    NAME_DOES_NOT_FIT = (
+        "name-does-not-fit",
+        "contract",
+        "a name the envelope window cannot show at 10 pt, even broken over lines",
+    )
+    ADDRESS_DOES_NOT_FIT = (
+        "address-does-not-fit",
+        "contract",
+        "an address line, postal code and place or country the envelope window cannot show",
+    )
     INVALID = ("invalid", "contract", "a value the contract refuses for another reason")
 
     # --- the rules ------------------------------------------------------------------------
@@ -207,6 +217,11 @@ class Code(StrEnum):
         "a job id already accepted with other content (HTTP 409)",
     )
     BAD_FILE_LINE = ("bad-line", "intake", "a line of a JSONL or CSV file that is not a job")
+    NO_IBAN_FOR_ACCOUNT = (
+        "no-iban-for-account",
+        "intake",
+        "a debtor abroad, and no IBAN and BIC configured for the letter's payment account",
+    )
 
     # --- the request or file around the jobs ------------------------------------------------
     FILE_UNREADABLE = ("file-unreadable", "request", "a file that cannot be read")

@@ -12,9 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel import Locale
-
-from letters import credentials, rules
+from letters import credentials, rules, window
 from letters.config import Sender, Settings, get_settings
 from letters.job import Job
 from letters.numbers import account, kid, reference
@@ -93,6 +91,10 @@ class Letter:
     creditor: Party
     debtor: Party
     debtor_is_company: bool
+    #: The window's return-address line; for letters abroad it ends with the country.
+    return_address: str
+    #: The recipient block as printed in the window, one string a printed line (a long
+    #: name or street line takes two: :mod:`letters.window`).
     address_lines: tuple[str, ...]
     claims: tuple[ClaimView, ...]
     total_principal: Decimal
@@ -108,6 +110,9 @@ class Letter:
     #: for an enforcement notice, whether the debtor objected and when we answered
     objection: ObjectionView | None
     account_number: str
+    #: For a debtor abroad: the IBAN of ``account_number`` and its bank's BIC (else None).
+    iban: str | None
+    bic: str | None
     kid: str
     #: a payment plan's agreement day and instalments (empty for the other kinds)
     plan_agreed_on: dt.date | None
@@ -126,20 +131,18 @@ class Composed:
     credential: credentials.Credential
 
 
-def address_lines(job: Job) -> tuple[str, ...]:
-    """The recipient block for the envelope window: name, street lines, postal code and
-    city, and for addresses abroad the country in Norwegian capitals (SVERIGE).
+def address_lines(job: Job, settings: Settings | None = None) -> tuple[str, ...]:
+    """The recipient block as the window prints it, one string a printed line: name, street
+    lines, postal code and city, and for addresses abroad the country in Norwegian capitals
+    (SVERIGE). National identity numbers are never part of it."""
+    return window.lines(window.block(job.debtor), (settings or get_settings()).window)
 
-    National identity numbers are never part of it.
-    """
-    addr = job.debtor.address
-    lines = [job.debtor.name, *addr.lines]
-    if addr.country == "NO":
-        lines.append(f"{addr.postal_code} {addr.city.upper()}")
-    else:
-        lines.append(f"{addr.postal_code} {addr.city}")
-        lines.append(Locale("nb").territories[addr.country].upper())
-    return tuple(lines)
+
+def return_address(job: Job, sender: Sender) -> str:
+    """The return-address line: with the agency's country when the letter goes abroad."""
+    if job.debtor.address.country == "NO":
+        return sender.return_address
+    return f"{sender.return_address}, {sender.return_country}"
 
 
 def amount_due(job: Job) -> Decimal:
@@ -230,6 +233,11 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
     )
     secret, credential = credentials.issue(job.reference, job.letter_date, s, specimen=specimen)
     lid = letter_ids.calc(job.id)
+    abroad = None
+    if job.debtor.address.country != "NO":
+        abroad = s.sender.abroad(job.payment.account_number)
+        if abroad is None:  # parse refuses such a job (no-iban-for-account)
+            raise ValueError("a debtor abroad, and no IBAN and BIC for the payment account")
     letter = Letter(
         id=lid,
         id_formatted=letter_ids.format(lid),
@@ -241,7 +249,8 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
         creditor=Party(job.creditor.name, job.creditor.org_number),
         debtor=Party(job.debtor.name, job.debtor.org_number),
         debtor_is_company=job.debtor.type == "company",
-        address_lines=address_lines(job),
+        return_address=return_address(job, s.sender),
+        address_lines=address_lines(job, s),
         claims=tuple(claims),
         total_principal=total_principal,
         total_interest=total_interest,
@@ -258,6 +267,8 @@ def compose(job: Job, settings: Settings | None = None, *, specimen: bool = Fals
             else None
         ),
         account_number=account.format(job.payment.account_number),
+        iban=abroad.printed_iban if abroad else None,
+        bic=abroad.bic if abroad else None,
         kid=kid.format(kid_value),
         plan_agreed_on=job.plan.agreed_on if job.plan else None,
         instalments=instalments,

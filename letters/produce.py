@@ -37,7 +37,7 @@ class Produced:
 def window_text(composed: Composed) -> list[str]:
     """What the envelope window must show: the return-address line and the address."""
     letter = composed.letter
-    return [letter.sender.return_address, *letter.address_lines]
+    return [letter.return_address, *letter.address_lines]
 
 
 def produce(

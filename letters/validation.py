@@ -1,7 +1,8 @@
 """The single door in: a job document becomes a :class:`~letters.job.Job` or a refusal.
 
 :func:`parse` checks, in this order, the contract's shape (:mod:`letters.job`), that every
-printed field can be printed (:mod:`letters.glyphs`) and the legal rules
+printed field can be printed (:mod:`letters.glyphs`) and the address fits in the envelope
+window (:mod:`letters.window`), that a debtor abroad can be told an IBAN, and the legal rules
 (:mod:`letters.rules`), and raises :class:`~letters.job.JobRejected` listing every problem,
 each with its field, stable code and reason.
 """
@@ -13,9 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from letters import glyphs, rules
+from letters import glyphs, rules, window
 from letters.codes import Code
+from letters.config import get_settings
 from letters.job import FieldError, Job, JobRejected, from_pydantic
+from letters.numbers import reference
 
 
 def printed_fields(job: Job) -> Iterator[tuple[str, str]]:
@@ -61,6 +64,33 @@ def unprintable_fields(job: Job) -> list[FieldError]:
     return problems
 
 
+def unprintable_address(job: Job) -> list[FieldError]:
+    """A refusal for a recipient block the envelope window cannot show at the letter's
+    type size, or a name too wide for the pages' footer, measured with the font the letter
+    prints them in (:mod:`letters.window`)."""
+    found = window.problems(window.block(job.debtor), get_settings())
+    if not any(e.field == "debtor.name" for e in found):
+        found += window.footer_problems(job.debtor.name, reference.format(job.reference))
+    return found
+
+
+def no_way_to_pay_from_abroad(job: Job) -> list[FieldError]:
+    """A debtor abroad is told the IBAN and BIC of the payment account: refused when the
+    agency has none configured for it (``sender.accounts_abroad``)."""
+    if job.debtor.address.country == "NO":
+        return []
+    if get_settings().sender.abroad(job.payment.account_number) is not None:
+        return []
+    return [
+        FieldError(
+            field="payment.account_number",
+            code=Code.NO_IBAN_FOR_ACCOUNT,
+            reason="the debtor's address is abroad, and no IBAN and BIC are configured for "
+            "this account (sender.accounts_abroad): a payer abroad could not pay it",
+        )
+    ]
+
+
 def parse(data: Any, *, specimen: bool = False) -> Job:
     """Validate a job (a dict, JSON text or a :class:`Job`) against the contract and the rules.
 
@@ -79,6 +109,9 @@ def parse(data: Any, *, specimen: bool = False) -> Job:
     except ValidationError as exc:
         raise JobRejected(from_pydantic(exc), job_id if isinstance(job_id, str) else None) from None
     errors = unprintable_fields(job)
+    if not any(e.field.startswith("debtor.") for e in errors):
+        errors += unprintable_address(job)
+    errors += no_way_to_pay_from_abroad(job)
     errors += [
         FieldError(field=v.field, code=v.code, reason=v.reason)
         for v in rules.check(job)

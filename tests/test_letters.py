@@ -273,7 +273,7 @@ def test_window_shows_only_the_address(produced: dict[str, Produced]) -> None:
     shown = norm(page.get_textpage().get_text_bounded(15 * mm, h - 79 * mm, 120 * mm, h - 44 * mm))
     doc.close()
     assert (
-        shown == "Returadresse: Postboks 1234 Sentrum, 0106 OSLO Emma Johansson "
+        shown == "Returadresse: Postboks 1234 Sentrum, 0106 OSLO, NORWAY Emma Johansson "
         "Drottninggatan 55 111 21 Stockholm SVERIGE"
     )
 

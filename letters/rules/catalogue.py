@@ -232,6 +232,23 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "delivery",
+        "A debtor abroad is given the IBAN and BIC of the very account the letter prints "
+        "(settings `sender.accounts_abroad`, checked with python-stdnum at start-up), and the "
+        "return address names the country; an account without them is refused at intake.",
+        "the agency's rule: a debtor must be able to pay what the letter asks",
+        (Code.NO_IBAN_FOR_ACCOUNT,),
+    ),
+    Rule(
+        "delivery",
+        "Whatever the contract accepts prints in the envelope window at 10 pt, broken at "
+        "spaces, after '-' or '/', or inside a word too wide for it; a name or address that "
+        "still does not fit is refused at intake.",
+        "Posten's addressing rules as the domain notes give them (one type size, the window "
+        "holds the address only)",
+        (Code.NAME_DOES_NOT_FIT, Code.ADDRESS_DOES_NOT_FIT),
+    ),
+    Rule(
         "privacy",
         "A national identity number identifies the recipient for Digipost only; it is never "
         "printed (the template lint refuses a template that prints one).",
