@@ -24,16 +24,17 @@ from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Respo
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, IPvAnyAddress
 
 from letters import metrics
 from letters.archive import ArchiveCorrupt
 from letters.clock import today_oslo
 from letters.codes import Code
-from letters.credentials import login
+from letters.credentials import Verdict
 from letters.job import FieldError, Job, JobRejected
 from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_scopes
 from letters.ledger.views import JobHistory
+from letters.lockout import attempt
 from letters.numbers import reference as case_reference
 from letters.pipeline.runtime import Runtime, get_runtime
 
@@ -71,10 +72,17 @@ class HoldRequest(BaseModel):
 class VerifyRequest(BaseModel):
     reference: str = Field(max_length=64)
     password: str = Field(max_length=128)
+    source: IPvAnyAddress | None = Field(
+        None,
+        description="the debtor's IP address as the portal saw it: failed tries are limited "
+        "per source (IPv6 per /64), so one source's failures never lock the debtor out "
+        "elsewhere; without it the caller's own address is the source",
+    )
 
 
 class VerifyResult(BaseModel):
-    result: str = Field(description="valid | expired | wrong | locked")
+    result: str = Field(description="valid | expired | wrong | locked (too many wrong passwords for this "
+        "reference from this source; other sources are not affected)")
 
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -356,19 +364,37 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         "/v1/credentials/verify",
         tags=["credentials"],
         dependencies=[scoped("verify")],
-        responses=_ERRORS,
+        response_model=VerifyResult,
+        responses={
+            **_ERRORS,
+            429: {
+                "model": Problem,
+                "description": "too many failed logins from this source (login-throttled): "
+                "try again after Retry-After seconds",
+            },
+        },
     )
-    def verify(body: Annotated[VerifyRequest, Body()]) -> VerifyResult:
+    def verify(request: Request, body: Annotated[VerifyRequest, Body()]) -> Response:
         ledger = rt().ledger
-        verdict = login(
+        peer = request.client.host if request.client else None
+        source = str(body.source) if body.source else peer
+        answer = attempt(
             LedgerCredentials(ledger),
             LedgerAttemptLog(ledger),
             body.reference,
             body.password,
             dt.datetime.now(dt.UTC),
             rt().settings,
+            source=source,
         )
-        return VerifyResult(result=str(verdict))
+        if answer.verdict is Verdict.THROTTLED:
+            wait = answer.retry_after or 1
+            reason = f"too many failed logins from this source: try again in {wait} seconds"
+            error = FieldError(field="(request)", code=Code.LOGIN_THROTTLED, reason=reason)
+            response = _problem(429, [error])
+            response.headers["Retry-After"] = str(wait)
+            return response
+        return JSONResponse(content=VerifyResult(result=str(answer.verdict)).model_dump())
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -121,6 +121,9 @@ class LetterRow(Base):
     reference: Mapped[str] = mapped_column(String(32), index=True)
     due_date: Mapped[dt.date] = mapped_column()
     password_hash: Mapped[str] = mapped_column(String(255))
+    #: HMAC-SHA256 lookup tag of reference and password under the login key (None: stored
+    #: before tags); see letters.credentials
+    password_tag: Mapped[str | None] = mapped_column(String(64), index=True)
     password_expires_at: Mapped[dt.datetime] = mapped_column()
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     page_count: Mapped[int] = mapped_column(Integer)
@@ -162,15 +165,21 @@ class HoldRow(Base):
 
 
 class LoginAttemptRow(Base):
-    """One login try on a case reference (for the lockout): never the password typed."""
+    """One login try on a case reference from a source (for the limits of letters.lockout):
+    never the password typed."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_reference_at", "reference", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_reference_at", "reference", "at"),
+        Index("ix_login_attempts_source_at", "source", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(32))
+    #: an IPv4 address, an IPv6 /64 or "local" (None: recorded before sources were kept)
+    source: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column()
-    outcome: Mapped[str] = mapped_column(String(16))  # valid | expired | wrong | locked
+    outcome: Mapped[str] = mapped_column(String(16))  # valid|expired|wrong|locked|throttled
 
 
 class ApiTokenRow(Base):
