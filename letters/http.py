@@ -81,8 +81,10 @@ class VerifyRequest(BaseModel):
 
 
 class VerifyResult(BaseModel):
-    result: str = Field(description="valid | expired | wrong | locked (too many wrong passwords for this "
-        "reference from this source; other sources are not affected)")
+    result: str = Field(
+        description="valid | expired | wrong | locked (too many wrong passwords for this "
+        "reference from this source; other sources are not affected)"
+    )
 
 
 MAX_BODY_BYTES = 20 * 1024 * 1024

@@ -25,11 +25,10 @@ import datetime as dt
 import ipaddress
 import logging
 import math
-import threading
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from letters import metrics
+from letters.attempts import FAILED, AttemptLog, MemoryAttemptLog, SourceTries
 from letters.config import Settings, get_settings
 from letters.credentials import Argon2, CredentialStore, Secret, Verdict, case_pseudonym, verify
 from letters.numbers import reference as ref
@@ -38,8 +37,6 @@ log = logging.getLogger("letters.logins")
 
 #: The source of tries made at this machine's command line (``letters credentials verify``).
 LOCAL = "local"
-#: Outcomes that count against a source.
-FAILED = (Verdict.WRONG, Verdict.LOCKED)
 
 
 def source_key(address: str | None) -> str:
@@ -61,69 +58,6 @@ def source_key(address: str | None) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
-
-
-@dataclass(frozen=True)
-class SourceTries:
-    """A source's failed tries within the window (not counting the try being decided)."""
-
-    count: int
-    oldest: dt.datetime | None
-    latest: dt.datetime | None
-
-
-class AttemptLog(ABC):
-    """Where login tries are counted (the ledger, or memory in tests)."""
-
-    @abstractmethod
-    def record(self, reference: str, source: str, at: dt.datetime, outcome: Verdict) -> object:
-        """Record a try; returns a handle for :meth:`settle`."""
-
-    @abstractmethod
-    def settle(self, handle: object, outcome: Verdict) -> None:
-        """Replace a recorded try's outcome once it is known."""
-
-    @abstractmethod
-    def wrong_since(self, reference: str, source: str, since: dt.datetime) -> int:
-        """Wrong tries on ``reference`` from ``source`` since ``since``."""
-
-    @abstractmethod
-    def failed_since(self, source: str, since: dt.datetime, besides: object) -> SourceTries:
-        """Failed tries (:data:`FAILED`) from ``source`` since ``since``, but ``besides``."""
-
-
-class MemoryAttemptLog(AttemptLog):
-    def __init__(self) -> None:
-        self._tries: list[tuple[str, str, dt.datetime, Verdict]] = []
-        self._lock = threading.Lock()
-
-    def record(self, reference: str, source: str, at: dt.datetime, outcome: Verdict) -> object:
-        with self._lock:
-            self._tries.append((reference, source, at, outcome))
-            return len(self._tries) - 1
-
-    def settle(self, handle: object, outcome: Verdict) -> None:
-        assert isinstance(handle, int)
-        with self._lock:
-            reference, source, at, _ = self._tries[handle]
-            self._tries[handle] = (reference, source, at, outcome)
-
-    def wrong_since(self, reference: str, source: str, since: dt.datetime) -> int:
-        with self._lock:
-            return sum(
-                1
-                for r, s, at, o in self._tries
-                if (r, s) == (reference, source) and at >= since and o is Verdict.WRONG
-            )
-
-    def failed_since(self, source: str, since: dt.datetime, besides: object) -> SourceTries:
-        with self._lock:
-            times = [
-                at
-                for i, (_, s, at, o) in enumerate(self._tries)
-                if s == source and at >= since and o in FAILED and i != besides
-            ]
-        return SourceTries(len(times), min(times, default=None), max(times, default=None))
 
 
 @dataclass(frozen=True)
@@ -184,15 +118,18 @@ def attempt(
     attempts.settle(handle, outcome)
     metrics.LOGINS.labels(str(outcome)).inc()
     if outcome in FAILED:
-        _tell(key, origin, wrong, attempts.failed_since(origin, at - window, None).count, s)
+        locks = key != "" and outcome is Verdict.WRONG and wrong == limits.lock_after
+        _tell(key, origin, locks, attempts.failed_since(origin, at - window, None).count, s)
     return Answer(outcome)
 
 
-def _tell(key: str, origin: str, wrong: int, failed: int, settings: Settings) -> None:
-    """The operator's log lines: a pair locking, a source slowed down or refused."""
+def _tell(key: str, origin: str, locks: bool, failed: int, settings: Settings) -> None:
+    """The operator's log lines: a pair locking (once, on the wrong try that locks it), a
+    source slowed down (on each failed try past ``delay_after``) or refused (on the try that
+    reaches ``source_limit``; the refused ones after it are only counted)."""
     limits = settings.logins
     minutes = limits.window_seconds // 60
-    if key and wrong == limits.lock_after + 1:
+    if locks:
         log.warning(
             "login locked: %s from source %s after %d wrong passwords in %d min; other "
             "sources are not affected",
@@ -230,3 +167,16 @@ def login(
 ) -> Verdict:
     """:func:`attempt`'s verdict alone."""
     return attempt(store, attempts, reference, password, at, settings, source).verdict
+
+
+__all__ = [
+    "FAILED",
+    "LOCAL",
+    "Answer",
+    "AttemptLog",
+    "MemoryAttemptLog",
+    "SourceTries",
+    "attempt",
+    "login",
+    "source_key",
+]

@@ -1,9 +1,10 @@
 """Prometheus metrics.
 
 Counted where they happen: jobs accepted and refused (intake), debtor logins by answer
-(:mod:`letters.lockout`), letters rendered and render seconds (the render stage). Read from the ledger at scrape time, so they are right across
-machines: jobs by status, failed jobs by their stable code, the queue lag (age of the
-oldest unfinished job) and the days left of each rule table.
+(:mod:`letters.lockout`), letters rendered and render seconds (the render stage). Read from
+the ledger at scrape time, so they are right across machines: jobs by status, failed jobs
+by their stable code, the queue lag (age of the oldest unfinished job) and the days left of
+each rule table.
 
 Worker processes started by ``letters worker`` share one exposition on
 ``LETTERS_METRICS_PORT`` (default 9191) through prometheus_client's multiprocess mode; the

@@ -1,4 +1,4 @@
-"""Debtor logins, as :mod:`letters.credentials` and :mod:`letters.lockout` see them: the
+"""Debtor logins, as :mod:`letters.credentials` and :mod:`letters.attempts` see them: the
 credential store (the hash, lookup tag and expiry recorded with each letter) and the
 attempt log behind the limits on failed tries, shared by every HTTP and CLI process."""
 
@@ -8,10 +8,10 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
+from letters.attempts import FAILED, AttemptLog, SourceTries
 from letters.credentials import Credential, CredentialStore, Verdict
 from letters.ledger.db import Database
 from letters.ledger.models import LetterRow, LoginAttemptRow
-from letters.lockout import FAILED, AttemptLog, SourceTries
 from letters.numbers import reference as case_reference
 
 #: At most this many untagged credentials of a case are read (letters.credentials checks
@@ -52,10 +52,11 @@ class LedgerCredentials(CredentialStore):
 
     def legacy_until(self) -> dt.datetime | None:
         with self.ledger.session() as s:
-            return s.scalar(
-                select(func.max(LetterRow.password_expires_at)).where(
-                    LetterRow.password_tag.is_(None)
-                )
+            return s.scalar(  # one step down ix_letters_untagged_expiry
+                select(LetterRow.password_expires_at)
+                .where(LetterRow.password_tag.is_(None))
+                .order_by(LetterRow.password_expires_at.desc())
+                .limit(1)
             )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -108,6 +109,22 @@ class LetterRow(Base):
     """The letter made for a job: exactly one per job (unique ``job_id``)."""
 
     __tablename__ = "letters"
+    __table_args__ = (
+        # letters.credentials looks a password up by its tag, and asks for the last expiry
+        # of the letters stored before tags: two partial indexes, one for each
+        Index(
+            "ix_letters_password_tag",
+            "password_tag",
+            postgresql_where=text("password_tag IS NOT NULL"),
+            sqlite_where=text("password_tag IS NOT NULL"),
+        ),
+        Index(
+            "ix_letters_untagged_expiry",
+            "password_expires_at",
+            postgresql_where=text("password_tag IS NULL"),
+            sqlite_where=text("password_tag IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(20), primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)
@@ -123,7 +140,7 @@ class LetterRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     #: HMAC-SHA256 lookup tag of reference and password under the login key (None: stored
     #: before tags); see letters.credentials
-    password_tag: Mapped[str | None] = mapped_column(String(64), index=True)
+    password_tag: Mapped[str | None] = mapped_column(String(64))
     password_expires_at: Mapped[dt.datetime] = mapped_column()
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     page_count: Mapped[int] = mapped_column(Integer)

@@ -19,15 +19,30 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("letters", sa.Column("password_tag", sa.String(length=64), nullable=True))
-    op.create_index("ix_letters_password_tag", "letters", ["password_tag"], unique=False)
-    op.add_column("login_attempts", sa.Column("source", sa.String(length=64), nullable=True))
+    tagged, untagged = sa.text("password_tag IS NOT NULL"), sa.text("password_tag IS NULL")
     op.create_index(
-        "ix_login_attempts_source_at", "login_attempts", ["source", "at"], unique=False
+        "ix_letters_password_tag",
+        "letters",
+        ["password_tag"],
+        unique=False,
+        postgresql_where=tagged,
+        sqlite_where=tagged,
     )
+    op.create_index(
+        "ix_letters_untagged_expiry",
+        "letters",
+        ["password_expires_at"],
+        unique=False,
+        postgresql_where=untagged,
+        sqlite_where=untagged,
+    )
+    op.add_column("login_attempts", sa.Column("source", sa.String(length=64), nullable=True))
+    op.create_index("ix_login_attempts_source_at", "login_attempts", ["source", "at"], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index("ix_login_attempts_source_at", table_name="login_attempts")
+    op.drop_index("ix_letters_untagged_expiry", table_name="letters")
     op.drop_index("ix_letters_password_tag", table_name="letters")
     with op.batch_alter_table("login_attempts") as batch:  # SQLite rebuilds the table
         batch.drop_column("source")
