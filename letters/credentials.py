@@ -87,22 +87,33 @@ _KEYS_LOCK = threading.Lock()
 _KEY_BYTES = 32
 
 
+class LoginKeyMissing(RuntimeError):
+    """No login key where several machines may need the same one."""
+
+
 def login_key(settings: Settings | None = None) -> bytes:
     """The server secret behind lookup tags and case pseudonyms: ``LETTERS_LOGINS__KEY``,
-    else the key file (``LETTERS_LOGINS__KEY_FILE``), created the first time it is needed.
-    """
-    logins = (settings or get_settings()).logins
+    else the key file (``LETTERS_LOGINS__KEY_FILE``), created the first time it is needed
+    when the ledger is SQLite (one machine). With any other ledger the machines must share
+    one key, so a missing key file is an error rather than a new key on each machine."""
+    s = settings or get_settings()
+    logins = s.logins
     if logins.key is not None:
         return logins.key.get_secret_value().encode()
     path = logins.key_file.resolve()
     with _KEYS_LOCK:
         if path not in _KEYS:
-            _KEYS[path] = _read_or_create(path)
+            _KEYS[path] = _read_or_create(path, create=s.database_url.startswith("sqlite"))
         return _KEYS[path]
 
 
-def _read_or_create(path: Path) -> bytes:
+def _read_or_create(path: Path, create: bool) -> bytes:
     try:
+        if not create and not path.exists():
+            raise LoginKeyMissing(
+                f"no login key: set LETTERS_LOGINS__KEY (at least 32 characters, the same on "
+                f"every machine of this ledger) or install the key file {path}"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -360,3 +360,19 @@ def test_a_ledger_from_before_tags_upgrades_and_its_letters_still_open(database_
         assert verify(store, reference, password, now, argon2=argon2) is expected
         counts.add(argon2.verifications)
     assert counts == {1 + LEGACY_CHECKS}
+
+
+def test_a_shared_ledger_never_gets_a_login_key_of_one_machine(tmp_path: Any) -> None:
+    """With PostgreSQL several machines make letters and check logins: a key file made by
+    one of them would make the others answer "wrong" to every new password."""
+    from letters.config import Logins, Settings
+
+    settings = Settings(
+        database_url="postgresql+psycopg://letters@db/letters",
+        logins=Logins(key=None, key_file=tmp_path / "login.key"),
+    )
+    with pytest.raises(credentials.LoginKeyMissing, match="LETTERS_LOGINS__KEY"):
+        credentials.issue(REF, dt.date(2026, 11, 1), settings)
+    assert not (tmp_path / "login.key").exists()
+    (tmp_path / "login.key").write_text("k" * 64)  # installed by the operator
+    assert credentials.login_key(settings) == b"k" * 64

@@ -17,8 +17,9 @@ class Logins(BaseModel):
     #: machine that makes letters or checks logins. Unset: read from ``key_file``.
     key: SecretStr | None = Field(None, min_length=32)
     #: Where the login key is kept when ``key`` is unset: created (32 random bytes, mode
-    #: 0600) the first time it is needed. Back it up apart from the ledger; a lost key makes
-    #: the passwords of letters already sent answer "wrong" until their letters expire.
+    #: 0600) the first time it is needed if the ledger is SQLite; with any other ledger it
+    #: must be installed (the same on every machine). Back it up apart from the ledger: a
+    #: lost key makes the passwords of letters already sent answer "wrong" until they expire.
     key_file: Path = Path("var/login.key")
     #: One case reference from one source: this many wrong passwords within ``window_seconds``
     #: lock the pair (answer "locked") until the oldest of them is ``window_seconds`` old.
