@@ -142,6 +142,7 @@ def templates(runtime: Any) -> list[Template]:
                     "reference": produced.credential.reference,
                     "due_date": letter.due_date,
                     "password_hash": produced.credential.password_hash,
+                    "password_tag": produced.credential.tag,
                     "password_expires_at": expiry_instant(letter.letter_date),
                     "pdf_sha256": sha,
                     "page_count": 1,

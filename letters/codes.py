@@ -257,6 +257,11 @@ class Code(StrEnum):
         "request",
         "the archived letter cannot be read now (503; try again)",
     )
+    LOGIN_THROTTLED = (
+        "login-throttled",
+        "request",
+        "too many failed logins from this source: try again after Retry-After seconds (429)",
+    )
 
     # --- rendering ------------------------------------------------------------------------
     TEMPLATE_MISSING = ("template-missing", "render", "no template for the kind and language")

@@ -1,18 +1,28 @@
 """Login credentials printed on letters: issue, store (hashed only) and verify.
 
-A letter carries a fresh random password for its case reference. Only an argon2id hash and
-the expiry instant are kept; :func:`verify` answers ``valid``, ``expired`` or ``wrong`` and
-does the same hashing work whether the reference is known or not.
+A letter carries a fresh random password for its case reference. Kept are an argon2id hash,
+the expiry instant and a lookup tag: HMAC-SHA256 of reference and password under the login
+key (a server secret, :func:`login_key`), useless without that key. :func:`verify` finds
+the one letter whose tag matches and verifies its argon2 hash, or a dummy hash when none
+does: one argon2 verification per answer, whether the reference is unknown, the password
+wrong, or it belongs to the newest or the ninth letter of the case. It answers ``valid``,
+``expired`` or ``wrong``; the limits on failed tries are :mod:`letters.lockout`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import hmac
+import logging
+import os
+import secrets
 import threading
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,20 +33,23 @@ from letters.config import Settings, get_settings
 from letters.numbers import password as pw
 from letters.numbers import reference as ref
 
+log = logging.getLogger(__name__)
+
 
 class Verdict(enum.StrEnum):
     VALID = "valid"
     EXPIRED = "expired"
     WRONG = "wrong"
     LOCKED = "locked"
+    #: refused before any check: the source has failed too often (:mod:`letters.lockout`)
+    THROTTLED = "throttled"
 
 
-#: A reference is locked for LOCK_WINDOW after LOCK_AFTER wrong tries within LOCK_WINDOW.
-LOCK_AFTER = 5
-LOCK_WINDOW = dt.timedelta(minutes=15)
-#: Every check costs this many argon2 verifications (real ones padded with dummies), so the
-#: answer takes the same time whether the reference exists, has one letter or several.
-CHECKS_PER_LOGIN = 4
+#: Letters stored before lookup tags (ledger migration 0006) have none. While any of them
+#: may still be live, every check also verifies this many of the case's untagged
+#: credentials, padded with dummies: the same number for every reference, and none at all
+#: once the last untagged password has expired (21 days after the upgrade).
+LEGACY_CHECKS = 4
 
 
 @dataclass(frozen=True)
@@ -46,8 +59,11 @@ class Credential:
     reference: str
     password_hash: str
     expires_at: dt.datetime  # aware; 23:59:59 Europe/Oslo on letter date + 21 days
+    #: HMAC-SHA256 of reference and password under the login key (:func:`password_tag`);
+    #: None for letters stored before tags, and for specimens
+    tag: str | None = None
 
-    def __repr__(self) -> str:  # keep hashes out of logs and tracebacks
+    def __repr__(self) -> str:  # keep hashes and tags out of logs and tracebacks
         return f"Credential(reference={self.reference!r}, expires_at={self.expires_at})"
 
 
@@ -64,6 +80,84 @@ def expiry_instant(letter_date: dt.date) -> dt.datetime:
 def hasher(settings: Settings | None = None) -> PasswordHasher:
     s = settings or get_settings()
     return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
+
+
+_KEYS: dict[Path, bytes] = {}
+_KEYS_LOCK = threading.Lock()
+_KEY_BYTES = 32
+
+
+class LoginKeyMissing(RuntimeError):
+    """No login key where several machines may need the same one."""
+
+
+def login_key(settings: Settings | None = None) -> bytes:
+    """The server secret behind lookup tags and case pseudonyms: ``LETTERS_LOGINS__KEY``,
+    else the key file (``LETTERS_LOGINS__KEY_FILE``), created the first time it is needed
+    when the ledger is SQLite (one machine). With any other ledger the machines must share
+    one key, so a missing key file is an error rather than a new key on each machine."""
+    s = settings or get_settings()
+    logins = s.logins
+    if logins.key is not None:
+        return logins.key.get_secret_value().encode()
+    path = logins.key_file.resolve()
+    with _KEYS_LOCK:
+        if path not in _KEYS:
+            _KEYS[path] = _read_or_create(path, create=s.database_url.startswith("sqlite"))
+        return _KEYS[path]
+
+
+def _read_or_create(path: Path, create: bool) -> bytes:
+    try:
+        if not create and not path.exists():
+            raise LoginKeyMissing(
+                f"no login key: set LETTERS_LOGINS__KEY (at least 32 characters, the same on "
+                f"every machine of this ledger) or install the key file {path}"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it this moment
+            key = path.read_bytes().strip()
+            if len(key) >= _KEY_BYTES:
+                return key
+            time.sleep(0.02)
+        raise ValueError(f"the login key file {path} is shorter than {_KEY_BYTES} bytes") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(_KEY_BYTES))
+    log.warning(
+        "created the login key %s: back it up apart from the ledger; on several machines "
+        "set LETTERS_LOGINS__KEY (the same everywhere) instead",
+        path,
+    )
+    return path.read_bytes().strip()
+
+
+def _typed(password: str | Secret) -> bytes:
+    plain = password.reveal() if isinstance(password, Secret) else password
+    # surrogatepass: a lone surrogate in a JSON string is a wrong password, not an error
+    return pw.compact(plain).encode("utf-8", "surrogatepass")
+
+
+def password_tag(reference: str, password: str | Secret, settings: Settings | None = None) -> str:
+    """The lookup tag of a password typed for ``reference`` (compacted first)."""
+    message = b"letters-login-tag-v1\0" + ref.compact(reference).encode() + b"\0" + _typed(password)
+    return hmac.new(login_key(settings), message, hashlib.sha256).hexdigest()
+
+
+def case_pseudonym(reference: str, settings: Settings | None = None) -> str:
+    """How log lines name a case: the same for every line about it, and not the reference
+    printed on the letter (which is the debtor's login name).
+
+    >>> from letters.config import Logins, Settings
+    >>> s = Settings(logins=Logins(key='k' * 32))
+    >>> case_pseudonym('ax-2026-100041', s) == case_pseudonym('AX-2026-100041', s)
+    True
+    >>> case_pseudonym('AX-2026-100041', s).startswith('case-'), len(case_pseudonym('AX-1', s))
+    (True, 17)
+    """
+    message = b"letters-log-case-v1\0" + ref.compact(reference).encode()
+    return "case-" + hmac.new(login_key(settings), message, hashlib.sha256).hexdigest()[:12]
 
 
 class Secret:
@@ -112,6 +206,7 @@ def issue(
         reference=ref.compact(reference),
         password_hash=hasher(s).hash(plain),
         expires_at=expiry_instant(letter_date),
+        tag=None if specimen else password_tag(reference, plain, s),
     )
     return Secret(plain), cred
 
@@ -123,8 +218,16 @@ class CredentialStore(ABC):
     def add(self, credential: Credential) -> None: ...
 
     @abstractmethod
-    def for_reference(self, reference: str) -> list[Credential]:
-        """The credentials of the case's letters, newest first."""
+    def find(self, reference: str, tag: str) -> Credential | None:
+        """The case's credential with this lookup tag (the latest to expire if several)."""
+
+    @abstractmethod
+    def untagged(self, reference: str) -> list[Credential]:
+        """The case's credentials stored without a tag, newest first."""
+
+    @abstractmethod
+    def legacy_until(self) -> dt.datetime | None:
+        """The last instant any untagged credential (of any case) is valid, if any."""
 
 
 class MemoryCredentialStore(CredentialStore):
@@ -138,19 +241,48 @@ class MemoryCredentialStore(CredentialStore):
         with self._lock:
             self._by_ref.setdefault(credential.reference, []).append(credential)
 
-    def for_reference(self, reference: str) -> list[Credential]:
+    def _of(self, reference: str) -> list[Credential]:
         with self._lock:
             return list(reversed(self._by_ref.get(ref.compact(reference), [])))
+
+    def find(self, reference: str, tag: str) -> Credential | None:
+        found = [c for c in self._of(reference) if c.tag is not None and c.tag == tag]
+        return max(found, key=lambda c: c.expires_at) if found else None
+
+    def untagged(self, reference: str) -> list[Credential]:
+        return [c for c in self._of(reference) if c.tag is None]
+
+    def legacy_until(self) -> dt.datetime | None:
+        with self._lock:
+            ends = [c.expires_at for cs in self._by_ref.values() for c in cs if c.tag is None]
+        return max(ends, default=None)
 
 
 _DUMMY: dict[tuple[int, int], str] = {}
 
 
-def _dummy_hash(ph: PasswordHasher) -> str:
-    key = (ph.time_cost, ph.memory_cost)
-    if key not in _DUMMY:
-        _DUMMY[key] = ph.hash(pw.generate())
-    return _DUMMY[key]
+class Argon2:
+    """The one door to argon2 verification for logins, counting what passes through it:
+    every answer must cost the same number (the tests count them here)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._ph = hasher(settings)
+        self.verifications = 0
+
+    def matches(self, stored: str | None, typed: bytes) -> bool:
+        """Whether ``typed`` is the password of hash ``stored`` (None: the dummy hash,
+        whose password nobody knows)."""
+        self.verifications += 1
+        try:
+            return bool(self._ph.verify(stored or self._dummy(), typed)) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _dummy(self) -> str:
+        key = (self._ph.time_cost, self._ph.memory_cost)
+        if key not in _DUMMY:
+            _DUMMY[key] = self._ph.hash(pw.generate())
+        return _DUMMY[key]
 
 
 def verify(
@@ -159,92 +291,32 @@ def verify(
     password: str | Secret,
     at: dt.datetime,
     settings: Settings | None = None,
+    argon2: Argon2 | None = None,
 ) -> Verdict:
-    """Check a login: ``valid`` if the password belongs to one of the case's recent letters
-    and has not expired at ``at``, ``expired`` if it belonged to one whose time has passed,
-    else ``wrong``. Always does :data:`CHECKS_PER_LOGIN` hash verifications."""
+    """Check a login: ``valid`` if the password belongs to one of the case's letters and has
+    not expired at ``at``, ``expired`` if it belonged to one whose time has passed, else
+    ``wrong``. Costs one argon2 verification (plus :data:`LEGACY_CHECKS` while untagged
+    credentials may be live), whatever the reference and however many letters it has."""
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
-    ph = hasher(settings)
-    typed = pw.compact(password.reveal() if isinstance(password, Secret) else password)
-    recent = store.for_reference(reference)[:CHECKS_PER_LOGIN] if ref.is_valid(reference) else []
-    candidates: list[Credential | None] = [*recent]
-    candidates += [None] * (CHECKS_PER_LOGIN - len(candidates))
+    s = settings or get_settings()
+    checks = argon2 or Argon2(s)
+    typed = _typed(password)
+    key = ref.compact(reference) if ref.is_valid(reference) else ""
+    candidates: list[Credential | None] = [store.find(key, password_tag(key, password, s))]
+    until = store.legacy_until()
+    if until is not None and at <= until:  # the same for every reference at this instant
+        old = store.untagged(key) if key else []
+        live = [c for c in old if at <= c.expires_at]
+        legacy = [*live, *(c for c in old if c not in live)][:LEGACY_CHECKS]
+        candidates += [*legacy, *[None] * (LEGACY_CHECKS - len(legacy))]
     verdict = Verdict.WRONG
     for cred in candidates:
-        stored = cred.password_hash if cred else _dummy_hash(ph)
-        try:
-            ph.verify(stored, typed)
-        except (VerificationError, InvalidHashError):
+        if not checks.matches(cred.password_hash if cred else None, typed):
             continue
-        if cred is None:  # pragma: no cover - the dummy's password is never known
-            continue
+        assert cred is not None  # the dummy never matches
         if at <= cred.expires_at:
             verdict = Verdict.VALID
         elif verdict is Verdict.WRONG:
             verdict = Verdict.EXPIRED
     return verdict
-
-
-class AttemptLog(ABC):
-    """Where login tries are counted for the lockout (the ledger, or memory in tests)."""
-
-    @abstractmethod
-    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> object:
-        """Record a try; returns a handle for :meth:`settle`."""
-
-    @abstractmethod
-    def settle(self, handle: object, outcome: Verdict) -> None:
-        """Replace a recorded try's outcome once it is known."""
-
-    @abstractmethod
-    def wrong_since(self, reference: str, since: dt.datetime) -> int: ...
-
-
-class MemoryAttemptLog(AttemptLog):
-    def __init__(self) -> None:
-        self._tries: list[tuple[str, dt.datetime, Verdict]] = []
-        self._lock = threading.Lock()
-
-    def record(self, reference: str, at: dt.datetime, outcome: Verdict) -> object:
-        with self._lock:
-            self._tries.append((reference, at, outcome))
-            return len(self._tries) - 1
-
-    def settle(self, handle: object, outcome: Verdict) -> None:
-        assert isinstance(handle, int)
-        with self._lock:
-            reference, at, _ = self._tries[handle]
-            self._tries[handle] = (reference, at, outcome)
-
-    def wrong_since(self, reference: str, since: dt.datetime) -> int:
-        with self._lock:
-            return sum(
-                1
-                for r, at, o in self._tries
-                if r == reference and at >= since and o is Verdict.WRONG
-            )
-
-
-def login(
-    store: CredentialStore,
-    attempts: AttemptLog,
-    reference: str,
-    password: str | Secret,
-    at: dt.datetime,
-    settings: Settings | None = None,
-) -> Verdict:
-    """A debtor's login try: :func:`verify`, behind the lockout. Five wrong tries on a
-    reference within 15 minutes lock it for 15 minutes; tries while locked do not extend the
-    lock, and cost the same hashing work as any other answer. A try counts as wrong from
-    before its hashing starts, so parallel tries cannot slip past the count."""
-    if not ref.is_valid(reference):  # nothing to look up or count; the same work all the same
-        verify(store, "", password, at, settings)
-        return Verdict.WRONG
-    key = ref.compact(reference)
-    handle = attempts.record(key, at, Verdict.WRONG)
-    locked = attempts.wrong_since(key, at - LOCK_WINDOW) > LOCK_AFTER
-    verdict = verify(store, reference, password, at, settings)
-    outcome = Verdict.LOCKED if locked else verdict
-    attempts.settle(handle, outcome)
-    return outcome

@@ -17,82 +17,36 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from letters import codes, documents, http_methods, metrics
 from letters.archive import ArchiveCorrupt
 from letters.clock import today_oslo
 from letters.codes import Code
-from letters.credentials import login
-from letters.job import FieldError, Job, JobRejected, refusal
+from letters.credentials import Verdict
+from letters.http_models import (
+    Accepted,
+    BatchItem,
+    BatchResult,
+    HoldRequest,
+    Problem,
+    VerifyRequest,
+    VerifyResult,
+)
+from letters.job import FieldError, Job, JobRejected
 from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_scopes
 from letters.ledger.views import JobHistory
+from letters.lockout import attempt
 from letters.numbers import reference as case_reference
 from letters.pipeline.runtime import Runtime, get_runtime
 
 bearer = HTTPBearer(auto_error=False)
-
-
-class Accepted(BaseModel):
-    job_id: str
-    letter_id: str
-    status: str = Field(description="accepted (new), or the existing job's status")
-    note: str | None = Field(
-        None,
-        description="set when the job is kept but not yet queued (the broker was unreachable: "
-        "the sweeper queues it when it is back)",
-    )
-
-
-class BatchItem(BaseModel):
-    index: int
-    job_id: str | None = None
-    letter_id: str | None = None
-    status: str = Field(description="accepted | existing | refused | conflict")
-    errors: list[FieldError] = []
-    note: str | None = Field(None, description="as in Accepted")
-
-
-class BatchResult(BaseModel):
-    accepted: int
-    refused: int
-    items: list[BatchItem]
-
-
-class Problem(BaseModel):
-    errors: list[FieldError]
-
-
-class HoldRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
-
-    @field_validator("reason")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        if "\x00" in value:
-            raise refusal(Code.NUL_CHARACTER, "NUL characters are not allowed")
-        if any(unicodedata.category(ch) == "Cc" for ch in value):
-            raise refusal(
-                Code.UNPRINTABLE, "control characters (line breaks, tabs) are not allowed"
-            )
-        return value
-
-
-class VerifyRequest(BaseModel):
-    reference: str = Field(max_length=64)
-    password: str = Field(max_length=128)
-
-
-class VerifyResult(BaseModel):
-    result: str = Field(description="valid | expired | wrong | locked")
 
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -392,19 +346,37 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         "/v1/credentials/verify",
         tags=["credentials"],
         dependencies=[scoped("verify")],
-        responses=_ERRORS,
+        response_model=VerifyResult,
+        responses={
+            **_ERRORS,
+            429: {
+                "model": Problem,
+                "description": "too many failed logins from this source (login-throttled): "
+                "try again after Retry-After seconds",
+            },
+        },
     )
-    def verify(body: Annotated[VerifyRequest, Body()]) -> VerifyResult:
+    def verify(request: Request, body: Annotated[VerifyRequest, Body()]) -> Response:
         ledger = rt().ledger
-        verdict = login(
+        peer = request.client.host if request.client else None
+        source = str(body.source) if body.source else peer
+        answer = attempt(
             LedgerCredentials(ledger),
             LedgerAttemptLog(ledger),
             body.reference,
             body.password,
             dt.datetime.now(dt.UTC),
             rt().settings,
+            source=source,
         )
-        return VerifyResult(result=str(verdict))
+        if answer.verdict is Verdict.THROTTLED:
+            wait = answer.retry_after or 1
+            reason = f"too many failed logins from this source: try again in {wait} seconds"
+            error = FieldError(field="(request)", code=Code.LOGIN_THROTTLED, reason=reason)
+            response = _problem(429, [error])
+            response.headers["Retry-After"] = str(wait)
+            return response
+        return JSONResponse(content=VerifyResult(result=str(answer.verdict)).model_dump())
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,9 +1,10 @@
 """Prometheus metrics.
 
-Counted where they happen: jobs accepted and refused (intake), letters rendered and render
-seconds (the render stage). Read from the ledger at scrape time, so they are right across
-machines: jobs by status, failed jobs by their stable code, the queue lag (age of the
-oldest unfinished job) and the days left of each rule table.
+Counted where they happen: jobs accepted and refused (intake), debtor logins by answer
+(:mod:`letters.lockout`), letters rendered and render seconds (the render stage). Read from
+the ledger at scrape time, so they are right across machines: jobs by status, failed jobs
+by their stable code, the queue lag (age of the oldest unfinished job) and the days left of
+each rule table.
 
 Worker processes started by ``letters worker`` share one exposition on
 ``LETTERS_METRICS_PORT`` (default 9191) through prometheus_client's multiprocess mode; the
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 
 JOBS_ACCEPTED = Counter("letters_jobs_accepted_total", "Jobs accepted at intake")
 JOBS_REFUSED = Counter("letters_jobs_refused_total", "Jobs refused at intake (bad or conflicting)")
+LOGINS = Counter(
+    "letters_logins_total",
+    "Debtor login checks by answer (throttled: refused by a source's limits, unchecked)",
+    ["result"],
+)
 LETTERS_RENDERED = Counter("letters_rendered_total", "Letters rendered and recorded")
 RENDER_SECONDS = Histogram(
     "letters_render_seconds",

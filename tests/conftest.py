@@ -17,6 +17,9 @@ from tests.smtp_server import SmtpServer, running_smtp
 # In this test process the pipeline runs on Dramatiq's in-memory broker (Redis is used by
 # worker subprocesses); set before anything imports the actors.
 os.environ.setdefault("LETTERS_BROKER", "stub")
+# The login key (letters.credentials.login_key) of every test process and its subprocesses,
+# so no test writes var/login.key into the working tree.
+os.environ.setdefault("LETTERS_LOGINS__KEY", "tests-only-login-key-0123456789abcdef")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -26,7 +26,9 @@ def ledger(database_url: str) -> Ledger:
     return ledger
 
 
-def _letter(job_id: str, reference: str, password_hash: str = "h") -> LetterRow:
+def _letter(
+    job_id: str, reference: str, password_hash: str = "h", password_tag: str | None = None
+) -> LetterRow:
     now = dt.datetime.now(dt.UTC)
     return LetterRow(
         id=f"{abs(hash(job_id)) % 10**20:020d}",
@@ -41,6 +43,7 @@ def _letter(job_id: str, reference: str, password_hash: str = "h") -> LetterRow:
         reference=reference,
         due_date=dt.date(2026, 12, 4),
         password_hash=password_hash,
+        password_tag=password_tag,
         password_expires_at=dt.datetime(
             2026, 12, 11, 23, 59, 59, tzinfo=dt.timezone(dt.timedelta(hours=1))
         ),
@@ -136,7 +139,7 @@ def test_credentials_are_verified_against_the_ledger(ledger: Ledger) -> None:
     job = load_job("reminder.en")
     ledger.accept(parse(job))
     secret, cred = credentials.issue(job["reference"], dt.date(2026, 11, 20))
-    ledger.record_letter(_letter(job["id"], cred.reference, cred.password_hash))
+    ledger.record_letter(_letter(job["id"], cred.reference, cred.password_hash, cred.tag))
     store = LedgerCredentials(ledger)
     oslo = dt.timezone(dt.timedelta(hours=1))
     assert (

@@ -37,22 +37,26 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     import datetime as dt
     import getpass
 
-    from letters.credentials import Verdict, login
+    from letters.credentials import Verdict
     from letters.ledger import LedgerAttemptLog, LedgerCredentials
+    from letters.lockout import LOCAL, attempt
 
     password = args.password
     if password in (None, "-"):
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
     ledger = open_ledger()
-    verdict = login(
+    answer = attempt(
         LedgerCredentials(ledger),
         LedgerAttemptLog(ledger),
         args.reference,
         password.strip(),
         dt.datetime.now(dt.UTC),
+        source=LOCAL,
     )
-    out.print(str(verdict), markup=False)
-    return OK if verdict is Verdict.VALID else FAILED
+    out.print(str(answer.verdict), markup=False)
+    if answer.retry_after is not None:
+        err.print(f"too many failed logins here: try again in {answer.retry_after} s", markup=False)
+    return OK if answer.verdict is Verdict.VALID else FAILED
 
 
 def register(sub: Any) -> None:

@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from letters.config.digipost import DigipostSettings
+from letters.config.logins import Logins
 from letters.config.printing import InserterCode, Printing
 from letters.config.review import Review
 from letters.config.sender import Sender, Window
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     digipost: DigipostSettings = DigipostSettings()
     #: The compliance workbench (``LETTERS_REVIEW__DEVELOPMENT``, ``__TEMPLATES_DIR``, …).
     review: Review = Review()
+    #: Debtors' logins: the login key and the limits on failed tries
+    #: (``LETTERS_LOGINS__KEY``, ``__LOCK_AFTER``, ``__SOURCE_LIMIT``, …).
+    logins: Logins = Logins()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"
     password_length: int = Field(12, ge=10, le=40)
@@ -155,6 +159,7 @@ def load_toml(path: Path) -> dict[str, Any]:
 __all__ = [
     "DigipostSettings",
     "InserterCode",
+    "Logins",
     "Printing",
     "Review",
     "Sender",

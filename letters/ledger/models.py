@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -108,6 +109,22 @@ class LetterRow(Base):
     """The letter made for a job: exactly one per job (unique ``job_id``)."""
 
     __tablename__ = "letters"
+    __table_args__ = (
+        # letters.credentials looks a password up by its tag, and asks for the last expiry
+        # of the letters stored before tags: two partial indexes, one for each
+        Index(
+            "ix_letters_password_tag",
+            "password_tag",
+            postgresql_where=text("password_tag IS NOT NULL"),
+            sqlite_where=text("password_tag IS NOT NULL"),
+        ),
+        Index(
+            "ix_letters_untagged_expiry",
+            "password_expires_at",
+            postgresql_where=text("password_tag IS NULL"),
+            sqlite_where=text("password_tag IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(20), primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)
@@ -123,6 +140,9 @@ class LetterRow(Base):
     reference: Mapped[str] = mapped_column(String(32), index=True)
     due_date: Mapped[dt.date] = mapped_column()
     password_hash: Mapped[str] = mapped_column(String(255))
+    #: HMAC-SHA256 lookup tag of reference and password under the login key (None: stored
+    #: before tags); see letters.credentials
+    password_tag: Mapped[str | None] = mapped_column(String(64))
     password_expires_at: Mapped[dt.datetime] = mapped_column()
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     page_count: Mapped[int] = mapped_column(Integer)
@@ -164,15 +184,21 @@ class HoldRow(Base):
 
 
 class LoginAttemptRow(Base):
-    """One login try on a case reference (for the lockout): never the password typed."""
+    """One login try on a case reference from a source (for the limits of letters.lockout):
+    never the password typed."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_reference_at", "reference", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_reference_at", "reference", "at"),
+        Index("ix_login_attempts_source_at", "source", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(32))
+    #: an IPv4 address, an IPv6 /64 or "local" (None: recorded before sources were kept)
+    source: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column()
-    outcome: Mapped[str] = mapped_column(String(16))  # valid | expired | wrong | locked
+    outcome: Mapped[str] = mapped_column(String(16))  # valid|expired|wrong|locked|throttled
 
 
 class ApiTokenRow(Base):

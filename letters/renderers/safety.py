@@ -43,6 +43,7 @@ from letters.geometry import (
     overlaps,
     to_pdf,
 )
+from letters.pdfium_lock import PDFIUM
 
 # DIGIPOST_ZONE_MM stays importable from here for the print batch; letters.geometry has it.
 __all__ = ["DIGIPOST_ZONE_MM", "Finding", "SafetyReport", "check"]
@@ -165,6 +166,15 @@ def check(
     """Inspect a rendered letter. ``address_block`` is the text expected in the window
     (return-address line and recipient lines); when given, the window must hold exactly it.
     """
+    with PDFIUM:  # PDFium is not thread-safe
+        return _check(pdf, address_block, settings)
+
+
+def _check(
+    pdf: bytes,
+    address_block: Sequence[str] | None,
+    settings: Settings | None,
+) -> SafetyReport:
     s = settings or get_settings()
     report = SafetyReport()
     findings = report.findings

@@ -22,6 +22,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageDraw
 
 from letters.config import Settings
+from letters.pdfium_lock import PDFIUM
 from letters.produce import Produced, produce
 from letters.rules.calendar import next_business_day, payment_deadline
 from letters.templating import TemplateInfo
@@ -245,25 +246,27 @@ class Proof:
     @property
     def texts(self) -> list[str]:
         """Each page's text, as a reader sees it."""
-        doc = pdfium.PdfDocument(self.produced.rendered.pdf)
-        try:
-            out = []
-            for page in doc:
-                textpage = page.get_textpage()
-                out.append(textpage.get_text_range())
-                textpage.close()
-                page.close()
-            return out
-        finally:
-            doc.close()
+        with PDFIUM:  # PDFium is not thread-safe
+            doc = pdfium.PdfDocument(self.produced.rendered.pdf)
+            try:
+                out = []
+                for page in doc:
+                    textpage = page.get_textpage()
+                    out.append(textpage.get_text_range())
+                    textpage.close()
+                    page.close()
+                return out
+            finally:
+                doc.close()
 
 
 def page_images(pdf: bytes, dpi: int = DPI) -> tuple[Image.Image, ...]:
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return tuple(page.render(scale=dpi / 72).to_pil().convert("RGB") for page in doc)
-    finally:
-        doc.close()
+    with PDFIUM:  # PDFium is not thread-safe
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            return tuple(page.render(scale=dpi / 72).to_pil().convert("RGB") for page in doc)
+        finally:
+            doc.close()
 
 
 def proof(template: TemplateInfo, subject: str, settings: Settings, day: dt.date) -> list[Proof]:

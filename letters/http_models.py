@@ -1,0 +1,73 @@
+"""The HTTP API's request and answer bodies (what OpenAPI documents)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from pydantic import BaseModel, Field, IPvAnyAddress, field_validator
+
+from letters.codes import Code
+from letters.job import FieldError, refusal
+
+
+class Accepted(BaseModel):
+    job_id: str
+    letter_id: str
+    status: str = Field(description="accepted (new), or the existing job's status")
+    note: str | None = Field(
+        None,
+        description="set when the job is kept but not yet queued (the broker was unreachable: "
+        "the sweeper queues it when it is back)",
+    )
+
+
+class BatchItem(BaseModel):
+    index: int
+    job_id: str | None = None
+    letter_id: str | None = None
+    status: str = Field(description="accepted | existing | refused | conflict")
+    errors: list[FieldError] = []
+    note: str | None = Field(None, description="as in Accepted")
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    refused: int
+    items: list[BatchItem]
+
+
+class Problem(BaseModel):
+    errors: list[FieldError]
+
+
+class HoldRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if "\x00" in value:
+            raise refusal(Code.NUL_CHARACTER, "NUL characters are not allowed")
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise refusal(
+                Code.UNPRINTABLE, "control characters (line breaks, tabs) are not allowed"
+            )
+        return value
+
+
+class VerifyRequest(BaseModel):
+    reference: str = Field(max_length=64)
+    password: str = Field(max_length=128)
+    source: IPvAnyAddress | None = Field(
+        None,
+        description="the debtor's IP address as the portal saw it: failed tries are limited "
+        "per source (IPv6 per /64), so one source's failures never lock the debtor out "
+        "elsewhere; without it the caller's own address is the source",
+    )
+
+
+class VerifyResult(BaseModel):
+    result: str = Field(
+        description="valid | expired | wrong | locked (too many wrong passwords for this "
+        "reference from this source; other sources are not affected)"
+    )
