@@ -245,6 +245,17 @@ class Code(StrEnum):
     CHANNEL_TIMEOUT = ("channel-timeout", "channel", "the channel's server did not answer in time")
     CHANNEL_CONNECTION = ("channel-connection", "channel", "the channel's server is unreachable")
     CHANNEL_CONFIG = ("channel-config", "channel", "the channel's settings cannot work")
+    DELIVERY_UNCERTAIN = (
+        "delivery-uncertain",
+        "channel",
+        "a channel that cannot be asked (e-mail) may have the letter: not sent again; the job "
+        "is uncertain until an operator decides (letters resolve)",
+    )
+    DELIVERY_INTERRUPTED = (
+        "delivery-interrupted",
+        "channel",
+        "a try was cut off mid-send (the worker stopped); the channel reconciles on the next",
+    )
     DIGIPOST_NOT_A_USER = (
         "digipost-not-a-user",
         "channel",
@@ -288,6 +299,11 @@ class Code(StrEnum):
     )
     EMAIL_REFUSED = ("email-refused", "channel", "the SMTP server refuses the message for good")
     EMAIL_DEFERRED = ("email-deferred", "channel", "the SMTP server defers it (tried again)")
+    EMAIL_UNCERTAIN = (
+        "email-uncertain",
+        "channel",
+        "the connection broke while the message was handed over: the server may have it",
+    )
     PRINT_NO_ADDRESS = ("print-no-address", "channel", "a letter for print without an address")
     PRINT_UNSAFE = (
         "print-unsafe",

@@ -28,7 +28,7 @@ from letters.job import FieldError, JobRejected
 from letters.ledger import JobConflict, JobStatus
 from letters.workbench import approval
 
-DONE = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.HELD})
+DONE = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.HELD, JobStatus.UNCERTAIN})
 
 
 @dataclass
