@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,10 +142,13 @@ def test_a_worker_killed_after_the_smtp_send_does_not_send_it_again(
     shown = run("status", job_id, **env)
     assert shown.returncode == 0, shown.stderr
     said = " ".join(shown.stdout.split())
+    if os.environ.get("SHOW_STATUS"):
+        Path(os.environ["SHOW_STATUS"]).write_text(shown.stdout)
     assert "may have been sent by email at" in said and "not re-sent" in said
     assert "letters resolve" in said and "--resend" in said and "--sent" in said
 
 
+@pytest.mark.slow  # the operator's commands in subprocesses
 def test_the_operator_decides_to_send_it_again_and_is_recorded(
     crashed: tuple[Pipeline, Inbox, dict[str, str], str],
 ) -> None:
@@ -181,6 +185,7 @@ def test_the_operator_decides_to_send_it_again_and_is_recorded(
     assert again.returncode == 2 and "not uncertain" in again.stderr
 
 
+@pytest.mark.slow  # the operator's commands in subprocesses
 def test_the_operator_confirms_it_went_out_and_nothing_is_sent(
     crashed: tuple[Pipeline, Inbox, dict[str, str], str],
 ) -> None:
@@ -271,3 +276,49 @@ def test_a_worker_killed_after_joining_the_print_batch_reconciles(
         ("print", "failed", "delivery-interrupted"),
         ("print", "delivered", None),
     ]
+
+
+def test_a_slow_send_that_outlived_its_claim_ends_delivered(pipeline: Pipeline) -> None:
+    """The sweeper gave a slow send's job to another worker, which found the attempt
+    unsettled and made the job uncertain; then the first send finished: it is delivered
+    (now known), and nothing of the uncertainty is left on it."""
+    from letters.ledger.models import AttemptRow
+
+    ledger = pipeline.runtime.ledger
+    job = load_job("reminder.nb")
+    job["debtor"]["consents"] = {"digipost": False, "email": False}
+    pipeline.submit(job)
+    pipeline.drain()
+    ledger.set_status(job["id"], JobStatus.DELIVERING, "test", allowed_from=(JobStatus.DELIVERED,))
+    letter = ledger.letter_for_job(job["id"])
+    assert letter is not None
+    intent = ledger.begin_attempt(letter.id, "email")
+    assert ledger.mark_uncertain(job["id"], intent, "delivery-uncertain", "may have been sent")
+    assert pipeline.status(job["id"]) == JobStatus.UNCERTAIN
+    at = dt.datetime.now(dt.UTC)
+    ledger.finish_delivery(
+        job["id"],
+        AttemptRow(
+            letter_id=letter.id,
+            channel="email",
+            status="delivered",
+            external_id="<letter-x@example>",
+            error_class=None,
+            error_code=None,
+            error=None,
+            at=at,
+        ),
+        "email <letter-x@example>",
+        intent=intent,
+    )
+    row = ledger.job(job["id"])
+    assert row is not None and row.status == JobStatus.DELIVERED
+    assert (row.error_code, row.error) == (None, None)
+    history = ledger.history(job["id"])
+    assert history is not None
+    last = history.attempts[-1]
+    assert (last.status, last.error_code, last.external_id) == (
+        "delivered",
+        None,
+        "<letter-x@example>",
+    )

@@ -185,7 +185,13 @@ class Jobs(Database):
                     JobRow.id == job_id,
                     JobRow.status.in_((*UNFINISHED, JobStatus.UNCERTAIN)),
                 )
-                .values(status=JobStatus.DELIVERED, updated_at=at)
+                .values(
+                    status=JobStatus.DELIVERED,
+                    updated_at=at,
+                    error_class=None,
+                    error_code=None,
+                    error=None,
+                )
             )
             s.add(EventRow(job_id=job_id, at=at, event="delivered", detail=detail))
 

@@ -249,7 +249,7 @@ def _settle_interrupted(
             continue
         channel = available.get(a.channel)
         if channel is None or not channel.reconciles:
-            why = "the worker stopped after handing it over and before recording the outcome"
+            why = "a worker stopped while sending it, before it could record the outcome"
             detail = _may_have_been_sent(a.channel, a.at, why)
             rt.ledger.mark_uncertain(job_id, a.id, Code.DELIVERY_UNCERTAIN, detail)
             log.warning("job %s: %s [%s]", job_id, detail, Code.DELIVERY_UNCERTAIN)
@@ -345,6 +345,9 @@ def _deliver(
                 status="delivered",
                 external_id=receipt.external_id,
                 receipt={**receipt.details, "via": receipt.channel},
+                error_class=None,  # over what a slow send's uncertain mark may have said
+                error_code=None,
+                error=None,
                 at=at,
             ),
             detail=f"{name} {receipt.external_id}",
