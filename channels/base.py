@@ -36,8 +36,9 @@ class RetriableError(ChannelError):
 
 class UncertainError(RetriableError):
     """The channel may have taken the letter (no answer, an answer that could not be
-    trusted, a server error after the upload). Try the same channel again, which
-    reconciles; never move the letter to another channel on this."""
+    trusted, a server error after the upload). A channel that reconciles is tried again;
+    one that cannot (``reconciles = False``) leaves the job ``uncertain``. Never move the
+    letter to another channel on this."""
 
 
 class PermanentError(ChannelError):
@@ -97,6 +98,11 @@ class Receipt:
 
 class Channel(ABC):
     name: str
+    #: Whether a second :meth:`deliver` of a letter the channel may already hold is safe:
+    #: the channel asks (Digipost, by document id) or knows (print, its batch in the
+    #: ledger). False (e-mail: SMTP cannot be asked) makes a try cut off mid-send
+    #: ``uncertain`` instead of sending again.
+    reconciles: bool = False
 
     @abstractmethod
     def deliver(self, letter: Outgoing) -> Receipt:

@@ -1,7 +1,8 @@
 """The archive: every rendered PDF, stored once under its own SHA-256.
 
 Files are written to a temporary name and renamed into place, so a crash never leaves a
-half-written letter under a valid name; reading one back checks its hash.
+half-written letter under a valid name; reading one back checks its hash. Letters are 0600
+in 0700 folders (:mod:`letters.fsutil`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import hashlib
 import secrets
 from pathlib import Path
 
-from letters.fsutil import atomic_write, file_sha256
+from letters.fsutil import PRIVATE_FILE, atomic_write, file_sha256, private_dirs
 
 
 class ArchiveCorrupt(Exception):
@@ -32,9 +33,9 @@ class Archive:
         target = self.path_for(digest)
         if target.exists() and self._digest(target) == digest:
             return digest, target
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(target.parent)
         # a name of its own: two workers may store the same letter at the same moment
-        atomic_write(target, data, mode=0o600, temp_name=f".incoming-{secrets.token_hex(8)}")
+        atomic_write(target, data, mode=PRIVATE_FILE, temp_name=f".incoming-{secrets.token_hex(8)}")
         return digest, target
 
     def get(self, sha256: str) -> bytes:

@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from letters.fsutil import atomic_write
+from letters.fsutil import PRIVATE_DIR, atomic_write, private_dirs
 
 KINDS = ("reminder", "collection_notice", "payment_request", "enforcement_notice", "payment_plan")
 LANGUAGES = ("nb", "en")
@@ -156,7 +156,9 @@ def materialize(content: Mapping[str, Any], blobs: Mapping[str, bytes], root: Pa
     if target.is_dir():
         return target
     building = Path(root) / f".{sha}.{secrets.token_hex(4)}"
+    private_dirs(Path(root))
     try:
+        os.mkdir(building, PRIVATE_DIR)
         for rel, digest in content["files"].items():
             data = blobs[digest]
             if hashlib.sha256(data).hexdigest() != digest:
@@ -164,11 +166,10 @@ def materialize(content: Mapping[str, Any], blobs: Mapping[str, bytes], root: Pa
             if rel.startswith("/") or ".." in Path(rel).parts:
                 raise BundleProblem(f"{rel}: not a path inside the templates folder")
             path = building / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data, mode=0o644, sync_dir=False)
-        (building / "manifest.toml").write_text(
-            f'default_renderer = "{content["renderer"]}"\n', "utf-8"
-        )
+            private_dirs(path.parent)
+            atomic_write(path, data, sync_dir=False)  # 0600: the cache is ours alone
+        renderer = f'default_renderer = "{content["renderer"]}"\n'.encode()
+        atomic_write(building / "manifest.toml", renderer, sync_dir=False)
         try:
             os.rename(building, target)
         except OSError:

@@ -80,6 +80,12 @@ class Code(StrEnum):
         "contract",
         "printed text with a character the letter fonts cannot draw, or an invisible one",
     )
+    WORD_TOO_WIDE = (
+        "word-too-wide",
+        "contract",
+        "a printed word wider than its place on the letter (the creditor's name in the "
+        "heading, an invoice number, a description or fee label in the claims table)",
+    )
     MIXED_SCRIPT = (
         "mixed-script",
         "contract",
@@ -317,6 +323,17 @@ class Code(StrEnum):
     CHANNEL_TIMEOUT = ("channel-timeout", "channel", "the channel's server did not answer in time")
     CHANNEL_CONNECTION = ("channel-connection", "channel", "the channel's server is unreachable")
     CHANNEL_CONFIG = ("channel-config", "channel", "the channel's settings cannot work")
+    DELIVERY_UNCERTAIN = (
+        "delivery-uncertain",
+        "channel",
+        "a channel that cannot be asked (e-mail) may have the letter: not sent again; the job "
+        "is uncertain until an operator decides (letters resolve)",
+    )
+    DELIVERY_INTERRUPTED = (
+        "delivery-interrupted",
+        "channel",
+        "a try was cut off mid-send (the worker stopped); the channel reconciles on the next",
+    )
     DIGIPOST_NOT_A_USER = (
         "digipost-not-a-user",
         "channel",
@@ -360,6 +377,11 @@ class Code(StrEnum):
     )
     EMAIL_REFUSED = ("email-refused", "channel", "the SMTP server refuses the message for good")
     EMAIL_DEFERRED = ("email-deferred", "channel", "the SMTP server defers it (tried again)")
+    EMAIL_UNCERTAIN = (
+        "email-uncertain",
+        "channel",
+        "the connection broke while the message was handed over: the server may have it",
+    )
     PRINT_NO_ADDRESS = ("print-no-address", "channel", "a letter for print without an address")
     PRINT_UNSAFE = (
         "print-unsafe",

@@ -2,14 +2,16 @@
 
     POST   /v1/jobs                       one job, or a JSON array of jobs (scope: submit)
     GET    /v1/jobs/{id}                  the job's whole history (scope: read)
-    GET    /v1/letters/{id}/pdf           the archived letter, verified (scope: read)
+    GET    /v1/letters/{id}/pdf           the archived letter, verified (scope: pdf)
     POST   /v1/cases/{reference}/hold     hold a case (scope: hold)
     DELETE /v1/cases/{reference}/hold     release it (scope: hold)
     POST   /v1/credentials/verify         a debtor's login check (scope: verify)
     GET    /metrics, /healthz
 
 Every call but the last two needs ``Authorization: Bearer <token>``; tokens are stored as
-SHA-256 digests with their scopes (``letters token create``). Bad input gets 422 with one
+SHA-256 digests with their scopes (``letters token create``). A letter's PDF carries the
+debtor's live password, so it needs the ``pdf`` scope (``read`` is not enough: 403
+``forbidden``). Bad input gets 422 with one
 ``{field, reason}`` per problem and never echoes what was sent.
 """
 
@@ -286,7 +288,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     @app.get(
         "/v1/letters/{letter_id}/pdf",
         tags=["jobs"],
-        dependencies=[scoped("read")],
+        dependencies=[scoped("pdf")],
+        description="The archived letter, verified against its hash. It carries the "
+        "debtor's live password: the token needs the `pdf` scope (`read` is not enough).",
         response_class=Response,
         responses={
             **_ERRORS,

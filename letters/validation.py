@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from letters import glyphs, rules, window
+from letters import glyphs, linebreaks, rules, window
 from letters.codes import Code
 from letters.config import get_settings
 from letters.job import FieldError, Job, JobRejected, from_pydantic
@@ -37,6 +37,50 @@ def printed_fields(job: Job) -> Iterator[tuple[str, str]]:
         for j, fee in enumerate(claim.fees):
             if fee.label:
                 yield f"claims[{i}].fees[{j}].label", fee.label
+
+
+#: The narrowest place each printed field of free text appears in, as (mm, pt): the
+#: creditor in the heading's details (a 40 mm column at 8 pt), invoice numbers, what a claim
+#: concerns and fee labels in the claims table (8.5 pt). A piece no line break can split
+#: (:mod:`letters.linebreaks`, the renderer's own rules) wider than its place would run out
+#: of it; bold text is up to a tenth wider, so a piece may fill at most 85 % of the place.
+NARROWEST_MM: dict[str, tuple[float, float]] = {
+    "creditor.name": (40.0, 8.0),
+    "invoice_number": (28.0, 8.5),
+    "description": (60.0, 8.5),
+    "label": (60.0, 8.5),
+}
+_MM_PT = 72 / 25.4
+
+
+def _place(field: str) -> tuple[float, float] | None:
+    if field in NARROWEST_MM:
+        return NARROWEST_MM[field]
+    return NARROWEST_MM.get(field.rsplit(".", 1)[-1])
+
+
+def too_wide_words(job: Job) -> list[FieldError]:
+    """A refusal for every printed field with a word its place on the page cannot hold
+    (the debtor's name and address are measured against the window by :mod:`letters.window`)."""
+    found = []
+    for field, text in printed_fields(job):
+        place = _place(field)
+        if place is None:
+            continue
+        mm, size = place
+        limit = 0.85 * mm * _MM_PT
+        wide = [w for w in linebreaks.pieces(text) if window.width_pt(w, size) > limit]
+        if wide:
+            found.append(
+                FieldError(
+                    field=field,
+                    code=Code.WORD_TOO_WIDE,
+                    reason=f"a word too wide for its place on the letter ({mm:g} mm at "
+                    f"{size:g} pt): {wide[0][:30]}{'…' if len(wide[0]) > 30 else ''}; break it "
+                    "with a space or a hyphen",
+                )
+            )
+    return found
 
 
 def unprintable_fields(job: Job) -> list[FieldError]:
@@ -109,6 +153,8 @@ def parse(data: Any, *, specimen: bool = False) -> Job:
     except ValidationError as exc:
         raise JobRejected(from_pydantic(exc), job_id if isinstance(job_id, str) else None) from None
     errors = unprintable_fields(job)
+    if not errors:
+        errors += too_wide_words(job)
     if not any(e.field.startswith("debtor.") for e in errors):
         errors += unprintable_address(job)
     errors += no_way_to_pay_from_abroad(job)

@@ -5,7 +5,8 @@ and login required (``letters`` / ``s3cret``), its certificate self-signed for
 conftest.py exposes :func:`running_smtp` as the fixture ``smtp_server``: ``(inbox, port,
 client_tls)``, with the certificate the client must trust written to ``cert.pem`` in the
 test's ``tmp_path``. What arrived is in :attr:`Inbox.received`; set :attr:`Inbox.answer`
-(e.g. ``"451 try later"``) to refuse what comes next.
+(e.g. ``"451 try later"``) to refuse what comes next, or :attr:`Inbox.drop` to take the
+next message and break the connection before answering (an SMTP connection cut mid-send).
 """
 
 from __future__ import annotations
@@ -62,12 +63,16 @@ class Inbox:
     def __init__(self) -> None:
         self.received: list[tuple[list[str], EmailMessage]] = []
         self.answer: str | None = None  # e.g. "451 try later" to refuse the next message
+        self.drop = False  # take the next message, then cut the connection without a reply
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.answer:
             return self.answer
         msg = message_from_bytes(envelope.content, policy=policy.default)
         self.received.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
+        if self.drop:
+            self.drop = False
+            server.transport.abort()  # the client never hears the 250
         return "250 OK"
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import select
 import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -196,49 +194,36 @@ def test_a_hold_reason_with_a_nul_or_line_break_is_refused(api: Any) -> None:  #
 def test_a_chunked_body_is_not_read_past_the_limit(pipeline: Any) -> None:
     """A real server on loopback: the 413 comes while the client is still sending, after
     about the limit, not after the whole body (which would take the memory with it)."""
-    import uvicorn
-
     from letters.http import create_app
     from letters.ledger import create_token
-    from tests.test_review_page import _free_port
+    from tests.live_server import serving
 
     token = create_token(pipeline.runtime.ledger, "all", {"submit"})
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(pipeline.runtime), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
     chunk = b" " * (256 << 10)
     sent, answer = 0, b""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-            sock.sendall(
-                b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                + f"Authorization: Bearer {token}\r\n".encode()
-                + b"Transfer-Encoding: chunked\r\n\r\n"
-            )
-            while sent < 10 * MAX_BODY_BYTES:
-                readable, _, _ = select.select([sock], [], [], 0)
-                if readable:
-                    break
-                try:
-                    sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-                except (BrokenPipeError, ConnectionResetError):
-                    break
-                sent += len(chunk)
-            sock.settimeout(30)
-            while b"body-too-large" not in answer:
-                more = sock.recv(65536)
-                if not more:
-                    break
-                answer += more
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with (
+        serving(create_app(pipeline.runtime)) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=30) as sock,
+    ):
+        sock.sendall(
+            b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {token}\r\n".encode()
+            + b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        while sent < 10 * MAX_BODY_BYTES:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break
+            try:
+                sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+        while b"body-too-large" not in answer:
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"body-too-large" in answer
     assert sent < 2 * MAX_BODY_BYTES, sent  # the server stopped reading near the limit

@@ -22,6 +22,7 @@ def api(pipeline: Pipeline) -> Iterator[tuple[TestClient, Pipeline, dict[str, st
     tokens = {
         "all": create_token(ledger, "all", {"submit", "read", "hold", "verify"}),
         "read": create_token(ledger, "reader", {"read"}),
+        "pdf": create_token(ledger, "letters", {"pdf"}),
     }
     with TestClient(create_app(pipeline.runtime)) as client:
         yield client, pipeline, tokens
@@ -43,6 +44,31 @@ def test_tokens_and_scopes(api: Any) -> None:
     assert client.get("/v1/jobs/x", headers=auth(tokens["read"])).status_code == 404
 
 
+def test_a_letter_pdf_needs_its_own_scope_not_read(api: Any) -> None:
+    """The PDF carries the debtor's live password: a ``read`` token (evidence) may not
+    download it; a ``pdf`` token may, and may read nothing else."""
+    client, pipeline, tokens = api
+    job = load_job("reminder.nb")
+    letter_id = client.post("/v1/jobs", json=job, headers=auth(tokens["all"])).json()["letter_id"]
+    pipeline.drain()
+    refused = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["read"]))
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/json"
+    [error] = refused.json()["errors"]
+    assert error == {
+        "field": "(request)",
+        "code": "forbidden",
+        "reason": "this token lacks the 'pdf' scope",
+    }
+    assert b"%PDF" not in refused.content
+    allowed = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["pdf"]))
+    assert allowed.status_code == 200
+    assert password_on(allowed.content) == password_on(pipeline.pdf(letter_id))
+    assert client.get(f"/v1/jobs/{job['id']}", headers=auth(tokens["pdf"])).status_code == 403
+    spec = client.get("/openapi.json").json()
+    assert "`pdf` scope" in spec["paths"]["/v1/letters/{letter_id}/pdf"]["get"]["description"]
+
+
 def test_submit_then_read_the_evidence_and_the_pdf(api: Any) -> None:
     client, pipeline, tokens = api
     job = load_job("payment_request.en")
@@ -53,7 +79,7 @@ def test_submit_then_read_the_evidence_and_the_pdf(api: Any) -> None:
     history = client.get(f"/v1/jobs/{job['id']}", headers=auth(tokens["read"])).json()
     assert history["job"]["status"] == "delivered"
     assert history["letter"]["template"] == "payment_request.en.html"
-    pdf = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["read"]))
+    pdf = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["pdf"]))
     assert pdf.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(pdf.content).hexdigest() == history["letter"]["pdf_sha256"]
     # the same job again: the same letter; other content under the same id: 409
@@ -202,6 +228,7 @@ def test_openapi_describes_a_jobs_history(api: Any) -> None:
         "delivered",
         "held",
         "failed",
+        "uncertain",
     ]
     attempt = schemas["Attempt"]["properties"]
     assert {"at", "channel", "status", "external_id", "error_code", "error"} <= set(attempt)
@@ -290,7 +317,7 @@ def test_an_unreadable_archive_is_a_503_not_a_crash(api: Any) -> None:
     pipeline.drain()
     for pdf in (pipeline.tmp / "archive").rglob("*.pdf"):
         pdf.unlink()
-    response = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["read"]))
+    response = client.get(f"/v1/letters/{letter_id}/pdf", headers=auth(tokens["pdf"]))
     assert response.status_code == 503
 
 

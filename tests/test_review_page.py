@@ -6,9 +6,6 @@ approval and a stale hash are refused."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from letters.ledger.users import Role
 from letters.paths import TEMPLATE_DIR
 from letters.workbench import accounts, approval
 from tests.conftest import Pipeline, load_job
+from tests.live_server import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright_api = pytest.importorskip(
@@ -31,36 +29,16 @@ PASSWORD = "correct horse battery"
 SHOTS = Path("out/screenshots")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def site(pipeline: Pipeline, tmp_path: Path) -> Iterator[tuple[str, Pipeline, Path]]:
-    import uvicorn
-
     from letters.http import create_app
 
     folder = tmp_path / "authoring"
     shutil.copytree(TEMPLATE_DIR, folder)
     review = pipeline.runtime.settings.review.model_copy(update={"templates_dir": folder})
     pipeline.runtime.settings = pipeline.runtime.settings.model_copy(update={"review": review})
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(pipeline.runtime), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
+    with serving(create_app(pipeline.runtime)) as port:
         yield f"http://127.0.0.1:{port}", pipeline, folder
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture

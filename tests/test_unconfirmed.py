@@ -124,34 +124,27 @@ def test_once_a_reviewer_approves_the_confirmation_the_letter_goes(pipeline: Pip
     assert no_such_day.value.code is Code.BAD_TABLE and "2026-07-01" in str(no_such_day.value)
 
     source = "Finansdepartementet, forsinkelsesrenten fra 1. juli 2026"
-    first = approval.submit_confirmation(
-        rt.ledger, "interest_rate", dt.date(2025, 7, 1), source, author, None, today=FIXTURE_DATE
-    )
-    approval.decide(
-        rt.ledger,
-        first.id,
-        reviewer,
-        approve=True,
-        sha256=first.sha256,
-        comment="checked",
-        today=FIXTURE_DATE,
-    )
-    rt._rules_read_at = -1e9
+
+    def confirm(day: dt.date) -> Any:
+        version = approval.submit_confirmation(
+            rt.ledger, "interest_rate", day, source, author, None, today=FIXTURE_DATE
+        )
+        approval.decide(
+            rt.ledger,
+            version.id,
+            reviewer,
+            approve=True,
+            sha256=version.sha256,
+            comment="checked",
+            today=FIXTURE_DATE,
+        )
+        rt._rules_read_at = -1e9
+        return version
+
+    confirm(dt.date(2025, 7, 1))
     with pytest.raises(JobRejected):  # 2026 H2 is still unconfirmed
         pipeline.submit(data)
-    second = approval.submit_confirmation(
-        rt.ledger, "interest_rate", dt.date(2026, 7, 1), source, author, None, today=FIXTURE_DATE
-    )
-    approval.decide(
-        rt.ledger,
-        second.id,
-        reviewer,
-        approve=True,
-        sha256=second.sha256,
-        comment="checked",
-        today=FIXTURE_DATE,
-    )
-    rt._rules_read_at = -1e9
+    second = confirm(dt.date(2026, 7, 1))
     letter_id = pipeline.submit(data)
     pipeline.drain()
     row = rt.ledger.letter(letter_id)

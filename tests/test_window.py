@@ -237,3 +237,65 @@ def test_english_headers_and_dates_do_not_wrap_in_their_cells(renderer: str) -> 
     for text in ("Invoice date", "Was due", "Amount", "28 May 2026"):
         lines = _lines_of(pdf, text)
         assert lines and set(lines) == {1}, (text, lines)
+
+
+def _accepted(data: dict[str, Any]) -> bool:
+    try:
+        parse(data)
+    except JobRejected:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        ("creditor", "W" * 100, "creditor.name"),
+        ("description", "W" * 120, "claims[0].description"),
+        ("label", "W" * 60, "claims[0].fees[0].label"),
+        ("invoice", "W" * 40, "claims[0].invoice_number"),
+    ],
+)
+def test_a_word_too_wide_for_its_place_is_refused_at_intake(
+    where: str, value: str, field: str
+) -> None:
+    from letters.validation import parse
+
+    data = copy.deepcopy(load_job("reminder.nb"))
+    claim = data["claims"][0]
+    if where == "creditor":
+        data["creditor"]["name"] = value
+    elif where == "description":
+        claim["description"] = value
+    elif where == "label":
+        claim["fees"][0]["label"] = value
+    else:
+        claim["invoice_number"] = value
+    with pytest.raises(JobRejected) as refused:
+        parse(data)
+    assert [(e.field, e.code) for e in refused.value.errors] == [(field, "word-too-wide")]
+
+
+@pytest.mark.parametrize("name", ["reminder.nb", "payment_request.en", "collection_notice.nb"])
+def test_the_widest_words_intake_accepts_print_and_pass_the_check(name: str) -> None:
+    """Grow each free-text field by one W until intake refuses it; the widest accepted then
+    prints on one page and passes the print-safety check."""
+    data = copy.deepcopy(load_job(name))
+    claim = data["claims"][0]
+
+    def widest(put: Any) -> None:
+        n = 1
+        put("W" * (n + 1))
+        while _accepted(data):
+            n += 1
+            put("W" * (n + 1))
+        put("W" * n)
+
+    widest(lambda v: data["creditor"].__setitem__("name", v))
+    widest(lambda v: claim.__setitem__("description", v))
+    widest(lambda v: claim.__setitem__("invoice_number", v))
+    for fee in claim["fees"]:
+        fee["label"] = claim["description"]
+    made = produce(data)
+    assert made.safety.findings == []
+    assert made.safety.pages == 1

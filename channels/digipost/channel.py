@@ -86,6 +86,7 @@ DEFAULT_SUBJECTS = {"nb": "Brev i inkassosak {reference}", "en": "Debt collectio
 
 class DigipostChannel(Channel):
     name = "digipost"
+    reconciles = True
 
     def __init__(self, settings: DigipostSettings, client: DigipostClient | None = None) -> None:
         if not settings.configured:

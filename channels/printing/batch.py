@@ -49,6 +49,7 @@ from channels.printing.manifest import FileInfo, Totals
 from letters.archive import Archive
 from letters.clock import OSLO
 from letters.config import Settings
+from letters.fsutil import private_dirs
 from letters.geometry import A4_PT
 from letters.ledger import BatchStatus, Ledger
 from letters.ledger.batches import Batches, BatchLetter
@@ -165,7 +166,7 @@ class BatchCloser:
     # --- writing one batch ------------------------------------------------------------------
 
     def _write(self, row: PrintBatchRow) -> ClosedBatch:
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dirs(self.root)
         final = self.root / row.id
         if (final / READY).exists():
             # published before a crash kept the ledger from recording it: the vendor may

@@ -20,6 +20,7 @@ from letters.renderers import safety
 
 class PrintChannel(Channel):
     name = "print"
+    reconciles = True
 
     def __init__(self, batches: Batches, settings: Settings) -> None:
         self.batches = batches

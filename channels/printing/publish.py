@@ -6,6 +6,10 @@ all durable; :func:`publish` renames the folder into place and writes ``READY`` 
 all (a vendor takes only folders that have it). Every write goes through
 :mod:`letters.fsutil` (atomic writes, fsync of files and folders, file digests).
 
+The letters in a batch carry live passwords: the batch folder is 0700 and every file in it
+0600 (the SFTP hand-off reads them as this user; the drop-folder hand-off gives its copies
+to the vendor's group, :mod:`channels.printing.handoff.folder`).
+
 :func:`verify` checks a written folder against its ``SHA256SUMS``.
 """
 
@@ -17,26 +21,40 @@ import shutil
 from pathlib import Path
 
 from channels.printing.handoff.base import READY, SUMS, parse_sums
-from letters.fsutil import atomic_write, file_sha256, fsync_dir, fsync_file
+from letters.fsutil import (
+    PRIVATE_DIR,
+    PRIVATE_FILE,
+    atomic_write,
+    file_sha256,
+    fsync_dir,
+    fsync_file,
+    private_dirs,
+    restrict,
+)
 
-#: The vendor reads the folder, possibly as another user.
-MODE = 0o644
+#: Ours alone: the hand-off gives the vendor its own copy (or reads these itself, SFTP).
+MODE = PRIVATE_FILE
 
 
 def building(root: Path, batch_id: str) -> Path:
     """An empty hidden folder in ``root`` to build batch ``batch_id`` in (what a crash left
     there before is removed)."""
+    private_dirs(root)
     folder = root / f".{batch_id}.building"
     if folder.exists():
         shutil.rmtree(folder)
-    folder.mkdir()
+    os.mkdir(folder, PRIVATE_DIR)
+    os.chmod(folder, PRIVATE_DIR)
     return folder
 
 
 def seal(folder: Path) -> bytes:
     """Write ``SHA256SUMS`` over every (not hidden) file in ``folder`` and make every file
-    and the folder durable. Returns ``SHA256SUMS`` as written."""
+    and the folder durable, each file 0600 (whatever wrote it: pikepdf, the manifest).
+    Returns ``SHA256SUMS`` as written."""
     names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    for name in names:
+        restrict(folder / name, MODE)
     sums = "".join(f"{file_sha256(folder / name)}  {name}\n" for name in names).encode()
     atomic_write(folder / SUMS, sums, mode=MODE, sync_dir=False)
     for name in names:

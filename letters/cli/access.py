@@ -64,7 +64,10 @@ def register(sub: Any) -> None:
     p.add_argument("action", choices=["create", "revoke"])
     p.add_argument("name")
     p.add_argument(
-        "--scopes", default="submit,read", help="comma-separated: submit, read, hold, verify"
+        "--scopes",
+        default="submit,read",
+        help="comma-separated: submit, read, pdf (letter PDFs: they carry the password), "
+        "hold, verify",
     )
     p.set_defaults(func=cmd_token)
     p = sub.add_parser("credentials", help="check a debtor's login")

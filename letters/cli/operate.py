@@ -1,5 +1,5 @@
 """Commands for operators: ``run``, ``worker``, ``enqueue``, ``serve``, ``status``,
-``batch``, ``hold`` and ``release``."""
+``batch``, ``hold``, ``release`` and ``resolve``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich.markup import escape
 from rich.table import Table
@@ -70,7 +70,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"[bold]{escape(job.id)}[/]  {job.kind}  case {escape(job.reference)}  "
         f"status [bold]{job.status}[/]"
     )
-    if job.error:
+    if job.status == "uncertain":
+        _uncertain(job.id, job.error_code, job.error, letter.id if letter else "")
+    elif job.error:
         code = f" {job.error_code}" if job.error_code else ""
         out.print(f"  error{code} ({job.error_class}): {job.error}", markup=False)
     if letter:
@@ -105,6 +107,57 @@ def cmd_status(args: argparse.Namespace) -> int:
     for at, what, detail in sorted(rows, key=lambda r: r[0]):  # text, never markup
         table.add_row(escape(at.isoformat()), escape(what), escape(detail))
     out.print(table)
+    return OK
+
+
+def _uncertain(job_id: str, code: str | None, why: str | None, letter_id: str) -> None:
+    from channels.email import message_id
+    from letters.config import get_settings
+
+    mid = message_id(letter_id, get_settings().smtp.from_address)
+    for line in (
+        f"  uncertain {code}: {why}",
+        "  Nothing sends it again by itself. Check the mail relay's log for Message-ID "
+        f"{mid}, then decide:",
+        f'    letters resolve {job_id} --sent --by YOU --reason "…"'
+        "    (it went out: recorded as delivered, nothing is sent)",
+        f'    letters resolve {job_id} --resend --by YOU --reason "…"'
+        "  (send it again, same Message-ID: the debtor may get it twice)",
+    ):
+        out.print(line, markup=False, soft_wrap=True)
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from letters.ledger import JobStatus
+
+    ledger = open_ledger()
+    decision: Literal["sent", "resend"] = "sent" if args.sent else "resend"
+    if not args.by.strip() or not args.reason.strip():
+        err.print("--by and --reason must say who decides and why", markup=False)
+        return BAD_INPUT
+    if not ledger.resolve_uncertain(args.job_id, decision, args.by.strip(), args.reason.strip()):
+        row = ledger.job(args.job_id)
+        now = f"it is {row.status}" if row else "there is no such job"
+        err.print(f"job {args.job_id!r} is not uncertain ({now}): nothing done", markup=False)
+        return BAD_INPUT
+    if decision == "sent":
+        out.print(f"job {args.job_id}: recorded as delivered by decision of {args.by}")
+        return OK
+    from letters.pipeline import broker as brokers
+
+    brokers.current()
+    from letters.pipeline.actors import deliver_letter
+
+    try:
+        deliver_letter.send(args.job_id)
+        queued = "sent to the workers"
+    except Exception as exc:  # the broker is down: the sweeper takes it up
+        queued = f"left for the sweeper (broker: {type(exc).__name__})"
+    out.print(
+        f"job {args.job_id}: {JobStatus.RENDERED}, to be sent again ({queued}); "
+        f"decided by {args.by}",
+        markup=False,
+    )
     return OK
 
 
@@ -310,6 +363,21 @@ def register(sub: Any) -> None:
         p.add_argument("reference")
         p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
         p.set_defaults(func=cmd_hold)
+    p = sub.add_parser(
+        "resolve",
+        help="decide on an uncertain letter (it may have been sent): --sent or --resend",
+    )
+    p.add_argument("job_id")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--sent", action="store_true", help="it went out (e.g. the relay's log shows it)"
+    )
+    what.add_argument(
+        "--resend", action="store_true", help="send it again (the debtor may get it twice)"
+    )
+    p.add_argument("--by", required=True, help="who decides (recorded, with the reason)")
+    p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+    p.set_defaults(func=cmd_resolve)
     p = sub.add_parser("serve", help="the HTTP service for upstream systems")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from letters.cli.console import BAD_INPUT, FAILED, OK, err, out
 from letters.codes import Code
+from letters.fsutil import atomic_write
 from letters.job import JobRejected, json_schema
 from letters.renderers import RenderError
 from letters.renderers.safety import check
@@ -65,7 +66,7 @@ def _render_one(source: Path, target: Path) -> Outcome:
         )
         return Outcome(source, FAILED)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(produced.rendered.pdf)
+    atomic_write(target, produced.rendered.pdf)  # 0600: the letter carries its password
     letter = produced.composed.letter
     status = OK
     if not produced.safety.ok:

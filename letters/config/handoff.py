@@ -51,6 +51,10 @@ class HandoffSettings(BaseModel):
     kind: Literal["none", "folder", "sftp"] = "none"
     #: The vendor's drop folder (``kind = "folder"``); it must exist.
     folder: Path | None = None
+    #: The group the vendor reads the drop folder as (a name or a number): the batches
+    #: copied there are 0640 in 0750 folders, owned by this group, never readable by
+    #: others. Unset: the drop folder's own group. This user must be a member of it.
+    group: str | None = None
     sftp: SftpSettings = SftpSettings()
 
     @model_validator(mode="after")

@@ -7,6 +7,8 @@ through a :class:`Database`; none opens connections of its own.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from letters.fsutil import PRIVATE_FILE, private_dirs, restrict
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -24,7 +28,7 @@ def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite(Path(path))
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
         )
@@ -40,6 +44,18 @@ def _engine(url: str) -> Engine:
         return engine
     # hide_parameters: error text must never carry hashes, national ids or addresses
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def _private_sqlite(path: Path) -> None:
+    """The SQLite ledger holds personal data: its folder is made 0700, the file is created
+    0600 before SQLite opens it (SQLite gives its -wal and -shm files the database's
+    mode), and an existing ledger and its -wal/-shm are narrowed to 0600."""
+    private_dirs(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        with contextlib.suppress(FileNotFoundError):
+            restrict(name)
 
 
 class Database:

@@ -166,15 +166,32 @@ class Jobs(Database):
                 .values(status=JobStatus.RENDERED, updated_at=now())
             )
 
-    def finish_delivery(self, job_id: str, attempt: AttemptRow, detail: str) -> None:
-        """Record the delivered attempt and the job's new status in one transaction."""
+    def finish_delivery(
+        self, job_id: str, attempt: AttemptRow, detail: str, intent: int | None = None
+    ) -> None:
+        """Record the delivered attempt (the outcome of the attempt ``intent``, when one was
+        begun) and the job's new status in one transaction. A job found ``uncertain`` (a
+        slow send outlived its claim) is delivered too: now it is known."""
         at = now()
         with self.session() as s:
-            s.add(attempt)
+            if intent is not None:
+                attempt.id = intent
+                s.merge(attempt)
+            else:
+                s.add(attempt)
             s.execute(
                 update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status.in_(UNFINISHED))
-                .values(status=JobStatus.DELIVERED, updated_at=at)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.status.in_((*UNFINISHED, JobStatus.UNCERTAIN)),
+                )
+                .values(
+                    status=JobStatus.DELIVERED,
+                    updated_at=at,
+                    error_class=None,
+                    error_code=None,
+                    error=None,
+                )
             )
             s.add(EventRow(job_id=job_id, at=at, event="delivered", detail=detail))
 

@@ -11,7 +11,9 @@ from enum import StrEnum
 
 
 class JobStatus(StrEnum):
-    """accepted → rendered → delivering → delivered; or held (a hold on its case) or failed."""
+    """accepted → rendered → delivering → delivered; or held (a hold on its case) or failed;
+    or uncertain: a channel that cannot be asked (e-mail) may have the letter after a crash
+    mid-send, so it is not sent again until an operator decides (``letters resolve``)."""
 
     ACCEPTED = "accepted"
     RENDERED = "rendered"
@@ -19,6 +21,7 @@ class JobStatus(StrEnum):
     DELIVERED = "delivered"
     HELD = "held"
     FAILED = "failed"
+    UNCERTAIN = "uncertain"
 
 
 class BatchStatus(StrEnum):
@@ -34,5 +37,7 @@ class BatchStatus(StrEnum):
 FINAL = frozenset({JobStatus.DELIVERED, JobStatus.FAILED})
 #: Every status a job can still move on from.
 UNFINISHED = (JobStatus.ACCEPTED, JobStatus.RENDERED, JobStatus.DELIVERING, JobStatus.HELD)
+#: ``uncertain`` is in none of these: no worker, sweeper or failure handler moves it; only an
+#: operator's decision does (:meth:`letters.ledger.letters.Letters.resolve_uncertain`).
 #: Unfinished and not waiting for a hold: work the workers (or the sweeper) still owe.
 IN_PROGRESS = (JobStatus.ACCEPTED, JobStatus.RENDERED, JobStatus.DELIVERING)

@@ -1,4 +1,9 @@
-"""API tokens for the HTTP service: only a token's SHA-256 is stored, with its scopes."""
+"""API tokens for the HTTP service: only a token's SHA-256 is stored, with its scopes.
+
+``submit`` (send jobs), ``read`` (a job's history and evidence), ``pdf`` (download a
+letter's PDF, which carries the debtor's live password: a scope of its own, not part of
+``read``), ``hold`` (hold and release cases), ``verify`` (check a debtor's login).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from letters.clock import now
 from letters.ledger.db import Database
 from letters.ledger.models import ApiTokenRow
 
-SCOPES = frozenset({"submit", "read", "hold", "verify"})
+SCOPES = frozenset({"submit", "read", "pdf", "hold", "verify"})
 
 
 def _token_digest(token: str) -> str:

@@ -74,11 +74,14 @@ class LetterEvidence(_View):
 
 
 class Attempt(_View):
-    """One try at handing the letter to a channel: delivered, or failed with its code."""
+    """One try at handing the letter to a channel: delivered, or failed with its code;
+    ``sending`` while the channel is called, ``uncertain`` when nobody can tell whether it
+    got the letter (see ``letters resolve``)."""
 
+    id: int = Field(default=0, exclude=True)
     at: Instant
     channel: str
-    status: str  # delivered | failed
+    status: str  # sending | delivered | failed | uncertain
     external_id: str | None
     receipt: dict[str, Any] | None
     error_class: str | None

@@ -2,7 +2,10 @@
 
 - ``render_letter``: make the job's letter (once: the ledger allows one letter per job),
   archive the PDF, record the letter with its password hash, then hand on to delivery.
-- ``deliver_letter``: hand the archived letter to its channel and record the attempt.
+- ``deliver_letter``: hand the archived letter to its channel and record the attempt: its
+  intent first (committed on its own), then its outcome. An intent found unsettled means a
+  worker stopped mid-send: a channel that reconciles is tried again; one that cannot be
+  asked (e-mail) leaves the job ``uncertain`` ("may have been sent"), never re-sent blind.
 
 A hold on the case stops both before anything reaches a channel. Permanent problems (a job
 the rules now refuse, a letter failing the print-safety check, a channel refusing for good)
@@ -29,13 +32,14 @@ from channels.base import (
     UncertainError,
 )
 from letters import metrics, rules
-from letters.clock import today_oslo
+from letters.clock import OSLO, today_oslo
 from letters.codes import Code
 from letters.compose import amount_due, next_payment
 from letters.config import get_settings
 from letters.credentials import expiry_instant
 from letters.job import FieldError, Job, JobRejected
 from letters.ledger import FINAL, Attempt, JobStatus
+from letters.ledger.letters import SENDING
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.ledger.reviews import ReviewRefused
 from letters.numbers import account, kid
@@ -151,8 +155,8 @@ def deliver_stage(job_id: str) -> None:
     rt = get_runtime()
     view = rt.ledger.stage(job_id)
     job, letter, attempts = view.job, view.letter, view.attempts
-    if job is None or job.status in FINAL:
-        return
+    if job is None or job.status in FINAL or job.status == JobStatus.UNCERTAIN:
+        return  # uncertain: an operator decides (letters resolve), never a retry
     if letter is None:
         render_letter.send(job_id)
         return
@@ -232,6 +236,67 @@ def _payment(rt: Runtime, job: Job, letter: LetterRow) -> PaymentDetails:
     )
 
 
+def _may_have_been_sent(channel: str, at: dt.datetime, why: str) -> str:
+    """What an operator reads about an uncertain letter."""
+    local = at.astimezone(OSLO)
+    return (
+        f"may have been sent by {channel} at {local:%H:%M} on {local:%Y-%m-%d} (Oslo); "
+        f"not re-sent: {why}"
+    )
+
+
+def _settle_interrupted(
+    rt: Runtime,
+    job_id: str,
+    letter_id: str,
+    attempts: list[Attempt],
+    available: dict[str, Channel],
+) -> list[Attempt] | None:
+    """Attempts a worker began and never settled (it stopped mid-send). A channel that
+    reconciles gets them marked as cut off and is tried again (it answers for itself); for
+    one that cannot be asked the job becomes ``uncertain`` and None is returned."""
+    settled = []
+    for a in attempts:
+        if a.status != SENDING:
+            settled.append(a)
+            continue
+        channel = available.get(a.channel)
+        if channel is None or not channel.reconciles:
+            why = "a worker stopped while sending it, before it could record the outcome"
+            detail = _may_have_been_sent(a.channel, a.at, why)
+            rt.ledger.mark_uncertain(job_id, a.id, Code.DELIVERY_UNCERTAIN, detail)
+            log.warning("job %s: %s [%s]", job_id, detail, Code.DELIVERY_UNCERTAIN)
+            return None
+        error = f"the worker stopped mid-send; {a.channel} reconciles on the next try"
+        rt.ledger.record_attempt(
+            _failed(letter_id, a.channel, a.at, UncertainError(Code.DELIVERY_INTERRUPTED, error)),
+            intent=a.id,
+        )
+        settled.append(
+            a.model_copy(
+                update={
+                    "status": "failed",
+                    "error_class": "UncertainError",
+                    "error_code": str(Code.DELIVERY_INTERRUPTED),
+                    "error": error,
+                }
+            )
+        )
+    return settled
+
+
+def _failed(letter_id: str, channel: str, at: dt.datetime, exc: Exception) -> AttemptRow:
+    return AttemptRow(
+        letter_id=letter_id,
+        channel=channel,
+        status="failed",
+        error_class=type(exc).__name__,
+        error_code=getattr(exc, "code", None),
+        error=str(exc),
+        at=at,
+    )
+
+
 def _deliver(
     rt: Runtime,
     row: JobRow,
@@ -242,6 +307,10 @@ def _deliver(
     plan: Route,
 ) -> None:
     job_id = row.id
+    settled = _settle_interrupted(rt, job_id, letter.id, attempts, available)
+    if settled is None:
+        return
+    attempts = settled
     refused = {a.channel for a in attempts if a.error_class == "PermanentError"}
     #: a channel that may hold the letter is never left for another (no second copy)
     uncertain = {a.channel for a in attempts if a.error_class == "UncertainError"}
@@ -257,20 +326,17 @@ def _deliver(
         if name in refused:
             continue
         at = dt.datetime.now(dt.UTC)
+        channel = available[name]
+        intent = rt.ledger.begin_attempt(letter.id, name)  # committed before the send
         try:
-            receipt = available[name].deliver(outgoing)
+            receipt = channel.deliver(outgoing)
         except (RetriableError, PermanentError) as exc:
-            rt.ledger.record_attempt(
-                AttemptRow(
-                    letter_id=letter.id,
-                    channel=name,
-                    status="failed",
-                    error_class=type(exc).__name__,
-                    error_code=exc.code,
-                    error=str(exc),
-                    at=at,
-                )
-            )
+            if isinstance(exc, UncertainError) and not channel.reconciles:
+                detail = _may_have_been_sent(name, at, f"{exc} [{exc.code}]")
+                rt.ledger.mark_uncertain(job_id, intent, Code.DELIVERY_UNCERTAIN, detail)
+                log.warning("job %s: %s [%s]", job_id, detail, Code.DELIVERY_UNCERTAIN)
+                return
+            rt.ledger.record_attempt(_failed(letter.id, name, at, exc), intent=intent)
             tries = 1 + sum(
                 1 for a in attempts if a.channel == name and a.error_class == "RetriableError"
             )
@@ -292,9 +358,13 @@ def _deliver(
                 status="delivered",
                 external_id=receipt.external_id,
                 receipt={**receipt.details, "via": receipt.channel},
+                error_class=None,  # over what a slow send's uncertain mark may have said
+                error_code=None,
+                error=None,
                 at=at,
             ),
             detail=f"{name} {receipt.external_id}",
+            intent=intent,
         )
         return
     raise PermanentFailure(Code.ROUTE_NO_CHANNEL, "every channel in the route refused the letter")

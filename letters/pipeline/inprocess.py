@@ -28,7 +28,7 @@ from letters.job import FieldError, JobRejected
 from letters.ledger import JobConflict, JobStatus
 from letters.workbench import approval
 
-DONE = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.HELD})
+DONE = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.HELD, JobStatus.UNCERTAIN})
 
 
 @dataclass
@@ -192,6 +192,8 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
         if job.status == JobStatus.FAILED:
             failed += 1
             where = job.error or ""
+        elif job.status == JobStatus.UNCERTAIN:  # `letters status JOB` says what to do
+            where = f"{job.error} ({job.error_code}; see letters status {job.id})"
         elif job.status == JobStatus.HELD:
             where = "held: " + (runtime.ledger.hold_reason(job.reference) or "")
         elif attempts and attempts[-1].status == "delivered":

@@ -249,6 +249,14 @@ RULES: tuple[Rule, ...] = (
         (Code.NAME_DOES_NOT_FIT, Code.ADDRESS_DOES_NOT_FIT),
     ),
     Rule(
+        "delivery",
+        "Every other printed word (the creditor's name, invoice numbers, descriptions, fee "
+        "labels) fits its narrowest place on the page, measured with the letter font; a wider "
+        "one is refused at intake, so nothing accepted fails the print check later.",
+        "the agency's rule: whatever the contract accepts, the letter can print",
+        (Code.WORD_TOO_WIDE,),
+    ),
+    Rule(
         "privacy",
         "A national identity number identifies the recipient for Digipost only; it is never "
         "printed (the template lint refuses a template that prints one).",

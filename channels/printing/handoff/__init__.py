@@ -57,7 +57,7 @@ def make_handoff(settings: HandoffSettings) -> Handoff | None:
     """
     if settings.kind == "folder":
         assert settings.folder is not None
-        return DropFolder(settings.folder)
+        return DropFolder(settings.folder, settings.group)
     if settings.kind == "sftp":
         s = settings.sftp
         assert s.host is not None and s.username is not None

@@ -9,10 +9,17 @@ A batch moved into place but stopped before ``READY`` is completed in place; a s
 staging folder and anything in it not of this batch are removed. Errors: a missing drop
 folder is ``handoff-unavailable``, a failing read or write ``handoff-io`` (both retriable);
 a different complete batch of the same name is a :class:`HandoffConflict`.
+
+**Who may read it.** The letters carry live passwords, so the copies are not readable by
+everyone (they were 0644): files are 0640 and folders 0750, owned by the vendor's group,
+``printing.handoff.group`` (a name or a number), or by the drop folder's own group when that
+is not set. This user must be a member of that group; a group that does not exist or that
+this user may not give is ``handoff-io``, and nothing is copied.
 """
 
 from __future__ import annotations
 
+import grp
 import logging
 import os
 import shutil
@@ -34,12 +41,13 @@ from channels.printing.handoff.base import (
     read_small,
 )
 from letters.codes import Code
-from letters.fsutil import atomic_write, file_sha256, fsync_dir
+from letters.fsutil import atomic_write, file_sha256, fsync_dir, restrict
 
 log = logging.getLogger(__name__)
 
-#: The vendor reads what we copy, possibly as another user of the share.
-MODE = 0o644
+#: The vendor reads what we copy as a member of its group, never as anyone else.
+MODE = 0o640
+DIR_MODE = 0o750
 
 
 def _same_file(path: Path, file: ListedFile) -> bool:
@@ -59,8 +67,22 @@ class DropFolder(Handoff):
 
     name = "folder"
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, group: str | None = None) -> None:
         self.target = Path(target)
+        self.group = group
+
+    def _gid(self) -> int:
+        """The vendor's group: the configured one, else the drop folder's."""
+        if self.group is None:
+            return os.stat(self.target).st_gid
+        if self.group.isdigit():
+            return int(self.group)
+        try:
+            return grp.getgrnam(self.group).gr_gid
+        except KeyError:
+            raise RetriableError(
+                Code.HANDOFF_IO, f"drop folder group {self.group!r} does not exist here"
+            ) from None
 
     def __repr__(self) -> str:
         return f"DropFolder({str(self.target)!r})"
@@ -79,6 +101,7 @@ class DropFolder(Handoff):
                 raise HandoffConflict(f"{where} exists and is not a batch folder")
             if (final / READY).exists() or (final / READY).is_symlink():
                 return self._already_there(final, batch)
+            gid = self._gid()
             if final.exists():  # moved into place, then stopped before READY: finish it
                 work = final
                 if staging.exists():
@@ -87,12 +110,13 @@ class DropFolder(Handoff):
                 work = staging
                 if staging.is_symlink() or (staging.exists() and not staging.is_dir()):
                     staging.unlink()  # not ours: we only ever make it a real directory
-                work.mkdir(exist_ok=True)
-            self._fill(work, batch)
+                work.mkdir(mode=0o700, exist_ok=True)
+            restrict(work, DIR_MODE, gid)
+            self._fill(work, batch, gid)
             if work == staging:
                 os.rename(staging, final)
                 fsync_dir(self.target)
-            atomic_write(final / READY, batch.ready, mode=MODE)  # last of all
+            atomic_write(final / READY, batch.ready, mode=MODE, group=gid)  # last of all
         except OSError as exc:
             raise RetriableError(
                 Code.HANDOFF_IO, f"drop folder {where}: {exc.strerror or exc}"
@@ -114,7 +138,7 @@ class DropFolder(Handoff):
         return batch.receipt(str(final), already_there=True)
 
     @staticmethod
-    def _fill(work: Path, batch: BatchOnDisk) -> None:
+    def _fill(work: Path, batch: BatchOnDisk, gid: int) -> None:
         """Make ``work`` hold exactly the batch's files except READY."""
         wanted = {SUMS, *(f.name for f in batch.files)}
         with os.scandir(work) as entries:
@@ -129,8 +153,12 @@ class DropFolder(Handoff):
         except (OSError, ValueError):
             current = None
         if current != batch.sums:
-            atomic_write(work / SUMS, batch.sums, mode=MODE, sync_dir=False)
+            atomic_write(work / SUMS, batch.sums, mode=MODE, sync_dir=False, group=gid)
+        else:
+            restrict(work / SUMS, MODE, gid)
         for file in batch.files:
-            if not _same_file(work / file.name, file):
-                atomic_write(work / file.name, chunks(file), mode=MODE, sync_dir=False)
+            if _same_file(work / file.name, file):  # copied before a crash: only its mode
+                restrict(work / file.name, MODE, gid)
+            else:
+                atomic_write(work / file.name, chunks(file), mode=MODE, sync_dir=False, group=gid)
         fsync_dir(work)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from letters import linebreaks
 from letters.barcodes import HEIGHT_MM, MODULE_WIDTH_MM, QUIET_ZONE_MM
 from letters.geometry import MM
 from letters.renderers.fast.metrics import Metrics
@@ -79,21 +80,8 @@ class Unit:
     atom: Barcode | None = None
 
 
-SPACES = re.compile(r"[ \t\n\r\f]+")
-# Break opportunities inside a "word" (UAX #14 as Pango applies it; CSS collapses only the
-# ASCII white space above, so other spaces stay in the text but still allow a break):
-# - after a hyphen, dash or solidus, unless a digit or a character that may not start a
-#   line follows;
-# - after the break-after class (BA): | U+2010 U+2012 U+2027 and the spaces U+1680,
-#   U+2000-U+2006, U+2008-U+200A, U+205F;
-# - after a closing bracket, ! ? or an ellipsis (CL, EX, IN) when a letter follows;
-# - before the break-before class (BB): U+00B4 and the like.
-_WORD_BREAK = re.compile(
-    r"(?<=[-\u2013\u2014/])(?=[^\d\s\-/.,:;!?)\]}])"
-    r"|(?<=[|\u2010\u2012\u2027\u1680\u2000-\u2006\u2008-\u200a\u205f])"
-    r"|(?<=[)\]}!?\u2026])(?=[^\W\d_])"
-    r"|(?=[\u00b4\u02c8\u02cc\u02df\u0f01-\u0f04])"
-)
+SPACES = linebreaks.SPACES
+_WORD_BREAK = linebreaks.WORD_BREAK
 
 
 def units(items: list[Inline], metrics: Metrics, counters: Counters | None) -> list[Unit]:
