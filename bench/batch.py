@@ -89,6 +89,7 @@ class Place:
                 **({"letters_per_file": self.letters_per_file} if self.letters_per_file else {}),
             ),
             clock_date=CLOCK_DATE,
+            rehearsal_rules=ROOT / "fixtures" / "rules",
         )
 
 

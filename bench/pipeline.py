@@ -97,6 +97,7 @@ def run(processes: int, count: int, redis_url: str) -> dict[str, float]:
         "LETTERS_METRICS_PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="letters-metrics-"),
         "LETTERS_CLOCK_DATE": "2026-11-20",  # the fixtures' letter date
+        "LETTERS_REHEARSAL_RULES": str(ROOT / "fixtures" / "rules"),
     }
     redis.Redis.from_url(redis_url).flushdb()
     path = tmp / "jobs.jsonl"
@@ -153,6 +154,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=200)
     args = parser.parse_args()
+    from letters import rules
+    from letters.rules import tables
+
+    # the rehearsal's assumed confirmations of the unconfirmed interest rates, as make main
+    rules.use(tables.read_folder(rules.shipped(), ROOT / "fixtures" / "rules", "rehearsal"))
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     base = render_only(args.jobs)
     print(f"render only (templates' own renderers, this process): {base * 1000:.1f} ms/letter")

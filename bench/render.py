@@ -61,7 +61,9 @@ from letters.validation import parse
 ROOT = Path(__file__).resolve().parent.parent
 JOBS = sorted((ROOT / "fixtures" / "jobs").glob("*.json"))
 CLOCK_DATE = dt.date(2026, 11, 20)  # the fixtures' letter date
-SETTINGS = Settings(clock_date=CLOCK_DATE)
+#: the rehearsal's assumed confirmations of the unconfirmed interest rates, as make main
+REHEARSAL_RULES = ROOT / "fixtures" / "rules"
+SETTINGS = Settings(clock_date=CLOCK_DATE, rehearsal_rules=REHEARSAL_RULES)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = "chromium: not available (apt-get install chromium; pip install playwright)"
 # Targets for the fast renderer (the issue): ms per letter, and speed-ups over the others.
@@ -201,6 +203,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-chromium", action="store_true", help="leave Chromium out")
     args = parser.parse_args()
+    from letters import rules
+    from letters.rules import tables
+
+    rules.use(tables.read_folder(rules.shipped(), REHEARSAL_RULES, "rehearsal"))
     pages = letters_html()
     notes: list[str] = []
     with contextlib.ExitStack() as stack:

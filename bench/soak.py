@@ -58,7 +58,9 @@ def main() -> int:
     from letters.config import Settings
     from letters.produce import produce
 
-    settings = Settings(clock_date=dt.date(2026, 11, 20))
+    settings = Settings(
+        clock_date=dt.date(2026, 11, 20), rehearsal_rules=ROOT / "fixtures" / "rules"
+    )
     files = sorted((ROOT / "fixtures" / "jobs").glob("*.json"))
     jobs = [json.loads(p.read_text("utf-8")) for p in files]
     templates = {}  # each template's working copy, through the named renderer if one is
