@@ -1,7 +1,8 @@
 # The two commands a newcomer needs (see README):
 #   make main   run every fixture job through the whole pipeline in one process
 #               (in-memory broker, SQLite ledger in var/, print batch in out/print/), as of
-#               the fixtures' letter date: the pipeline refuses letters dated in the past
+#               the fixtures' letter date (the pipeline refuses letters dated in the past) and
+#               with the interest-rate confirmations the rehearsal assumes (fixtures/rules)
 #   make test   ruff, mypy and pytest
 # and, once set up, the quick loop while developing:
 #   make quick  ruff, mypy, then pytest without the tests marked slow, stopping at the
