@@ -158,7 +158,7 @@ def main() -> None:
     from letters.rules import tables
 
     # the rehearsal's assumed confirmations of the unconfirmed interest rates, as make main
-    rules.use(tables.read_folder(rules.shipped(), ROOT / "fixtures" / "rules", "rehearsal"))
+    rules.use(tables.rehearsal(ROOT / "fixtures" / "rules"))
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     base = render_only(args.jobs)
     print(f"render only (templates' own renderers, this process): {base * 1000:.1f} ms/letter")

@@ -206,7 +206,7 @@ def main() -> None:
     from letters import rules
     from letters.rules import tables
 
-    rules.use(tables.read_folder(rules.shipped(), REHEARSAL_RULES, "rehearsal"))
+    rules.use(tables.rehearsal(REHEARSAL_RULES))
     pages = letters_html()
     notes: list[str] = []
     with contextlib.ExitStack() as stack:

@@ -38,10 +38,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 def rehearsal_rulebook() -> Any:
     """The shipped tables with the rehearsal's stand-ins (``fixtures/rules/``)."""
-    from letters import rules
     from letters.rules import tables
 
-    return tables.read_folder(rules.shipped(), REHEARSAL_RULES, "rehearsal")
+    return tables.rehearsal(REHEARSAL_RULES)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -97,7 +97,7 @@ def _rehearsal_rules() -> None:
 
     folder = get_settings().rehearsal_rules
     if folder is not None:
-        rules.use(tables.read_folder(rules.shipped(), folder, "rehearsal"))
+        rules.use(tables.rehearsal(folder))
 
 
 def cmd_render(args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ _warned_at = -BROKER_WARNING_SECONDS
 _unqueued_since_warning = 0
 
 
-def _send(job_id: str, letter_id: str) -> None:
+def _send(job_id: str, letter_id: str = "") -> None:
     """Queue the job's next stage; a broker that cannot be reached raises
     :class:`BrokerUnreachable` (the job is committed: the sweeper will find it)."""
     from redis.exceptions import ConnectionError as RedisConnectionError
@@ -141,7 +141,7 @@ def release(reference: str, reason: str, runtime: Runtime | None = None) -> list
         status = JobStatus.RENDERED if rt.ledger.letter_for_job(job_id) else JobStatus.ACCEPTED
         rt.ledger.set_status(job_id, status, "resumed", allowed_from=(JobStatus.HELD,))
         with contextlib.suppress(BrokerUnreachable):  # logged; the sweeper resumes it
-            _send(job_id, "")
+            _send(job_id)
     return held
 
 

@@ -292,6 +292,13 @@ def read_folder(book: Rulebook, folder: Path, label: str) -> Rulebook:
     return book
 
 
+@lru_cache(maxsize=8)
+def rehearsal(folder: Path) -> Rulebook:
+    """The shipped tables with a rehearsal's stand-ins from ``folder``
+    (``Settings.rehearsal_rules``), read once per folder."""
+    return read_folder(shipped(), Path(folder), "rehearsal")
+
+
 @lru_cache(maxsize=1)
 def shipped() -> Rulebook:
     """The tables that come with the product (``letters/rules/data/*.toml``)."""

@@ -299,9 +299,8 @@ def rulebook_in_force(
     """The rule tables for letters dated ``day``: for each table the approved version in
     force that day, or the shipped table where none is approved; in a rehearsal the tables
     in ``rehearsal`` (``Settings.rehearsal_rules``) stand in for the shipped ones."""
-    book = rules.shipped()
-    if rehearsal is not None:  # the approvals a rehearsal assumes, before any real one
-        book = tables.read_folder(book, rehearsal, "rehearsal")
+    # the approvals a rehearsal assumes stand in for the shipped tables, before any real one
+    book = rules.shipped() if rehearsal is None else tables.rehearsal(rehearsal)
     reviews = Reviews(ledger)
     for name in tables.TABLE_NAMES:
         version = reviews.in_force(SubjectKind.RULES, name, day)
