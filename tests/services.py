@@ -129,7 +129,8 @@ _redis: tuple[str, int] | None = None
 
 
 def redis_url() -> str:
-    """A Redis server's URL (database 15, flushed by the caller as needed)."""
+    """A Redis server's URL (database 15 unless ``LETTERS_TEST_REDIS_DB`` says another;
+    flushed by the caller as needed)."""
     global _redis
     if _redis is None:
         if _reachable(REDIS_HOST, REDIS_PORT):
@@ -161,4 +162,5 @@ def redis_url() -> str:
             _wait("127.0.0.1", port, "Redis")
             _redis = ("127.0.0.1", port)
     host, port = _redis
-    return f"redis://{host}:{port}/15"
+    # LETTERS_TEST_REDIS_DB lets two suites share one server without sharing queues
+    return f"redis://{host}:{port}/{os.environ.get('LETTERS_TEST_REDIS_DB', '15')}"
