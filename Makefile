@@ -30,10 +30,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 quick: lint
-	$(BIN)/pytest -m "not slow" -x
+	$(BIN)/pytest -n 2 --dist loadfile -m "not slow" -x
 
 bench: $(STAMP)
 	@$(BIN)/python -m pip install --quiet -e '.[bench]'

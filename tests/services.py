@@ -163,4 +163,14 @@ def redis_url() -> str:
             _redis = ("127.0.0.1", port)
     host, port = _redis
     # LETTERS_TEST_REDIS_DB lets two suites share one server without sharing queues
-    return f"redis://{host}:{port}/{os.environ.get('LETTERS_TEST_REDIS_DB', '15')}"
+    return f"redis://{host}:{port}/{_redis_db()}"
+
+
+def _redis_db() -> str:
+    """Database 15, or another where two suites (LETTERS_TEST_REDIS_DB) or two pytest-xdist
+    workers (gw1, gw2, … take 8, 7, …) share the server."""
+    if db := os.environ.get("LETTERS_TEST_REDIS_DB"):
+        return db
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    n = int(worker[2:] or 0)
+    return "15" if n == 0 else str(9 - n)
