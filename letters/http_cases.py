@@ -2,8 +2,8 @@
 reopen it (scope ``close``). Each change is audited under the calling token's name
 (``token:NAME``) with the reason given."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI reads the parameters' annotations at
+# run time, and ``scoped(...)`` in them is local to :func:`router`.
 from collections.abc import Callable
 from typing import Annotated, Any
 
