@@ -57,7 +57,7 @@ def window(rt: Runtime) -> tuple[dt.datetime, dt.datetime | None]:
     retention = rt.settings.retention
     today = today_oslo(rt.settings)
     closed = dt.datetime.combine(today - dt.timedelta(days=retention.days), dt.time(), OSLO)
-    if retention.idle_grace_days is None:
+    if not retention.idle_cases:
         return closed, None
     return closed, closed - dt.timedelta(days=retention.idle_grace_days)
 

@@ -276,6 +276,9 @@ def test_cases_not_closed_not_finished_or_written_to_after_closing_are_kept(
     _later(pipeline, LATER + dt.timedelta(days=365))
     [case] = retention.survey(rt).plan.cases
     assert (case.reference, case.why) == ("AX-2026-100042", "idle")
+    explicit_only = rt.settings.retention.model_copy(update={"idle_cases": False})
+    rt.settings = rt.settings.model_copy(update={"retention": explicit_only})
+    assert retention.survey(rt).plan.cases == []
     # reopened, the closed case's clock stops
     assert ledger.reopen_case(held["reference"], "alice", "appeal")
     assert ledger.closure(held["reference"]) is None
@@ -372,7 +375,11 @@ def test_a_retention_of_less_than_a_year_is_refused() -> None:
 
     with pytest.raises(ValidationError, match="days"):
         Retention(days=30)
-    assert Retention().days == 1826 and Retention().idle_grace_days == 365
+    assert (Retention().days, Retention().idle_cases, Retention().idle_grace_days) == (
+        1826,
+        True,
+        365,
+    )
 
 
 def test_the_ledgers_purge_on_sqlite_and_postgresql(database_url: str) -> None:

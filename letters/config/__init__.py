@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     #: (``LETTERS_LOGINS__KEY``, ``__LOCK_AFTER``, ``__SOURCE_LIMIT``, …).
     logins: Logins = Logins()
     #: How long closed cases keep their personal data (``LETTERS_RETENTION__DAYS``,
-    #: ``__IDLE_GRACE_DAYS``); ``letters purge`` removes it after that.
+    #: ``__IDLE_CASES``, ``__IDLE_GRACE_DAYS``); ``letters purge`` removes it after that.
     retention: Retention = Retention()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"

@@ -17,6 +17,8 @@ class Retention(BaseModel):
     #: year is refused: letters are evidence.
     days: int = Field(1826, ge=365)
     #: A case nobody closed, whose jobs are all finished (delivered or failed) and that has
-    #: seen no activity for ``days`` plus this many days, is taken as closed at its last
-    #: activity. None: only cases closed explicitly are ever purged.
-    idle_grace_days: int | None = Field(365, ge=0)
+    #: seen no activity for ``days`` plus ``idle_grace_days``, is taken as closed at its
+    #: last activity (so nothing is kept for ever because upstream never said). False:
+    #: only cases closed explicitly are ever purged.
+    idle_cases: bool = True
+    idle_grace_days: int = Field(365, ge=0)
