@@ -263,6 +263,12 @@ class Code(StrEnum):
         "request",
         "the archived letter cannot be read now (503; try again)",
     )
+    LETTER_PURGED = (
+        "letter-purged",
+        "request",
+        "the letter's case was closed longer than the retention period: its PDF was purged; "
+        "its hashes and history are kept (410)",
+    )
     LOGIN_THROTTLED = (
         "login-throttled",
         "request",

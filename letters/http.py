@@ -5,13 +5,16 @@
     GET    /v1/letters/{id}/pdf           the archived letter, verified (scope: pdf)
     POST   /v1/cases/{reference}/hold     hold a case (scope: hold)
     DELETE /v1/cases/{reference}/hold     release it (scope: hold)
+    POST   /v1/cases/{reference}/close    close a case: its retention period runs (scope: close)
+    DELETE /v1/cases/{reference}/close    reopen it (scope: close)
     POST   /v1/credentials/verify         a debtor's login check (scope: verify)
     GET    /metrics, /healthz
 
 Every call but the last two needs ``Authorization: Bearer <token>``; tokens are stored as
 SHA-256 digests with their scopes (``letters token create``). A letter's PDF carries the
 debtor's live password, so it needs the ``pdf`` scope (``read`` is not enough: 403
-``forbidden``). Bad input gets 422 with one
+``forbidden``); a purged one is 410 ``letter-purged``. Holds and closures are audited under
+the token's name. Bad input gets 422 with one
 ``{field, reason}`` per problem and never echoes what was sent.
 """
 
@@ -21,7 +24,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -29,23 +32,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from letters import codes, documents, http_methods, metrics
 from letters.archive import ArchiveCorrupt
-from letters.clock import today_oslo
+from letters.clock import OSLO, today_oslo
 from letters.codes import Code
 from letters.credentials import Verdict
 from letters.http_models import (
+    ERRORS,
     Accepted,
     BatchItem,
     BatchResult,
-    HoldRequest,
     Problem,
+    ProblemError,
     VerifyRequest,
     VerifyResult,
 )
 from letters.job import FieldError, Job, JobRejected
-from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_scopes
+from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_holder
 from letters.ledger.views import JobHistory
 from letters.lockout import attempt
-from letters.numbers import reference as case_reference
 from letters.pipeline.runtime import Runtime, get_runtime
 
 bearer = HTTPBearer(auto_error=False)
@@ -54,11 +57,7 @@ bearer = HTTPBearer(auto_error=False)
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_BATCH = 1000
 _JOB_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "no token, or an unknown or revoked one"},
-    403: {"model": Problem, "description": "the token lacks the scope"},
-    422: {"model": Problem, "description": "bad input: one field and reason per problem"},
-}
+_ERRORS = ERRORS
 
 
 #: The code of a refusal FastAPI raises itself, by HTTP status.
@@ -70,11 +69,6 @@ _HTTP_CODES = {
     409: Code.JOB_CONFLICT,
     413: Code.BODY_TOO_LARGE,
 }
-
-
-class ProblemError(Exception):
-    def __init__(self, status: int, field: str, code: Code, reason: str) -> None:
-        self.status, self.errors = status, [FieldError(field=field, code=code, reason=reason)]
 
 
 def _problem(status: int, errors: list[FieldError]) -> JSONResponse:
@@ -110,20 +104,24 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         return runtime or get_runtime()
 
     def scoped(scope: str) -> Any:
+        """A dependency that lets only a live token with ``scope`` through and gives the
+        token's name (the actor the audit log records)."""
+
         def check(
             creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-        ) -> None:
+        ) -> str:
             if creds is None or creds.scheme.lower() != "bearer":
                 raise HTTPException(
                     401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
                 )
-            scopes = token_scopes(rt().ledger, creds.credentials)
-            if scopes is None:
+            holder = token_holder(rt().ledger, creds.credentials)
+            if holder is None:
                 raise HTTPException(
                     401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"}
                 )
-            if scope not in scopes:
+            if scope not in holder[1]:
                 raise HTTPException(403, f"this token lacks the {scope!r} scope")
+            return holder[0]
 
         return Depends(check)
 
@@ -296,6 +294,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             **_ERRORS,
             200: {"content": {"application/pdf": {}}},
             404: {"model": Problem, "description": "no such letter"},
+            410: {"model": Problem, "description": "purged (retention): letter-purged"},
             503: {"model": Problem, "description": "the archive cannot be read"},
         },
     )
@@ -303,6 +302,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         letter = rt().ledger.letter(letter_id) if letter_id.isdigit() else None
         if letter is None:
             raise HTTPException(404, "no such letter")  # the id is not echoed
+        if letter.purged_at is not None:
+            day = letter.purged_at.astimezone(OSLO).date().isoformat()
+            reason = f"purged on {day} (retention): its hashes and history are kept"
+            raise ProblemError(410, "(request)", Code.LETTER_PURGED, reason)
         try:
             pdf = rt().archive.get(letter.pdf_sha256)
         except (OSError, ArchiveCorrupt):
@@ -315,36 +318,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             headers={"Content-Disposition": f'inline; filename="{letter.id}.pdf"'},
         )
 
-    def _ref(reference: str) -> str:
-        if not case_reference.is_valid(reference):
-            raise ProblemError(422, "reference", Code.BAD_REFERENCE, "not a valid case reference")
-        return case_reference.compact(reference)
+    from letters import http_cases
 
-    @app.post(
-        "/v1/cases/{reference}/hold",
-        tags=["cases"],
-        status_code=201,
-        dependencies=[scoped("hold")],
-        responses={**_ERRORS, 200: {"description": "the case was held already"}},
-    )
-    def hold(reference: str, body: HoldRequest) -> JSONResponse:
-        placed = rt().ledger.place_hold(_ref(reference), body.reason)
-        content = {"reference": _ref(reference), "held": True, "already_held": not placed}
-        return JSONResponse(status_code=201 if placed else 200, content=content)
-
-    @app.delete(
-        "/v1/cases/{reference}/hold",
-        tags=["cases"],
-        dependencies=[scoped("hold")],
-        responses=_ERRORS,
-    )
-    def release(
-        reference: str, reason: Annotated[str, Query(min_length=1, max_length=500)]
-    ) -> dict[str, Any]:
-        from letters.pipeline.intake import release as release_case
-
-        resumed = release_case(_ref(reference), reason, rt())
-        return {"reference": _ref(reference), "held": False, "resumed": resumed}
+    app.include_router(http_cases.router(rt, scoped))
 
     @app.post(
         "/v1/credentials/verify",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from pydantic import BaseModel, Field, IPvAnyAddress, field_validator
 
@@ -40,6 +41,21 @@ class Problem(BaseModel):
     errors: list[FieldError]
 
 
+class ProblemError(Exception):
+    """A refusal the service answers with ``status`` and one field error."""
+
+    def __init__(self, status: int, field: str, code: Code, reason: str) -> None:
+        self.status, self.errors = status, [FieldError(field=field, code=code, reason=reason)]
+
+
+#: The refusals every authenticated call may answer, for OpenAPI.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no token, or an unknown or revoked one"},
+    403: {"model": Problem, "description": "the token lacks the scope"},
+    422: {"model": Problem, "description": "bad input: one field and reason per problem"},
+}
+
+
 class HoldRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
@@ -53,6 +69,10 @@ class HoldRequest(BaseModel):
                 Code.UNPRINTABLE, "control characters (line breaks, tabs) are not allowed"
             )
         return value
+
+
+class CloseRequest(HoldRequest):
+    """Why upstream closes the case (paid, withdrawn, sent to court): recorded, audited."""
 
 
 class VerifyRequest(BaseModel):

@@ -216,6 +216,7 @@ def test_openapi_describes_a_jobs_history(api: Any) -> None:
         "attempts",
         "holds",
         "print_batch",
+        "closure",
     }
     assert set(history["required"]) == {"job", "events", "letter", "attempts", "holds"}
     job = schemas["JobRecord"]["properties"]

@@ -5,6 +5,7 @@
   ``batch``, ``hold``, ``release``;
 - :mod:`~letters.cli.templates`, :mod:`~letters.cli.rules` and
   :mod:`~letters.cli.workbench` (``users``, ``audit``): compliance;
+- :mod:`~letters.cli.retention`: ``case close|reopen``, ``purge`` (personal data);
 - :mod:`~letters.cli.access`: ``token``, ``credentials``.
 
 Exit status: 0 all well; 1 a letter failed the print-safety check or could not be
@@ -16,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from letters.cli import access, operate, preview, rules, templates, workbench
+from letters.cli import access, operate, preview, retention, rules, templates, workbench
 from letters.cli.console import BAD_INPUT, err
 
 
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Norwegian debt-collection letters: intake, rendering, delivery, evidence.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (preview, templates, rules, workbench, operate, access):
+    for group in (preview, templates, rules, workbench, operate, retention, access):
         group.register(sub)
     return parser
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, FAILED, OK, err, open_ledger, out
+from letters.cli.console import BAD_INPUT, FAILED, OK, by_argument, err, open_ledger, out
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -16,7 +16,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     if args.action == "create":
         scopes = {s.strip() for s in args.scopes.split(",") if s.strip()}
         try:
-            token = create_token(ledger, args.name, scopes)
+            token = create_token(ledger, args.name, scopes, by=args.by)
         except ValueError as exc:
             err.print(str(exc), markup=False)
             return BAD_INPUT
@@ -26,7 +26,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         out.print(token, markup=False)
         err.print("shown once: only its SHA-256 is stored", markup=False)
         return OK
-    if revoke_token(ledger, args.name):
+    if revoke_token(ledger, args.name, by=args.by):
         out.print(f"token {args.name!r} revoked", markup=False)
         return OK
     err.print(f"no live token named {args.name!r}", markup=False)
@@ -67,8 +67,9 @@ def register(sub: Any) -> None:
         "--scopes",
         default="submit,read",
         help="comma-separated: submit, read, pdf (letter PDFs: they carry the password), "
-        "hold, verify",
+        "hold, close (close cases: their retention runs), verify",
     )
+    by_argument(p)
     p.set_defaults(func=cmd_token)
     p = sub.add_parser("credentials", help="check a debtor's login")
     p.add_argument("action", choices=["verify"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import getpass
 import sys
 from typing import TYPE_CHECKING
 
@@ -33,3 +35,19 @@ def open_ledger() -> Ledger:
     if settings.review.trust_shipped:
         shipped.record(found)
     return found
+
+
+def by_argument(p: argparse.ArgumentParser) -> None:
+    """``--by NAME``: who does it, for the audit log (default: the login name)."""
+    p.add_argument(
+        "--by",
+        default=_login_name(),
+        help="who does it, recorded in the audit log (default: your login name)",
+    )
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "unnamed"

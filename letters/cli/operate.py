@@ -12,7 +12,7 @@ from typing import Any, Literal
 from rich.markup import escape
 from rich.table import Table
 
-from letters.cli.console import BAD_INPUT, FAILED, OK, err, open_ledger, out
+from letters.cli.console import BAD_INPUT, FAILED, OK, by_argument, err, open_ledger, out
 from letters.codes import Code
 from letters.job import FieldError, JobRejected
 
@@ -70,6 +70,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"[bold]{escape(job.id)}[/]  {job.kind}  case {escape(job.reference)}  "
         f"status [bold]{job.status}[/]"
     )
+    if history.closure:
+        c = history.closure
+        out.print(f"  case closed {_day(c.closed_at)} by {c.closed_by}: {c.reason}", markup=False)
+    if job.purged_at:
+        out.print(
+            f"  purged on {_day(job.purged_at)} (retention): the debtor's personal data and "
+            "the PDF are gone; the hashes and the history are kept",
+            markup=False,
+        )
     if job.status == "uncertain":
         _uncertain(job.id, job.error_code, job.error, letter.id if letter else "")
     elif job.error:
@@ -85,7 +94,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         if letter.instalment_kids:
             out.print(f"  instalment KIDs {', '.join(letter.instalment_kids)}", markup=False)
-        out.print(f"  pdf sha256 {letter.pdf_sha256} at {letter.archive_path}")
+        where = (
+            f"purged from the archive on {_day(letter.purged_at)} (retention)"
+            if letter.purged_at
+            else f"at {letter.archive_path}"
+        )
+        out.print(f"  pdf sha256 {letter.pdf_sha256} {where}", markup=False)
     table = Table(title="History")
     for heading in ("at", "what", "detail"):
         table.add_column(heading, overflow="fold")
@@ -100,6 +114,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             rows.append((batch.closed_at, "print batch closed", batch.folder or ""))
         if batch.handed_off_at:
             rows.append((batch.handed_off_at, "print batch handed off", batch.id))
+        if batch.purged_at:
+            rows.append((batch.purged_at, "print batch folder purged", "retention"))
     for h in history.holds:
         rows.append((h.placed_at, "hold placed", h.reason))
         if h.released_at:
@@ -108,6 +124,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         table.add_row(escape(at.isoformat()), escape(what), escape(detail))
     out.print(table)
     return OK
+
+
+def _day(at: Any) -> str:
+    from letters.clock import OSLO
+
+    return str(at.astimezone(OSLO).date().isoformat())
 
 
 def _uncertain(job_id: str, code: str | None, why: str | None, letter_id: str) -> None:
@@ -206,7 +228,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
         err.print(f"{args.reference!r} is not a valid case reference", markup=False)
         return BAD_INPUT
     if args.command == "hold":
-        placed = open_ledger().place_hold(args.reference, args.reason)
+        placed = open_ledger().place_hold(args.reference, args.reason, by=args.by)
         out.print(
             f"case {reference.compact(args.reference)} held"
             if placed
@@ -216,7 +238,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
     from letters.pipeline import broker as brokers
 
     brokers.current()
-    resumed = release(args.reference, args.reason)
+    resumed = release(args.reference, args.reason, by=args.by)
     out.print(f"released; {len(resumed)} held job(s) continue")
     return OK
 
@@ -362,6 +384,7 @@ def register(sub: Any) -> None:
         p = sub.add_parser(name, help=text)
         p.add_argument("reference")
         p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+        by_argument(p)
         p.set_defaults(func=cmd_hold)
     p = sub.add_parser(
         "resolve",

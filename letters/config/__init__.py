@@ -27,6 +27,7 @@ from pydantic_settings import (
 from letters.config.digipost import DigipostSettings
 from letters.config.logins import Logins
 from letters.config.printing import InserterCode, Printing
+from letters.config.retention import Retention
 from letters.config.review import Review
 from letters.config.sender import Sender, Window
 from letters.config.smtp import Smtp
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     #: Debtors' logins: the login key and the limits on failed tries
     #: (``LETTERS_LOGINS__KEY``, ``__LOCK_AFTER``, ``__SOURCE_LIMIT``, …).
     logins: Logins = Logins()
+    #: How long closed cases keep their personal data (``LETTERS_RETENTION__DAYS``,
+    #: ``__IDLE_CASES``, ``__IDLE_GRACE_DAYS``); ``letters purge`` removes it after that.
+    retention: Retention = Retention()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"
     password_length: int = Field(12, ge=10, le=40)
@@ -161,6 +165,7 @@ __all__ = [
     "InserterCode",
     "Logins",
     "Printing",
+    "Retention",
     "Review",
     "Sender",
     "Settings",

@@ -4,11 +4,12 @@ from letters.ledger.jobs import JobConflict, Stage
 from letters.ledger.logins import LedgerAttemptLog, LedgerCredentials
 from letters.ledger.states import FINAL, BatchStatus, JobStatus
 from letters.ledger.store import Ledger
-from letters.ledger.tokens import create_token, revoke_token, token_scopes
+from letters.ledger.tokens import create_token, revoke_token, token_holder, token_scopes
 from letters.ledger.views import (
     Attempt,
     BatchMembership,
     BatchSummary,
+    CaseClosure,
     Event,
     HoldRecord,
     JobHistory,
@@ -23,6 +24,7 @@ __all__ = [
     "BatchMembership",
     "BatchStatus",
     "BatchSummary",
+    "CaseClosure",
     "Event",
     "HoldRecord",
     "JobConflict",
@@ -37,5 +39,6 @@ __all__ = [
     "Stage",
     "create_token",
     "revoke_token",
+    "token_holder",
     "token_scopes",
 ]

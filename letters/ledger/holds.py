@@ -1,7 +1,8 @@
 """Holds on a case reference: no letter of a held case goes to a channel while one stands.
 
 A case may be held several times (each reason is evidence); releasing it releases them all
-and names the held jobs that may continue.
+and names the held jobs that may continue. Each hold, and each release that released one,
+is written with its audit line (who, the case, the reason) in one transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from letters.clock import now
+from letters.ledger.audit import record as audit_record
 from letters.ledger.db import Database
 from letters.ledger.models import EventRow, HoldRow, JobRow
 from letters.ledger.states import JobStatus
@@ -29,24 +31,30 @@ def standing_reason(s: Session, ref: str) -> str | None:
 
 
 class Holds(Database):
-    def place_hold(self, reference: str, reason: str) -> bool:
-        """Hold a case. False when it is already held (the reason is still recorded)."""
+    def place_hold(self, reference: str, reason: str, *, by: str = "unnamed") -> bool:
+        """Hold a case on the word of ``by``. False when it is already held (the reason is
+        still recorded, and audited)."""
         ref = case_reference.compact(reference)
         with self.session() as s:
-            standing = s.scalar(select(HoldRow).where(*active(ref)))
-            s.add(HoldRow(reference=ref, reason=reason, placed_at=now()))
+            standing = s.scalar(select(HoldRow).where(*active(ref)).limit(1))
+            at = now()
+            s.add(HoldRow(reference=ref, reason=reason, placed_at=at))
+            audit_record(s, by, "hold", "case", ref, reason, at=at)
             if standing is not None:
                 return False
         return True
 
-    def release_hold(self, reference: str, reason: str) -> list[str]:
-        """Release every active hold on a case; returns the held job ids to continue."""
+    def release_hold(self, reference: str, reason: str, *, by: str = "unnamed") -> list[str]:
+        """Release every active hold on a case on the word of ``by`` (audited when one was
+        standing); returns the held job ids to continue."""
         ref = case_reference.compact(reference)
         at = now()
         with self.session() as s:
-            s.execute(
+            released = s.execute(
                 update(HoldRow).where(*active(ref)).values(released_at=at, release_reason=reason)
             )
+            if getattr(released, "rowcount", 0):
+                audit_record(s, by, "release", "case", ref, reason, at=at)
             held = list(
                 s.scalars(
                     select(JobRow.id).where(

@@ -89,6 +89,9 @@ class JobRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[dt.datetime] = mapped_column()
     updated_at: Mapped[dt.datetime] = mapped_column(index=True)
+    #: when retention removed the debtor's personal data from ``payload`` (and the job's
+    #: history); its fingerprint ``content_sha256`` stays (letters.retention)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     events: Mapped[list[EventRow]] = relationship(order_by="EventRow.id")
 
@@ -150,6 +153,8 @@ class LetterRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column()
     #: the version of each rule table the letter was checked with (table → version)
     rules_versions: Mapped[dict[str, Any] | None] = mapped_column()
+    #: when retention removed the PDF from the archive (``pdf_sha256`` stays, as evidence)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class AttemptRow(Base):
@@ -181,6 +186,24 @@ class HoldRow(Base):
     placed_at: Mapped[dt.datetime] = mapped_column()
     released_at: Mapped[dt.datetime | None] = mapped_column()
     release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseClosureRow(Base):
+    """A case closed by upstream (paid, withdrawn, sent to court): who closed it, when and
+    why, and, if it was reopened, who reopened it, when and why. The retention period runs
+    from the closure that stands (letters.retention)."""
+
+    __tablename__ = "case_closures"
+    __table_args__ = (Index("ix_case_closures_standing", "reference", "reopened_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(32))
+    closed_at: Mapped[dt.datetime] = mapped_column()
+    closed_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    reopened_at: Mapped[dt.datetime | None] = mapped_column()
+    reopened_by: Mapped[str | None] = mapped_column(String(64))
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class LoginAttemptRow(Base):
@@ -238,6 +261,8 @@ class PrintBatchRow(Base):
     folder: Mapped[str | None] = mapped_column(Text)
     sums_sha256: Mapped[str | None] = mapped_column(String(64))
     handoff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: when retention removed the batch's folder (all its letters were purged)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class PrintBatchLetterRow(Base):

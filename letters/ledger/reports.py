@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from letters.clock import OSLO
+from letters.ledger.cases import closure_view, standing_closure
 from letters.ledger.db import Database
 from letters.ledger.letters import attempts, letter_of
 from letters.ledger.models import (
@@ -38,6 +39,7 @@ class Reports(Database):
             if job is None:
                 return None
             letter = letter_of(s, job_id)
+            closure = standing_closure(s, job.reference)
             holds = s.scalars(
                 select(HoldRow).where(HoldRow.reference == job.reference).order_by(HoldRow.id)
             )
@@ -57,6 +59,7 @@ class Reports(Database):
                     pages=letter.page_count,
                     archive_path=letter.archive_path,
                     created_at=letter.created_at,
+                    purged_at=letter.purged_at,
                 )
                 member = s.get(PrintBatchLetterRow, letter.id)
                 batch = s.get(PrintBatchRow, member.batch_id) if member else None
@@ -72,6 +75,7 @@ class Reports(Database):
                     error_class=job.error_class,
                     error_code=job.error_code,
                     error=job.error,
+                    purged_at=job.purged_at,
                 ),
                 events=[Event(at=e.at, event=e.event, detail=e.detail) for e in job.events],
                 letter=evidence,
@@ -94,7 +98,9 @@ class Reports(Database):
                     closed_at=batch.closed_at,
                     handed_off_at=batch.handed_off_at,
                     folder=batch.folder,
+                    purged_at=batch.purged_at,
                 ),
+                closure=None if closure is None else closure_view(closure),
             )
 
     def overview(self) -> Overview:

@@ -44,6 +44,8 @@ class JobRecord(_View):
     error_class: str | None
     error_code: str | None = Field(description="a failed job's stable code (letters.codes)")
     error: str | None
+    #: when retention removed the debtor's personal data from the job (only then present)
+    purged_at: Instant | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Event(_View):
@@ -71,6 +73,8 @@ class LetterEvidence(_View):
     pages: int
     archive_path: str
     created_at: Instant
+    #: when retention removed the PDF from the archive (only then present): its sha256 stays
+    purged_at: Instant | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class Attempt(_View):
@@ -107,6 +111,16 @@ class BatchMembership(_View):
     closed_at: Instant | None
     handed_off_at: Instant | None
     folder: str | None
+    #: when retention removed the batch's folder (only then present)
+    purged_at: Instant | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class CaseClosure(_View):
+    """The closure standing on the job's case: from then on its retention period runs."""
+
+    closed_at: Instant
+    closed_by: str
+    reason: str
 
 
 class JobHistory(_View):
@@ -119,6 +133,8 @@ class JobHistory(_View):
     holds: list[HoldRecord]
     #: only for a letter in a print batch (the key is left out otherwise)
     print_batch: BatchMembership | None = Field(default=None, exclude_if=lambda v: v is None)
+    #: only for a job of a closed case (the key is left out otherwise)
+    closure: CaseClosure | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class BatchSummary(_View):

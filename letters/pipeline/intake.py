@@ -132,11 +132,13 @@ def take(job: Job | dict[str, Any] | str | bytes, runtime: Runtime | None = None
     return Taken(row.letter_id, created)
 
 
-def release(reference: str, reason: str, runtime: Runtime | None = None) -> list[str]:
-    """Release the holds on a case and let its held jobs continue (with the broker down,
-    the sweeper queues them when it is back)."""
+def release(
+    reference: str, reason: str, runtime: Runtime | None = None, *, by: str = "unnamed"
+) -> list[str]:
+    """Release the holds on a case on the word of ``by`` (audited) and let its held jobs
+    continue (with the broker down, the sweeper queues them when it is back)."""
     rt = runtime or get_runtime()
-    held = rt.ledger.release_hold(reference, reason)
+    held = rt.ledger.release_hold(reference, reason, by=by)
     for job_id in held:
         status = JobStatus.RENDERED if rt.ledger.letter_for_job(job_id) else JobStatus.ACCEPTED
         rt.ledger.set_status(job_id, status, "resumed", allowed_from=(JobStatus.HELD,))

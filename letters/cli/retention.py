@@ -1,0 +1,151 @@
+"""Commands for personal data: ``case close|reopen`` (the retention period of a case runs
+from its closure) and ``purge`` (remove the personal data of cases closed longer than
+``LETTERS_RETENTION__DAYS``; ``--dry-run`` shows what would go). Each change is audited."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from letters.cli.console import BAD_INPUT, OK, err, open_ledger, out
+
+
+def _who(args: argparse.Namespace) -> tuple[str, str] | None:
+    by, reason = (args.by or "").strip(), (args.reason or "").strip()
+    if not by or not reason:
+        err.print("--by and --reason must say who does it and why", markup=False)
+        return None
+    return by, reason
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    from letters.clock import OSLO
+    from letters.numbers import reference
+
+    if not reference.is_valid(args.reference):
+        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
+        return BAD_INPUT
+    who = _who(args)
+    if who is None:
+        return BAD_INPUT
+    ref = reference.compact(args.reference)
+    ledger = open_ledger()
+    if args.action == "close":
+        closure, made = ledger.close_case(ref, *who)
+        day = closure.closed_at.astimezone(OSLO).strftime("%Y-%m-%d %H:%M")
+        if made:
+            out.print(f"case {ref} closed ({day}): its retention period runs", markup=False)
+        else:
+            out.print(
+                f"case {ref} was closed already ({day} by {closure.closed_by}): unchanged",
+                markup=False,
+            )
+        return OK
+    if not ledger.reopen_case(ref, *who):
+        err.print(f"case {ref} is not closed: nothing done", markup=False)
+        return BAD_INPUT
+    out.print(f"case {ref} reopened: its retention period no longer runs", markup=False)
+    return OK
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from letters import retention
+    from letters.pipeline.runtime import Runtime
+
+    who = None if args.dry_run else _who(args)
+    if not args.dry_run and who is None:
+        return BAD_INPUT
+    rt = Runtime.from_settings()
+    done = retention.survey(rt) if who is None else retention.purge(rt, *who)
+    if args.json:
+        out.print_json(json.dumps(_as_json(done, rt.settings.retention.days, args.dry_run)))
+        return OK
+    p = done.plan
+    idle = (
+        f"; cases never closed, all done, idle since before {p.idle_before.date().isoformat()}"
+        if p.idle_before
+        else ""
+    )
+    out.print(
+        f"retention {rt.settings.retention.days} days: cases closed before "
+        f"{p.closed_before.date().isoformat()} (Oslo){idle}",
+        markup=False,
+    )
+    if done.nothing:
+        out.print("nothing to purge", markup=False)
+    else:
+        verb = "would purge" if args.dry_run else "purged"
+        out.print(
+            f"{verb} {len(p.cases)} case(s): {p.jobs} job(s), {p.letters} letter(s), "
+            f"{len(done.pdfs)} PDF(s) in the archive, {len(done.folders)} print batch "
+            "folder(s)",
+            markup=False,
+        )
+        for case in p.cases:
+            how = f"closed by {case.closed_by}" if case.why == "closed" else "idle"
+            out.print(f"  {case.reference}  {how}, since {_day(case.since)}", markup=False)
+        if done.leftovers:
+            out.print(
+                f"  and {done.leftovers} file(s) an interrupted purge left (already purged "
+                "in the ledger)",
+                markup=False,
+            )
+    if p.waiting:
+        out.print(f"waiting: {len(p.waiting)} case(s) due but not finished", markup=False)
+        for w in p.waiting:
+            out.print(f"  {w.reference}  {w.why}", markup=False)
+    if args.dry_run:
+        out.print("dry run: nothing changed", markup=False)
+    return OK
+
+
+def _day(at: Any) -> str:
+    from letters.clock import OSLO
+
+    return str(at.astimezone(OSLO).date().isoformat())
+
+
+def _as_json(done: Any, days: int, dry_run: bool) -> dict[str, Any]:
+    p = done.plan
+    return {
+        "dry_run": dry_run,
+        "retention_days": days,
+        "closed_before": p.closed_before.isoformat(),
+        "idle_before": p.idle_before.isoformat() if p.idle_before else None,
+        "cases": [
+            {
+                "reference": c.reference,
+                "why": c.why,
+                "since": c.since.isoformat(),
+                "jobs": len(c.jobs),
+                "letters": len(c.letters),
+            }
+            for c in p.cases
+        ],
+        "jobs": p.jobs,
+        "letters": p.letters,
+        "pdfs": len(done.pdfs),
+        "print_batch_folders": len(done.folders),
+        "leftovers": done.leftovers,
+        "waiting": [{"reference": w.reference, "why": w.why} for w in p.waiting],
+    }
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("case", help="close or reopen a case (its retention period runs)")
+    p.add_argument("action", choices=["close", "reopen"])
+    p.add_argument("reference")
+    p.add_argument("--by", required=True, help="who closes or reopens it (audited)")
+    p.add_argument("--reason", required=True, help="why: paid, withdrawn, sent to court…")
+    p.set_defaults(func=cmd_case)
+    p = sub.add_parser(
+        "purge", help="remove the personal data of cases closed longer than the retention"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="list what would go (counts, case references)"
+    )
+    p.add_argument("--by", help="who runs the purge (audited; not needed for --dry-run)")
+    p.add_argument("--reason", help="why now (audited; not needed for --dry-run)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_purge)
