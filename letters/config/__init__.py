@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from letters.config.digipost import DigipostSettings
+from letters.config.intake import Intake
 from letters.config.logins import Logins
 from letters.config.printing import InserterCode, Printing
 from letters.config.review import Review
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     #: Debtors' logins: the login key and the limits on failed tries
     #: (``LETTERS_LOGINS__KEY``, ``__LOCK_AFTER``, ``__SOURCE_LIMIT``, …).
     logins: Logins = Logins()
+    #: Backpressure at the HTTP intake (``LETTERS_INTAKE__MAX_QUEUE``,
+    #: ``__RETRY_AFTER_SECONDS``).
+    intake: Intake = Intake()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"
     password_length: int = Field(12, ge=10, le=40)
@@ -159,6 +163,7 @@ def load_toml(path: Path) -> dict[str, Any]:
 __all__ = [
     "DigipostSettings",
     "InserterCode",
+    "Intake",
     "Logins",
     "Printing",
     "Review",
