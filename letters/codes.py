@@ -274,6 +274,12 @@ class Code(StrEnum):
         "request",
         "too many failed logins from this source: try again after Retry-After seconds (429)",
     )
+    INTAKE_QUEUE_FULL = (
+        "intake-queue-full",
+        "request",
+        "the workers owe more jobs than LETTERS_INTAKE__MAX_QUEUE: nothing was stored; send "
+        "it again after Retry-After seconds (429)",
+    )
 
     # --- rendering ------------------------------------------------------------------------
     TEMPLATE_MISSING = ("template-missing", "render", "no template for the kind and language")

@@ -15,7 +15,9 @@ SHA-256 digests with their scopes (``letters token create``). A letter's PDF car
 debtor's live password, so it needs the ``pdf`` scope (``read`` is not enough: 403
 ``forbidden``); a purged one is 410 ``letter-purged``. Holds and closures are audited under
 the token's name. Bad input gets 422 with one
-``{field, reason}`` per problem and never echoes what was sent.
+``{field, reason}`` per problem and never echoes what was sent. While the workers owe
+``LETTERS_INTAKE__MAX_QUEUE`` jobs or more, new jobs get 429 ``intake-queue-full`` with
+``Retry-After`` and nothing is stored (:mod:`letters.backpressure`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from letters import codes, documents, http_methods, metrics
+from letters import backpressure, codes, documents, http_methods, metrics
 from letters.archive import ArchiveCorrupt
 from letters.clock import OSLO, today_oslo
 from letters.codes import Code
@@ -75,6 +77,13 @@ def _problem(status: int, errors: list[FieldError]) -> JSONResponse:
     return JSONResponse(status_code=status, content=Problem(errors=errors).model_dump())
 
 
+def _too_many(code: Code, reason: str, wait: int) -> JSONResponse:
+    """429 with Retry-After (seconds)."""
+    response = _problem(429, [FieldError(field="(request)", code=code, reason=reason)])
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 async def _raw_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -102,6 +111,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     def rt() -> Runtime:
         return runtime or get_runtime()
+
+    gate = backpressure.Gate(rt)
 
     def scoped(scope: str) -> Any:
         """A dependency that lets only a live token with ``scope`` through and gives the
@@ -207,6 +218,13 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             202: {"model": Accepted, "description": "accepted"},
             409: {"model": Problem, "description": "the id is known with other content"},
             413: {"model": Problem, "description": "the body or the batch is too large"},
+            429: {
+                "model": Problem,
+                "description": "the workers owe LETTERS_INTAKE__MAX_QUEUE jobs or more "
+                "(intake-queue-full): nothing was stored, send it again after Retry-After "
+                "seconds (jobs accepted before are answered as usual)",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            },
         },
         openapi_extra={
             "requestBody": {
@@ -248,6 +266,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             reason = f"at most {MAX_BATCH} jobs per batch"
             error = FieldError(field="(body)", code=Code.BODY_TOO_LARGE, reason=reason)
             return _problem(413, [error])
+        if (full := gate.refusal(payload)) is not None:
+            return _too_many(Code.INTAKE_QUEUE_FULL, full.reason, full.retry_after)
         if isinstance(payload, list):
             items = []
             for index, data in enumerate(payload):
@@ -255,9 +275,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
                 item.index = index
                 items.append(item)
             accepted = sum(i.status in ("accepted", "existing") for i in items)
+            gate.took(sum(i.status == "accepted" for i in items))
             result = BatchResult(accepted=accepted, refused=len(items) - accepted, items=items)
             return JSONResponse(status_code=200, content=result.model_dump())
         status, item = _one(payload)
+        gate.took(status == 202)
         if item.errors:
             return _problem(status, item.errors)
         assert item.job_id is not None and item.letter_id is not None
@@ -352,10 +374,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         if answer.verdict is Verdict.THROTTLED:
             wait = answer.retry_after or 1
             reason = f"too many failed logins from this source: try again in {wait} seconds"
-            error = FieldError(field="(request)", code=Code.LOGIN_THROTTLED, reason=reason)
-            response = _problem(429, [error])
-            response.headers["Retry-After"] = str(wait)
-            return response
+            return _too_many(Code.LOGIN_THROTTLED, reason, wait)
         return JSONResponse(content=VerifyResult(result=str(answer.verdict)).model_dump())
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,7 +1,8 @@
 """Prometheus metrics.
 
-Counted where they happen: jobs accepted and refused (intake), debtor logins by answer
-(:mod:`letters.lockout`), letters rendered and render seconds (the render stage). Read from
+Counted where they happen: jobs accepted and refused (intake), jobs sent while the queue
+was full (429, :mod:`letters.backpressure`), debtor logins by answer (:mod:`letters.lockout`),
+letters rendered and render seconds (the render stage). Read from
 the ledger at scrape time, so they are right across machines: jobs by status, failed jobs
 by their stable code, the queue lag (age of the oldest unfinished job) and the days left of
 each rule table.
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 
 JOBS_ACCEPTED = Counter("letters_jobs_accepted_total", "Jobs accepted at intake")
 JOBS_REFUSED = Counter("letters_jobs_refused_total", "Jobs refused at intake (bad or conflicting)")
+JOBS_QUEUE_FULL = Counter(
+    "letters_jobs_queue_full_total",
+    "Jobs sent while the workers owed LETTERS_INTAKE__MAX_QUEUE or more: refused (429), "
+    "nothing stored",
+)
 LOGINS = Counter(
     "letters_logins_total",
     "Debtor login checks by answer (throttled: refused by a source's limits, unchecked)",

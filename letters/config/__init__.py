@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from letters.config.digipost import DigipostSettings
+from letters.config.intake import Intake
 from letters.config.logins import Logins
 from letters.config.printing import InserterCode, Printing
 from letters.config.retention import Retention
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     #: How long closed cases keep their personal data (``LETTERS_RETENTION__DAYS``,
     #: ``__IDLE_CASES``, ``__IDLE_GRACE_DAYS``); ``letters purge`` removes it after that.
     retention: Retention = Retention()
+    #: Backpressure at the HTTP intake (``LETTERS_INTAKE__MAX_QUEUE``,
+    #: ``__RETRY_AFTER_SECONDS``).
+    intake: Intake = Intake()
     kid_length: int = Field(15, ge=4, le=25)
     kid_scheme: Scheme = "mod10"
     password_length: int = Field(12, ge=10, le=40)
@@ -163,6 +167,7 @@ def load_toml(path: Path) -> dict[str, Any]:
 __all__ = [
     "DigipostSettings",
     "InserterCode",
+    "Intake",
     "Logins",
     "Printing",
     "Retention",

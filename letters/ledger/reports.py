@@ -158,6 +158,13 @@ class Reports(Database):
             rows = s.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
             return {status: n for status, n in rows}
 
+    def in_progress(self) -> int:
+        """Jobs the workers still owe (accepted, rendered, delivering): the depth the HTTP
+        intake holds back at (:mod:`letters.backpressure`). Counted on the status index."""
+        with self.session() as s:
+            count = select(func.count()).select_from(JobRow)
+            return s.scalar(count.where(JobRow.status.in_(IN_PROGRESS))) or 0
+
     def failures(self) -> dict[str | None, int]:
         """Failed jobs by their stable code (None: the failure recorded none)."""
         with self.session() as s:
