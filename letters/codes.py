@@ -30,6 +30,7 @@ FAMILIES = {
     "handoff": "a closed print batch could not be handed to the vendor",
     "review": "the compliance workbench: approvals, four eyes, sign-in (CLI exit 2, HTTP 4xx)",
     "lint": "a template lacks what the law or the agency requires, or has what it forbids",
+    "worker": "the worker processes of `letters worker` (in its log; it exits 1)",
 }
 
 
@@ -508,6 +509,14 @@ class Code(StrEnum):
         "languages-differ",
         "lint",
         "the nb and en templates of a kind do not say the same things",
+    )
+
+    # --- the worker processes -----------------------------------------------------------
+    WORKER_KEEPS_DYING = (
+        "worker-keeps-dying",
+        "worker",
+        "a worker process died again and again right after starting (a configuration, "
+        "database or Redis problem): it is not started again and `letters worker` stops",
     )
 
 

@@ -310,30 +310,33 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    import os
+    import logging
 
-    from letters.pipeline.broker import QUEUES
     from letters.pipeline.runtime import Runtime
+    from letters.pipeline.supervisor import LOG_FORMAT, Supervisor, child_command
 
-    Runtime.from_settings()  # migrate the ledger once, before the processes start
+    if args.processes < 1 or args.threads < 1:
+        err.print("--processes and --threads must be at least 1", markup=False)
+        return BAD_INPUT
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    runtime = Runtime.from_settings()  # migrate the ledger once, before the processes start
     os.environ["LETTERS_BROKER"] = "redis"
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # one metrics view for all processes
         import tempfile
 
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="letters-metrics-")
-    argv = [
-        sys.executable,
-        "-m",
-        "dramatiq",
-        "letters.pipeline.worker",
-        "--processes",
-        str(args.processes),
-        "--threads",
-        str(args.threads),
-        "--queues",
-        *QUEUES,
-    ]
-    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with dramatiq's
+    from prometheus_client import multiprocess
+
+    from letters.metrics import serve_worker_metrics
+
+    serve_worker_metrics(runtime.settings.metrics_port)  # up while a child restarts
+    supervisor = Supervisor(
+        child_command(args.threads, args.stop_timeout),
+        args.processes,
+        stop_timeout=args.stop_timeout,
+        on_death=multiprocess.mark_process_dead,
+    )
+    return supervisor.run()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -361,10 +364,16 @@ def register(sub: Any) -> None:
     p = sub.add_parser("enqueue", help="hand a JSONL or CSV file of jobs to the workers (Redis)")
     p.add_argument("file", type=Path)
     p.set_defaults(func=cmd_enqueue)
-    p = sub.add_parser("worker", help="start Dramatiq worker processes on Redis")
+    p = sub.add_parser("worker", help="run worker processes on Redis, restarting any that dies")
     p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     p.add_argument(
         "--threads", type=int, default=1, help="threads per process (rendering is CPU-bound)"
+    )
+    p.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a process may take to finish its message on SIGTERM (default 60)",
     )
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser(
