@@ -78,6 +78,24 @@ def backoff_options(settings: Settings) -> dict[str, int]:
     }
 
 
+def patience(settings: Settings) -> tuple[float, float]:
+    """The least and the most seconds of backoff between a letter's first and last try of a
+    channel before it moves on (``channel_attempts`` tries, Dramatiq's jitter: ×1 to ×2,
+    and 50–100 % of the maximum above it). An outage shorter than the least moves no letter.
+
+    >>> from letters.config import Settings
+    >>> patience(Settings(delivery_min_backoff_seconds=30, delivery_max_backoff_seconds=600))
+    (750.0, 1500.0)
+    """
+    least = most = 0.0
+    top = settings.delivery_max_backoff_seconds
+    for retry in range(settings.channel_attempts - 1):
+        base = settings.delivery_min_backoff_seconds * 2**retry
+        least += base if 2 * base <= top else min(base, top / 2)
+        most += min(2 * base, top)
+    return least, most
+
+
 class DeliveryBackoff(Middleware):
     """The deliver stage backs off as the runtime's settings say
     (``LETTERS_DELIVERY_MIN_BACKOFF_SECONDS``, ``…_MAX_…``), read for each message rather
