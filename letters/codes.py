@@ -336,6 +336,12 @@ class Code(StrEnum):
     CHANNEL_TIMEOUT = ("channel-timeout", "channel", "the channel's server did not answer in time")
     CHANNEL_CONNECTION = ("channel-connection", "channel", "the channel's server is unreachable")
     CHANNEL_CONFIG = ("channel-config", "channel", "the channel's settings cannot work")
+    CHANNEL_BREAKER_OPEN = (
+        "channel-breaker-open",
+        "channel",
+        "not tried: the channel failed too often in a row and its breaker is open; the letter "
+        "waits (a try of LETTERS_CHANNEL_ATTEMPTS) and is tried again later",
+    )
     DELIVERY_UNCERTAIN = (
         "delivery-uncertain",
         "channel",

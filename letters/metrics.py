@@ -2,7 +2,9 @@
 
 Counted where they happen: jobs accepted and refused (intake), jobs sent while the queue
 was full (429, :mod:`letters.backpressure`), debtor logins by answer (:mod:`letters.lockout`),
-letters rendered and render seconds (the render stage). Read from
+letters rendered and render seconds (the render stage), each channel's circuit breaker
+(:mod:`channels.breaker`: open or not, and how often it opened; with several worker
+processes the gauge is 1 while any live process has it open). Read from
 the ledger at scrape time, so they are right across machines: jobs by status, failed jobs
 by their stable code, the queue lag (age of the oldest unfinished job) and the days left of
 each rule table.
@@ -29,6 +31,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, Metric
+
+from channels import breaker
 
 if TYPE_CHECKING:
     from letters.ledger import Ledger
@@ -59,6 +63,29 @@ QUEUE_LAG = Histogram(
     "From acceptance to the start of rendering",
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
 )
+
+BREAKER_OPEN = Gauge(
+    "letters_channel_breaker_open",
+    "1 while the channel's circuit breaker is open (letters wait instead of trying it)",
+    ["channel"],
+    multiprocess_mode="livemax",
+)
+BREAKER_OPENED = Counter(
+    "letters_channel_breaker_opened_total",
+    "Times the channel's circuit breaker opened (outage failures in a row)",
+    ["channel"],
+)
+
+
+def _breaker_changed(channel: str, is_open: bool) -> None:
+    BREAKER_OPEN.labels(channel).set(1 if is_open else 0)
+    if is_open:
+        BREAKER_OPENED.labels(channel).inc()
+    else:
+        BREAKER_OPENED.labels(channel).inc(0)  # the series exists before the first opening
+
+
+breaker.observe(_breaker_changed)
 
 
 class _Read:

@@ -216,6 +216,7 @@ def pipeline(tmp_path: Path, worker: Worker) -> Iterator[Pipeline]:
         review=Review(cache_dir=tmp_path / "templates"),
         clock_date=FIXTURE_DATE,  # the fixtures are dated 2026-11-20
         rehearsal_rules=REHEARSAL_RULES,
+        delivery_min_backoff_seconds=1,  # not the 30 s of production: a retry in a second
     )
     runtime = Runtime.from_settings(settings)
     set_runtime(runtime)

@@ -13,7 +13,8 @@ Tests configure it: ``users`` (national ids / org numbers with a Digipost accoun
 faults for the next matching requests (:meth:`DigipostServer.fault`): ``fail`` (answer with
 a status, 503 by default), ``delay`` (wait, then answer), ``hang`` (wait, then drop the
 request unprocessed), ``drop`` (process and store, then wait and lose the answer),
-``tamper`` (alter the body after signing), ``bad_signature`` (sign with another key).
+``tamper`` (alter the body after signing), ``bad_signature`` (sign with another key);
+:meth:`DigipostServer.calm` drops the faults still pending (a storm's end).
 What it stored is in :attr:`DigipostServer.stored`; every request in
 :attr:`DigipostServer.requests`; its own failures in :attr:`DigipostServer.problems`.
 """
@@ -234,6 +235,11 @@ class DigipostServer:
     def message(self, message_id: str) -> Stored:
         (found,) = [s for s in self.stored if s.message_id == message_id]
         return found
+
+    def calm(self) -> None:
+        """Drop every fault still pending: the server answers normally from now on."""
+        with self._lock:
+            self._faults.clear()
 
     def wait(self, seconds: float) -> None:
         self._stopping.wait(seconds)

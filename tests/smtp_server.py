@@ -7,6 +7,7 @@ client_tls)``, with the certificate the client must trust written to ``cert.pem`
 test's ``tmp_path``. What arrived is in :attr:`Inbox.received`; set :attr:`Inbox.answer`
 (e.g. ``"451 try later"``) to refuse what comes next, or :attr:`Inbox.drop` to take the
 next message and break the connection before answering (an SMTP connection cut mid-send).
+:class:`Relay` is the same server that a test stops and starts again on its port.
 """
 
 from __future__ import annotations
@@ -83,27 +84,47 @@ def _authenticate(
     return AuthResult(success=ok, handled=False)
 
 
+class Relay:
+    """The server on one port that a test can stop and start again (an outage): what
+    arrived stays in :attr:`inbox` across restarts."""
+
+    def __init__(self, folder: Path) -> None:
+        cert, key = _certificate(folder)
+        self._server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._server_tls.load_cert_chain(cert, key)
+        self.client_tls = ssl.create_default_context(cafile=str(cert))
+        self.inbox = Inbox()
+        self.port = _free_port()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        assert self._controller is None, "already running"
+        controller = Controller(
+            self.inbox,
+            hostname="127.0.0.1",
+            port=self.port,
+            server_hostname="localhost",
+            tls_context=self._server_tls,
+            require_starttls=True,
+            authenticator=_authenticate,
+            auth_required=True,
+        )
+        controller.start()
+        self._controller = controller
+
+    def stop(self) -> None:
+        """Nothing listens on the port until :meth:`start` (connections are refused)."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
 @contextmanager
 def running_smtp(folder: Path) -> Iterator[SmtpServer]:
     """The server, its certificate and key written into ``folder``."""
-    cert, key = _certificate(folder)
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_tls.load_cert_chain(cert, key)
-    client_tls = ssl.create_default_context(cafile=str(cert))
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        server_hostname="localhost",
-        tls_context=server_tls,
-        require_starttls=True,
-        authenticator=_authenticate,
-        auth_required=True,
-    )
-    controller.start()
+    relay = Relay(folder)
+    relay.start()
     try:
-        yield inbox, port, client_tls
+        yield relay.inbox, relay.port, relay.client_tls
     finally:
-        controller.stop()
+        relay.stop()

@@ -452,6 +452,8 @@ def test_a_timeout_after_the_server_stored_it_is_reconciled_on_the_next_delivery
     with pytest.raises(RetriableError) as caught:
         channel.deliver(outgoing)
     assert caught.value.code == Code.CHANNEL_TIMEOUT
+    # Digipost holds it and could not be asked: uncertain, so never sent elsewhere
+    assert isinstance(caught.value, UncertainError)
 
     receipt = channel.deliver(outgoing)
     assert receipt.details["reconciled"] is True

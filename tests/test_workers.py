@@ -112,6 +112,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         "LETTERS_STALE_AFTER_SECONDS": "10",
         "LETTERS_REDIS_HEARTBEAT_TIMEOUT_MS": "5000",
         "LETTERS_MAX_RETRIES": "3",
+        "LETTERS_DELIVERY_MIN_BACKOFF_SECONDS": "1",
         "LETTERS_CLOCK_DATE": "2026-11-20",  # the fixtures' letter date
         "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
         "PYTHONPATH": str(ROOT),

@@ -26,7 +26,9 @@ certificate, 401/403: the installation, not the letter: ``channel-config``), a r
 fails verification (``digipost-bad-answer``), ``channel-timeout`` and
 ``channel-connection``. A failure once the upload started is an :class:`UncertainError`
 (Digipost may hold the letter) with the failure's own code; one that reconciling could not
-settle (Digipost does not hold it yet) is ``digipost-uncertain``.
+settle (Digipost does not hold it yet) is ``digipost-uncertain``; one where Digipost could
+not be asked (the status call failed too) is uncertain with that call's code. Either way the
+letter is tried again by Digipost only, never sent elsewhere.
 """
 
 from __future__ import annotations
@@ -176,8 +178,13 @@ class DigipostChannel(Channel):
         )
 
     def _reconcile(self, message: Message, pdf: bytes, cause: str) -> Receipt:
-        with _mapped():
-            status = self.client.document_status(message.document_uuid)
+        try:
+            with _mapped():
+                status = self.client.document_status(message.document_uuid)
+        except RetriableError as exc:  # cannot ask now (a storm): it may still hold it
+            raise UncertainError(
+                exc.code, f"{exc} (asked after {cause}; Digipost may hold the letter)"
+            ) from None
         if status is None:  # not (yet) there: send again later, never elsewhere
             raise UncertainError(
                 Code.DIGIPOST_UNCERTAIN, f"Digipost does not hold the document after {cause}"

@@ -101,9 +101,19 @@ class Settings(BaseSettings):
     stale_after_seconds: int = Field(300, ge=5)
     #: Retries for transient errors, with exponential backoff between them.
     max_retries: int = Field(5, ge=0)
-    #: Transient failures of one channel (an SMTP server down, say) before the letter moves
-    #: to the next channel in its route; delivery retries back off up to 10 minutes apart.
+    #: Tries of one channel that failed for the time being (an SMTP server down, say) before
+    #: the letter moves to the next channel in its route. Delivery retries back off from
+    #: ``delivery_min_backoff_seconds``, doubling (and up to twice that, at random) up to
+    #: ``delivery_max_backoff_seconds`` (Dramatiq's jitter): with the defaults the 6 tries
+    #: are spread over 12½ to 25 minutes, so a shorter outage delays letters but moves none.
     channel_attempts: int = Field(6, ge=1)
+    delivery_min_backoff_seconds: float = Field(30, gt=0)
+    delivery_max_backoff_seconds: float = Field(600, gt=0)
+    #: The circuit breaker of each channel (channels/breaker.py): after this many outage
+    #: failures in a row (unreachable, no answer, a server error) the channel is left alone
+    #: for ``breaker_cool_down_seconds``, then one letter tries it; letters meanwhile wait.
+    breaker_failures: int = Field(5, ge=1)
+    breaker_cool_down_seconds: float = Field(60, gt=0)
     #: A stage taking longer than this is stopped and retried.
     stage_time_limit_seconds: int = Field(120, ge=1)
     #: Where ``letters worker`` serves its Prometheus metrics (127.0.0.1).
@@ -113,6 +123,15 @@ class Settings(BaseSettings):
     #: A worker silent for this long is taken for dead; its unacknowledged messages return
     #: to the queue (Redis broker maintenance).
     redis_heartbeat_timeout_ms: int = Field(60_000, ge=1_000)
+
+    @model_validator(mode="after")
+    def _backoff_in_order(self) -> Settings:
+        if self.delivery_max_backoff_seconds < self.delivery_min_backoff_seconds:
+            raise ValueError(
+                "delivery_max_backoff_seconds (LETTERS_DELIVERY_MAX_BACKOFF_SECONDS) is below "
+                "delivery_min_backoff_seconds (LETTERS_DELIVERY_MIN_BACKOFF_SECONDS)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _rehearsal_only(self) -> Settings:

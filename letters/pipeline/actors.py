@@ -24,13 +24,16 @@ import dramatiq
 from channels import registry
 from channels.base import (
     Channel,
+    ChannelError,
     Outgoing,
     PaymentDetails,
     PermanentError,
     PostalAddress,
+    Receipt,
     RetriableError,
     UncertainError,
 )
+from channels.breaker import Breaker
 from letters import metrics, rules
 from letters.clock import OSLO, today_oslo
 from letters.codes import Code
@@ -43,7 +46,7 @@ from letters.ledger.letters import SENDING
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.ledger.reviews import ReviewRefused
 from letters.numbers import account, kid
-from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, current
+from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, backoff_options, current
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.produce import produce
 from letters.renderers import RenderError
@@ -297,6 +300,27 @@ def _failed(letter_id: str, channel: str, at: dt.datetime, exc: Exception) -> At
     )
 
 
+def _hand_over(
+    rt: Runtime, channel: Channel, breaker: Breaker, letter_id: str, outgoing: Outgoing
+) -> tuple[int | None, Receipt | ChannelError]:
+    """One try of one channel through its breaker: the attempt's intent (committed before
+    the send) and the receipt or the channel's error. While the breaker is open nothing is
+    tried or recorded here: (None, the breaker's refusal)."""
+    admission = breaker.admit()
+    if admission is None:
+        return None, breaker.refusal()
+    outcome: Receipt | ChannelError | None = None
+    try:
+        intent = rt.ledger.begin_attempt(letter_id, channel.name)
+        try:
+            outcome = channel.deliver(outgoing)
+        except (RetriableError, PermanentError) as exc:
+            outcome = exc
+    finally:
+        breaker.settle(admission, outcome)  # None: cut off by something else
+    return intent, outcome
+
+
 def _deliver(
     rt: Runtime,
     row: JobRow,
@@ -322,51 +346,51 @@ def _deliver(
             refused.add(name)
     refused -= uncertain
     outgoing = _outgoing(rt, job, letter)
+    breakers = registry.breakers(rt)
     for name in plan.chain:
         if name in refused:
             continue
         at = dt.datetime.now(dt.UTC)
         channel = available[name]
-        intent = rt.ledger.begin_attempt(letter.id, name)  # committed before the send
-        try:
-            receipt = channel.deliver(outgoing)
-        except (RetriableError, PermanentError) as exc:
-            if isinstance(exc, UncertainError) and not channel.reconciles:
-                detail = _may_have_been_sent(name, at, f"{exc} [{exc.code}]")
-                rt.ledger.mark_uncertain(job_id, intent, Code.DELIVERY_UNCERTAIN, detail)
-                log.warning("job %s: %s [%s]", job_id, detail, Code.DELIVERY_UNCERTAIN)
-                return
-            rt.ledger.record_attempt(_failed(letter.id, name, at, exc), intent=intent)
-            tries = 1 + sum(
-                1 for a in attempts if a.channel == name and a.error_class == "RetriableError"
+        intent, outcome = _hand_over(rt, channel, breakers[name], letter.id, outgoing)
+        if isinstance(outcome, Receipt):
+            rt.ledger.finish_delivery(
+                job_id,
+                AttemptRow(
+                    letter_id=letter.id,
+                    channel=name,
+                    status="delivered",
+                    external_id=outcome.external_id,
+                    receipt={**outcome.details, "via": outcome.channel},
+                    error_class=None,  # over what a slow send's uncertain mark may have said
+                    error_code=None,
+                    error=None,
+                    at=at,
+                ),
+                detail=f"{name} {outcome.external_id}",
+                intent=intent,
             )
-            if isinstance(exc, UncertainError) or name in uncertain:
-                raise  # the same channel again: it reconciles, and nothing goes elsewhere
-            if isinstance(exc, RetriableError) and (
-                name == plan.chain[-1] or tries < rt.settings.channel_attempts
-            ):
-                raise  # the same channel again, after a backoff
-            log.info(
-                "job %s: %s refused the letter for good (%s); next channel", job_id, name, exc.code
-            )
-            continue
-        rt.ledger.finish_delivery(
-            job_id,
-            AttemptRow(
-                letter_id=letter.id,
-                channel=name,
-                status="delivered",
-                external_id=receipt.external_id,
-                receipt={**receipt.details, "via": receipt.channel},
-                error_class=None,  # over what a slow send's uncertain mark may have said
-                error_code=None,
-                error=None,
-                at=at,
-            ),
-            detail=f"{name} {receipt.external_id}",
-            intent=intent,
+            return
+        exc = outcome
+        if intent is None:  # the breaker is open: a turn without a try, counted as one
+            log.info("job %s: %s not tried [%s]; the letter waits", job_id, name, exc.code)
+        elif isinstance(exc, UncertainError) and not channel.reconciles:
+            detail = _may_have_been_sent(name, at, f"{exc} [{exc.code}]")
+            rt.ledger.mark_uncertain(job_id, intent, Code.DELIVERY_UNCERTAIN, detail)
+            log.warning("job %s: %s [%s]", job_id, detail, Code.DELIVERY_UNCERTAIN)
+            return
+        rt.ledger.record_attempt(_failed(letter.id, name, at, exc), intent=intent)
+        tries = 1 + sum(
+            1 for a in attempts if a.channel == name and a.error_class == "RetriableError"
         )
-        return
+        if isinstance(exc, UncertainError) or name in uncertain:
+            raise exc  # the same channel again: it reconciles, and nothing goes elsewhere
+        if isinstance(exc, RetriableError) and (
+            name == plan.chain[-1] or tries < rt.settings.channel_attempts
+        ):
+            raise exc  # the same channel again, after a backoff
+        why = "refused the letter for good" if isinstance(exc, PermanentError) else "gave up"
+        log.info("job %s: %s %s (%s); next channel", job_id, name, why, exc.code)
     raise PermanentFailure(Code.ROUTE_NO_CHANNEL, "every channel in the route refused the letter")
 
 
@@ -389,9 +413,10 @@ deliver_letter = dramatiq.actor(
     **{
         **_options,
         # a channel may be down for a while: back off longer, and move on after
-        # channel_attempts tries (see _deliver), before Dramatiq gives up
+        # channel_attempts tries (see _deliver), before Dramatiq gives up; the runtime's
+        # settings apply to each message (broker.DeliveryBackoff)
         "max_retries": max(_settings.max_retries, _settings.channel_attempts * 3),
-        "max_backoff": 600_000,
+        **backoff_options(_settings),
     },
 )(deliver_stage)
 

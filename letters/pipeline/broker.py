@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 import dramatiq.broker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
+
+if TYPE_CHECKING:
+    from letters.config import Settings
 
 log = logging.getLogger(__name__)
 #: Rendering and delivery have queues of their own, so a letter is delivered as soon as it
@@ -67,6 +70,49 @@ class LedgerFailures(Middleware):
             log.exception("could not record the failure of job %s", job_id)
 
 
+def backoff_options(settings: Settings) -> dict[str, int]:
+    """The deliver stage's retry backoff in Dramatiq's terms (milliseconds)."""
+    return {
+        "min_backoff": round(settings.delivery_min_backoff_seconds * 1000),
+        "max_backoff": round(settings.delivery_max_backoff_seconds * 1000),
+    }
+
+
+def patience(settings: Settings) -> tuple[float, float]:
+    """The least and the most seconds of backoff between a letter's first and last try of a
+    channel before it moves on (``channel_attempts`` tries, Dramatiq's jitter: ×1 to ×2,
+    and 50–100 % of the maximum above it). An outage shorter than the least moves no letter.
+
+    >>> from letters.config import Settings
+    >>> patience(Settings(delivery_min_backoff_seconds=30, delivery_max_backoff_seconds=600))
+    (750.0, 1500.0)
+    """
+    least = most = 0.0
+    top = settings.delivery_max_backoff_seconds
+    for retry in range(settings.channel_attempts - 1):
+        base = settings.delivery_min_backoff_seconds * 2**retry
+        least += base if 2 * base <= top else min(base, top / 2)
+        most += min(2 * base, top)
+    return least, most
+
+
+class DeliveryBackoff(Middleware):
+    """The deliver stage backs off as the runtime's settings say
+    (``LETTERS_DELIVERY_MIN_BACKOFF_SECONDS``, ``…_MAX_…``), read for each message rather
+    than once when the actors are declared."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        if message.actor_name != "deliver_letter":
+            return
+        from letters.pipeline.runtime import get_runtime
+
+        try:
+            settings = get_runtime().settings
+        except Exception:  # the stage reports it; the actor's own options apply meanwhile
+            return
+        message.options.update(backoff_options(settings))
+
+
 def configure(kind: str | None = None, url: str | None = None) -> dramatiq.Broker:
     """Set the global Dramatiq broker (``stub`` or ``redis``) and return it."""
     kind = kind or os.environ.get("LETTERS_BROKER", "redis")
@@ -89,6 +135,7 @@ def configure(kind: str | None = None, url: str | None = None) -> dramatiq.Broke
 
         broker = RedisBroker(url=url or get_settings().redis_url)  # type: ignore[no-untyped-call]
     broker.add_middleware(LedgerFailures())
+    broker.add_middleware(DeliveryBackoff())
     dramatiq.set_broker(broker)
     return broker
 
