@@ -176,6 +176,31 @@ def test_the_sweeper_claims_each_stale_job_once_and_frees_stuck_deliveries(
     assert ledger.job(job["id"]).status == JobStatus.RENDERED  # type: ignore[union-attr]
 
 
+def test_after_redis_lost_its_queues_only_jobs_waiting_for_a_stage_are_claimed_once(
+    ledger: Ledger, job: dict[str, Any]
+) -> None:
+    ids = {}
+    for name in ("accepted", "rendered", "delivering", "delivered", "held"):
+        ids[name] = f"{job['id']}-{name}"
+        ledger.accept(parse({**job, "id": ids[name]}))
+    for name in ("rendered", "delivering", "delivered"):
+        ledger.record_letter(_letter(ids[name], job["reference"]))
+    ledger.claim_delivery(ids["delivering"])  # a live worker is sending it: left alone
+    ledger.set_status(ids["delivered"], JobStatus.DELIVERED, "delivered")
+    ledger.set_status(ids["held"], JobStatus.HELD, "held", "a hold")
+    before = dt.datetime.now(dt.UTC)
+    assert sorted(ledger.claim_unqueued(before)) == sorted([ids["accepted"], ids["rendered"]])
+    assert ledger.claim_unqueued(before) == []  # each claimed once, by one sweeper
+    assert ledger.job(ids["delivering"]).status == JobStatus.DELIVERING  # type: ignore[union-attr]
+    ledger.accept(parse({**job, "id": f"{job['id']}-later"}))  # queued on the new Redis
+    assert ledger.claim_unqueued(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)) == []
+    # Redis back with its data: only what moved while it was away
+    outage = dt.datetime.now(dt.UTC)
+    ledger.accept(parse({**job, "id": f"{job['id']}-meanwhile"}))
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    assert ledger.claim_unqueued(after, since=outage) == [f"{job['id']}-meanwhile"]
+
+
 def test_a_job_held_with_no_hold_left_is_resumed_by_the_sweeper(
     ledger: Ledger, job: dict[str, Any]
 ) -> None:

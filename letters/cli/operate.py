@@ -288,9 +288,10 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
         err.print(
             f"the broker ({_safe_url(runtime.settings.redis_url)}) was unreachable: "
             f"{len(unqueued)} accepted job(s) are kept in the ledger but not yet queued "
-            f"({shown}); a running worker's sweeper queues them within "
-            f"{runtime.settings.stale_after_seconds} s of the broker being back; nothing "
-            "needs to be sent again [broker-unreachable]",
+            f"({shown}); a running worker queues them within "
+            f"{runtime.settings.redis_check_seconds:g} s of the broker being back (its "
+            f"sweeper within {runtime.settings.stale_after_seconds} s at the latest); "
+            "nothing needs to be sent again [broker-unreachable]",
             markup=False,
         )
         return FAILED

@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     #: A worker silent for this long is taken for dead; its unacknowledged messages return
     #: to the queue (Redis broker maintenance).
     redis_heartbeat_timeout_ms: int = Field(60_000, ge=1_000)
+    #: How often each worker process checks that Redis still holds the queues (a sentinel
+    #: key); one that lost them (restarted empty, flushed) has its unfinished jobs queued
+    #: again at once, not only after ``stale_after_seconds``.
+    redis_check_seconds: float = Field(5, gt=0)
 
     @model_validator(mode="after")
     def _backoff_in_order(self) -> Settings:

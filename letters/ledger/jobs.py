@@ -214,6 +214,33 @@ class Jobs(Database):
             )
             return list(rows)
 
+    def claim_unqueued(
+        self, before: dt.datetime, since: dt.datetime | None = None, limit: int = 1000
+    ) -> list[str]:
+        """After the broker lost messages: jobs waiting for a render or a delivery
+        (``accepted``, ``rendered``) last touched before ``before`` (and, given ``since``, not
+        before it: what moved while the broker was away), each claimed by exactly one caller
+        (``updated_at`` moves on). A job being delivered is left to its worker (or, if that
+        worker is gone, to :meth:`claim_stale`): taking it back could send it twice."""
+        waiting = (JobStatus.ACCEPTED, JobStatus.RENDERED)
+        at = max(now(), before)  # never claimed again with the same ``before``
+        claimed: list[str] = []
+        window = [JobRow.status.in_(waiting), JobRow.updated_at < before]
+        if since is not None:
+            window.append(JobRow.updated_at >= since)
+        with self.session() as s:
+            candidates = list(
+                s.scalars(select(JobRow.id).where(*window).order_by(JobRow.updated_at).limit(limit))
+            )
+        for job_id in candidates:
+            with self.session() as s:
+                moved = s.execute(
+                    update(JobRow).where(JobRow.id == job_id, *window).values(updated_at=at)
+                )
+                if getattr(moved, "rowcount", 0):
+                    claimed.append(job_id)
+        return claimed
+
     def claim_stale(self, older_than: dt.timedelta, limit: int = 1000) -> list[str]:
         """Stale jobs, each claimed by exactly one sweeper (its ``updated_at`` moves on in the
         same statement); a delivery that died midway goes back to ``rendered``. Jobs held

@@ -162,4 +162,23 @@ def sweep(older_than: dt.timedelta | None = None, runtime: Runtime | None = None
     return stale
 
 
-__all__ = ["BrokerUnreachable", "Taken", "release", "submit", "sweep", "take"]
+def requeue_lost(
+    before: dt.datetime, since: dt.datetime | None = None, runtime: Runtime | None = None
+) -> int:
+    """Enqueue again every job waiting for a render or a delivery, last moved before
+    ``before``: the broker lost its queues (a Redis restarted empty); with ``since``, only
+    what moved from then on (the broker was away: what could not be queued meanwhile). Each
+    job is claimed once (by one sweeper); a job being delivered is left to its worker.
+    Returns how many were queued."""
+    from letters.pipeline.actors import render_letter
+
+    rt = runtime or get_runtime()
+    queued = 0
+    while batch := rt.ledger.claim_unqueued(before, since):
+        for job_id in batch:
+            render_letter.send(job_id)  # renders, or hands a rendered letter on to delivery
+        queued += len(batch)
+    return queued
+
+
+__all__ = ["BrokerUnreachable", "Taken", "release", "requeue_lost", "submit", "sweep", "take"]
