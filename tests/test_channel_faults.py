@@ -127,6 +127,8 @@ def test_an_smtp_outage_shorter_than_the_patience_moves_no_letter(
     try:
         _deliver(ids)
         time.sleep(least / 2)  # down for half of what a letter waits before moving on
+        # `letters status` shows the letters held back by the open breaker
+        assert pipeline.runtime.ledger.overview().waiting_on_breaker["email"] > 0
         relay.start()
         pipeline.drain()
     finally:
@@ -144,6 +146,7 @@ def test_an_smtp_outage_shorter_than_the_patience_moves_no_letter(
     assert codes["channel-connection"] >= QUICK["breaker_failures"]  # it was down
     assert codes["channel-breaker-open"] > 0  # and the breaker spared it the rest
     assert set(codes) == {None, "channel-connection", "channel-breaker-open"}  # no uncertain
+    assert pipeline.runtime.ledger.overview().waiting_on_breaker == {}
     counts = tally("smtp-outage", pipeline.runtime.ledger, received=received)
     assert (counts.jobs, counts.deliveries, counts.duplicates, counts.lost) == (12, 12, 0, 0)
 
