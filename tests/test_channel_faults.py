@@ -69,7 +69,7 @@ def _smtp(pipeline: Pipeline, relay: Relay) -> Any:
 
 def _digipost(url: str, keys: Keys) -> DigipostSettings:
     return DigipostSettings(
-        base_url=url, sender_id=SENDER_ID, key_path=keys.sender_pem, timeout_seconds=0.3
+        base_url=url, sender_id=SENDER_ID, key_path=keys.sender_pem, timeout_seconds=0.5
     )
 
 
@@ -195,7 +195,7 @@ def test_a_digipost_storm_is_ridden_out_behind_the_breaker(
         ids = list(letters)
         before = len(server.requests)
         server.fault("fail", 4, status=503)
-        server.fault("hang", 2, seconds=0.6)  # no answer within the 0.3 s timeout
+        server.fault("hang", 2, seconds=1.0)  # no answer within the 0.5 s timeout
         server.fault("fail", 10**6, status=500)
         _deliver(ids)
         storm = least / 2
