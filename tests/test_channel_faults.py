@@ -69,7 +69,7 @@ def _smtp(pipeline: Pipeline, relay: Relay) -> Any:
 
 def _digipost(url: str, keys: Keys) -> DigipostSettings:
     return DigipostSettings(
-        base_url=url, sender_id=SENDER_ID, key_path=keys.sender_pem, timeout_seconds=0.3
+        base_url=url, sender_id=SENDER_ID, key_path=keys.sender_pem, timeout_seconds=0.5
     )
 
 
@@ -127,6 +127,8 @@ def test_an_smtp_outage_shorter_than_the_patience_moves_no_letter(
     try:
         _deliver(ids)
         time.sleep(least / 2)  # down for half of what a letter waits before moving on
+        # `letters status` shows the letters held back by the open breaker
+        assert pipeline.runtime.ledger.overview().waiting_on_breaker["email"] > 0
         relay.start()
         pipeline.drain()
     finally:
@@ -144,6 +146,7 @@ def test_an_smtp_outage_shorter_than_the_patience_moves_no_letter(
     assert codes["channel-connection"] >= QUICK["breaker_failures"]  # it was down
     assert codes["channel-breaker-open"] > 0  # and the breaker spared it the rest
     assert set(codes) == {None, "channel-connection", "channel-breaker-open"}  # no uncertain
+    assert pipeline.runtime.ledger.overview().waiting_on_breaker == {}
     counts = tally("smtp-outage", pipeline.runtime.ledger, received=received)
     assert (counts.jobs, counts.deliveries, counts.duplicates, counts.lost) == (12, 12, 0, 0)
 
@@ -192,7 +195,7 @@ def test_a_digipost_storm_is_ridden_out_behind_the_breaker(
         ids = list(letters)
         before = len(server.requests)
         server.fault("fail", 4, status=503)
-        server.fault("hang", 2, seconds=0.6)  # no answer within the 0.3 s timeout
+        server.fault("hang", 2, seconds=1.0)  # no answer within the 0.5 s timeout
         server.fault("fail", 10**6, status=500)
         _deliver(ids)
         storm = least / 2

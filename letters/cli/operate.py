@@ -37,6 +37,13 @@ def _overview(as_json: bool) -> int:
     by_channel = view.delivered_by_channel
     delivered = ", ".join(f"{n} by {c}" for c, n in sorted(by_channel.items())) or "none"
     out.print(f"delivered: {delivered}", markup=False)
+    if view.waiting_on_breaker:  # a channel down: its breaker was open at their last turn
+        waiting = ", ".join(f"{n} for {c}" for c, n in sorted(view.waiting_on_breaker.items()))
+        out.print(
+            f"waiting on an open breaker: {waiting} (the channel failed too often in a row; "
+            "they are tried again, see the worker log)",
+            markup=False,
+        )
     table = Table(title="Print batches (newest first)")
     for heading in ("batch", "status", "letters", "sides", "sheets", "closed", "folder"):
         table.add_column(heading, overflow="fold")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from letters.clock import OSLO
+from letters.codes import Code
 from letters.ledger.cases import closure_view, standing_closure
 from letters.ledger.db import Database
 from letters.ledger.letters import attempts, letter_of
@@ -15,6 +17,7 @@ from letters.ledger.models import (
     AttemptRow,
     HoldRow,
     JobRow,
+    LetterRow,
     PrintBatchLetterRow,
     PrintBatchRow,
 )
@@ -104,7 +107,8 @@ class Reports(Database):
             )
 
     def overview(self) -> Overview:
-        """Jobs by status, deliveries by channel and the newest print batches."""
+        """Jobs by status, deliveries by channel, the letters waiting on a channel's open
+        breaker (their last turn found it open) and the newest print batches."""
         with self.session() as s:
             jobs = {
                 status: n
@@ -117,6 +121,26 @@ class Reports(Database):
                 for channel, n in s.execute(
                     select(AttemptRow.channel, func.count())
                     .where(AttemptRow.status == "delivered")
+                    .group_by(AttemptRow.channel)
+                )
+            }
+            later = aliased(AttemptRow)
+            last = (
+                select(func.max(later.id))
+                .where(later.letter_id == AttemptRow.letter_id)
+                .scalar_subquery()
+            )
+            waiting = {
+                channel: n
+                for channel, n in s.execute(
+                    select(AttemptRow.channel, func.count())
+                    .join(LetterRow, LetterRow.id == AttemptRow.letter_id)
+                    .join(JobRow, JobRow.id == LetterRow.job_id)
+                    .where(
+                        JobRow.status.in_(IN_PROGRESS),
+                        AttemptRow.error_code == str(Code.CHANNEL_BREAKER_OPEN),
+                        AttemptRow.id == last,
+                    )
                     .group_by(AttemptRow.channel)
                 )
             }
@@ -134,6 +158,7 @@ class Reports(Database):
             return Overview(
                 jobs=jobs,
                 delivered_by_channel=channels,
+                waiting_on_breaker=waiting,
                 print_batches=[
                     BatchSummary(
                         id=b.id,

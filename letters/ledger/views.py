@@ -152,9 +152,11 @@ class BatchSummary(_View):
 
 
 class Overview(_View):
-    """Jobs by status, deliveries by channel and the newest print batches (``letters
-    status``)."""
+    """Jobs by status, deliveries by channel, letters waiting on a channel's open circuit
+    breaker and the newest print batches (``letters status``)."""
 
     jobs: dict[JobStatus, int]
     delivered_by_channel: dict[str, int]
+    #: unfinished letters whose last turn found the channel's breaker open, by channel
+    waiting_on_breaker: dict[str, int] = {}
     print_batches: list[BatchSummary]
