@@ -14,6 +14,10 @@ def allowed(routes: list[Any], scope: Mapping[str, Any]) -> set[str]:
     """The methods of every route whose path matches the request's (empty: no such path)."""
     methods: set[str] = set()
     for route in routes:
+        included = getattr(route, "original_router", None)  # an included router (no prefix)
+        if included is not None:
+            methods |= allowed(included.routes, scope)
+            continue
         if not isinstance(route, Route) or route.methods is None:
             continue
         match, _ = route.matches({**scope, "method": "GET", "type": "http"})
