@@ -59,7 +59,6 @@ bearer = HTTPBearer(auto_error=False)
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_BATCH = 1000
 _JOB_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_ERRORS = ERRORS
 
 
 #: The code of a refusal FastAPI raises itself, by HTTP status.
@@ -210,7 +209,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         status_code=202,
         dependencies=[scoped("submit")],
         responses={
-            **_ERRORS,
+            **ERRORS,
             200: {
                 "model": Accepted | BatchResult,
                 "description": "one job already known (Accepted), or a batch: one result per job",
@@ -297,7 +296,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         tags=["jobs"],
         dependencies=[scoped("read")],
         response_model=JobHistory,
-        responses={**_ERRORS, 404: {"model": Problem, "description": "no such job"}},
+        responses={**ERRORS, 404: {"model": Problem, "description": "no such job"}},
     )
     def get_job(job_id: str) -> JobHistory:
         history = rt().ledger.history(job_id) if _JOB_ID.fullmatch(job_id) else None
@@ -313,7 +312,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         "debtor's live password: the token needs the `pdf` scope (`read` is not enough).",
         response_class=Response,
         responses={
-            **_ERRORS,
+            **ERRORS,
             200: {"content": {"application/pdf": {}}},
             404: {"model": Problem, "description": "no such letter"},
             410: {"model": Problem, "description": "purged (retention): letter-purged"},
@@ -350,7 +349,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         dependencies=[scoped("verify")],
         response_model=VerifyResult,
         responses={
-            **_ERRORS,
+            **ERRORS,
             429: {
                 "model": Problem,
                 "description": "too many failed logins from this source (login-throttled): "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import sys
 from typing import TYPE_CHECKING
@@ -35,6 +36,13 @@ def open_ledger() -> Ledger:
     if settings.review.trust_shipped:
         shipped.record(found)
     return found
+
+
+def oslo_day(at: dt.datetime) -> str:
+    """The day of a stored (UTC) time in Oslo, as people read it: ``2026-11-20``."""
+    from letters.clock import OSLO
+
+    return at.astimezone(OSLO).date().isoformat()
 
 
 def by_argument(p: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from rich.markup import escape
 from rich.table import Table
 
-from letters.cli.console import BAD_INPUT, FAILED, OK, by_argument, err, open_ledger, out
+from letters.cli.console import BAD_INPUT, FAILED, OK, by_argument, err, open_ledger, oslo_day, out
 from letters.codes import Code
 from letters.job import FieldError, JobRejected
 
@@ -79,10 +79,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     if history.closure:
         c = history.closure
-        out.print(f"  case closed {_day(c.closed_at)} by {c.closed_by}: {c.reason}", markup=False)
+        out.print(
+            f"  case closed {oslo_day(c.closed_at)} by {c.closed_by}: {c.reason}", markup=False
+        )
     if job.purged_at:
         out.print(
-            f"  purged on {_day(job.purged_at)} (retention): the debtor's personal data and "
+            f"  purged on {oslo_day(job.purged_at)} (retention): the debtor's personal data and "
             "the PDF are gone; the hashes and the history are kept",
             markup=False,
         )
@@ -102,7 +104,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if letter.instalment_kids:
             out.print(f"  instalment KIDs {', '.join(letter.instalment_kids)}", markup=False)
         where = (
-            f"purged from the archive on {_day(letter.purged_at)} (retention)"
+            f"purged from the archive on {oslo_day(letter.purged_at)} (retention)"
             if letter.purged_at
             else f"at {letter.archive_path}"
         )
@@ -131,12 +133,6 @@ def cmd_status(args: argparse.Namespace) -> int:
         table.add_row(escape(at.isoformat()), escape(what), escape(detail))
     out.print(table)
     return OK
-
-
-def _day(at: Any) -> str:
-    from letters.clock import OSLO
-
-    return str(at.astimezone(OSLO).date().isoformat())
 
 
 def _uncertain(job_id: str, code: str | None, why: str | None, letter_id: str) -> None:

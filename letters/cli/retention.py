@@ -8,7 +8,7 @@ import argparse
 import json
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, OK, err, open_ledger, out
+from letters.cli.console import BAD_INPUT, OK, err, open_ledger, oslo_day, out
 
 
 def _who(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -84,7 +84,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         )
         for case in p.cases:
             how = f"closed by {case.closed_by}" if case.why == "closed" else "idle"
-            out.print(f"  {case.reference}  {how}, since {_day(case.since)}", markup=False)
+            out.print(f"  {case.reference}  {how}, since {oslo_day(case.since)}", markup=False)
         if done.leftovers:
             out.print(
                 f"  and {done.leftovers} file(s) an interrupted purge left (already purged "
@@ -98,12 +98,6 @@ def cmd_purge(args: argparse.Namespace) -> int:
     if args.dry_run:
         out.print("dry run: nothing changed", markup=False)
     return OK
-
-
-def _day(at: Any) -> str:
-    from letters.clock import OSLO
-
-    return str(at.astimezone(OSLO).date().isoformat())
 
 
 def _as_json(done: Any, days: int, dry_run: bool) -> dict[str, Any]:
