@@ -135,6 +135,26 @@ def test_the_contract_loads_no_network_crypto_or_ssh_library() -> None:
     assert "letters" in loaded  # the probe itself worked
 
 
+def test_the_command_line_help_loads_no_heavy_library() -> None:
+    """``letters --help`` (and any command's ``--help``) answers at once: building the parser
+    loads neither the configuration, the ledger nor a renderer (issue 12: ≤ 0.3 s)."""
+    probe = (
+        "import sys, letters.cli; letters.cli.build_parser(); "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} | "
+        "{m for m in sys.modules if m.startswith('letters.')})))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.split()
+    )
+    heavy = {"pydantic", "pydantic_settings", "sqlalchemy", "rich", "jinja2", "weasyprint"}
+    heavy |= {"reportlab", "fastapi", "dramatiq", "redis", "httpx", "paramiko", "pikepdf"}
+    assert loaded & heavy == set()
+    assert {"letters.config", "letters.ledger", "letters.job"} & loaded == set()
+    assert "letters.cli.operate" in loaded  # the probe itself worked
+
+
 def test_the_readme_lists_every_rule_as_the_rules_catalogue_does() -> None:
     from letters.codes import Code
     from letters.rules import catalogue

@@ -33,11 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # --help and usage errors end here, loading little
     from pydantic import ValidationError
 
     from letters.config import get_settings
 
-    args = build_parser().parse_args(argv)
     try:
         get_settings()
     except ValidationError as exc:

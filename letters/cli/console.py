@@ -6,21 +6,46 @@ import argparse
 import datetime as dt
 import getpass
 import sys
-from typing import TYPE_CHECKING
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from letters.ledger import Ledger
 
 #: Exit statuses: all well; a letter failed (print-safety check, rendering); bad input.
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
-# Piped output (make, CI, logs) gets a width that fits the summary table.
-out = Console(
-    highlight=False, soft_wrap=True, emoji=False, width=None if sys.stdout.isatty() else 120
-)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+class _Console:
+    """A rich console made on first use: ``letters --help`` and the parser load no rich."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def made(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            # Piped output (make, CI, logs) gets a width that fits the summary table.
+            width = None if self._stderr or sys.stdout.isatty() else 120
+            self._console = Console(
+                stderr=self._stderr, highlight=False, soft_wrap=True, emoji=False, width=width
+            )
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.made(), name)
+
+
+out: Console = _Console(stderr=False)  # type: ignore[assignment]
+err: Console = _Console(stderr=True)  # type: ignore[assignment]
+
+
+def rich_console(console: Console) -> Console:
+    """The rich console itself, for what takes it whole (a progress bar, the main job)."""
+    return console.made() if isinstance(console, _Console) else console
 
 
 def open_ledger() -> Ledger:

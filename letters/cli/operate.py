@@ -9,12 +9,18 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from rich.markup import escape
-from rich.table import Table
-
-from letters.cli.console import BAD_INPUT, FAILED, OK, by_argument, err, open_ledger, oslo_day, out
+from letters.cli.console import (
+    BAD_INPUT,
+    FAILED,
+    OK,
+    by_argument,
+    err,
+    open_ledger,
+    oslo_day,
+    out,
+    rich_console,
+)
 from letters.codes import Code
-from letters.job import FieldError, JobRejected
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -24,10 +30,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.source.exists():
         err.print(f"{args.source}: no such file or folder", markup=False)
         return BAD_INPUT
-    return run(args.source, get_settings(), out, close_batch=not args.keep_batch_open)
+    return run(args.source, get_settings(), rich_console(out), close_batch=not args.keep_batch_open)
 
 
 def _overview(as_json: bool) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
     view = open_ledger().overview()
     if as_json:
         out.print_json(view.model_dump_json())
@@ -63,6 +72,9 @@ def _overview(as_json: bool) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
     if args.job_id is None:
         return _overview(args.json)
     history = open_ledger().history(args.job_id)
@@ -249,6 +261,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
 def cmd_enqueue(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
+    from letters.job import FieldError, JobRejected
     from letters.ledger import JobConflict
     from letters.pipeline import broker as brokers
     from letters.pipeline.enqueue import read
@@ -262,7 +275,7 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
 
     runtime = get_runtime()
     accepted, refused, unqueued = 0, [], []
-    with Progress(console=out, transient=True) as progress:
+    with Progress(console=rich_console(out), transient=True) as progress:
         task = progress.add_task("enqueueing", total=None)
         for line, data in read(args.file):
             try:

@@ -10,15 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
 from letters.cli.console import BAD_INPUT, FAILED, OK, err, out
 from letters.codes import Code
-from letters.fsutil import atomic_write
-from letters.job import JobRejected, json_schema
-from letters.renderers import RenderError
-from letters.renderers.safety import check
 
 
 @dataclass
@@ -29,6 +22,8 @@ class Outcome:
 
 
 def _read_job(path: Path) -> Any:
+    from letters.job import JobRejected
+
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
@@ -47,7 +42,12 @@ def _safe_name(stem: str) -> str:
 
 
 def _render_one(source: Path, target: Path) -> Outcome:
+    from rich.markup import escape
+
+    from letters.fsutil import atomic_write
+    from letters.job import JobRejected
     from letters.produce import produce  # heavy imports only when rendering
+    from letters.renderers import RenderError
 
     try:
         produced = produce(_read_job(source))
@@ -101,6 +101,8 @@ def _rehearsal_rules() -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     source: Path = args.source
     if source.is_dir():
         jobs = sorted(source.glob("*.json"))
@@ -137,6 +139,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(_: argparse.Namespace) -> int:
+    from letters.job import json_schema
+
     out.print_json(json.dumps(json_schema()))
     return OK
 
@@ -153,6 +157,8 @@ def cmd_codes(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from letters.renderers.safety import check
+
     try:
         data = args.pdf.read_bytes()
     except OSError as exc:

@@ -9,8 +9,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from letters.cli.console import FAILED, OK, err, open_ledger, out
 from letters.cli.workbench import (
     author_args,
@@ -21,12 +19,14 @@ from letters.cli.workbench import (
     signed_in,
     submitted,
 )
-from letters.ledger.reviews import ReviewRefused, SubjectKind
-from letters.rules.tables import TABLE_NAMES
+from letters.names import TABLE_NAMES
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     from letters.clock import today_oslo
+    from letters.ledger.reviews import ReviewRefused, SubjectKind
     from letters.workbench import approval
 
     if args.action == "list":

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from letters.cli.console import BAD_INPUT, FAILED, OK, err, open_ledger, out
 from letters.cli.workbench import (
     author_args,
@@ -19,11 +17,13 @@ from letters.cli.workbench import (
     signed_in,
     version_json,
 )
-from letters.ledger.reviews import ReviewRefused, Reviews, SubjectKind
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
     from letters.clock import today_oslo
+    from letters.ledger.reviews import ReviewRefused, SubjectKind
     from letters.workbench import approval
 
     settings = current_settings()
@@ -109,6 +109,7 @@ def _template(settings: Any, subject: str, which: str) -> Any:
     """A template version by what the reviewer calls it: ``working`` (the folder as it is),
     ``in-force`` (the approved version in force today) or a version number."""
     from letters.clock import today_oslo
+    from letters.ledger.reviews import Reviews
     from letters.templating import working_copy
     from letters.workbench import approval
 
@@ -127,6 +128,7 @@ def _template(settings: Any, subject: str, which: str) -> Any:
 def _proof_or_diff(args: argparse.Namespace, settings: Any) -> int:
     from letters import bundles
     from letters.clock import today_oslo
+    from letters.ledger.reviews import ReviewRefused
     from letters.workbench import diff, proofs
 
     if args.subject not in bundles.LETTER_SUBJECTS:

@@ -13,14 +13,14 @@ import datetime as dt
 import getpass
 import json
 import sys
-from typing import Any
-
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from letters.cli.console import BAD_INPUT, OK, err, open_ledger, out
-from letters.clock import OSLO
-from letters.ledger.reviews import ReviewRefused, Reviews, SubjectKind, Version
-from letters.ledger.users import Role, User, Users
+from letters.names import Role
+
+if TYPE_CHECKING:
+    from letters.ledger.reviews import ReviewRefused, SubjectKind, Version
+    from letters.ledger.users import User
 
 
 def _password(prompt: str = "password: ") -> str:
@@ -66,6 +66,7 @@ def refused(exc: ReviewRefused | ValueError) -> int:
 
 def decide(args: argparse.Namespace, kind: SubjectKind) -> int:
     from letters.clock import today_oslo
+    from letters.ledger.reviews import ReviewRefused, Reviews
     from letters.workbench import approval
 
     try:
@@ -113,6 +114,7 @@ def submitted(args: argparse.Namespace, version: Version) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
+    from letters.ledger.users import Users
     from letters.workbench import accounts
 
     ledger = open_ledger()
@@ -138,6 +140,11 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from letters.clock import OSLO
+    from letters.ledger.reviews import Reviews
+
     entries = Reviews(open_ledger()).audit_log(limit=args.limit, subject=args.subject)
     if args.json:
         listed = [

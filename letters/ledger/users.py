@@ -7,21 +7,13 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import select
 
 from letters.clock import now
 from letters.ledger.db import Database
 from letters.ledger.models import ReviewSessionRow, UserRow
-
-
-class Role(StrEnum):
-    """What a person may do in the workbench."""
-
-    AUTHOR = "author"  # submits versions of templates and rule tables
-    REVIEWER = "reviewer"  # approves or rejects other people's versions
-    ADMIN = "admin"  # reviews, and creates users
+from letters.names import Role as Role  # kept here too, with the users
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from letters.names import TABLE_NAMES as TABLE_NAMES  # the tables every letter may need
+from letters.names import TableName as TableName
 
 T = TypeVar("T")
 
 DATA = Path(__file__).parent / "data"
-#: The tables every letter may need, by name.
-TableName = Literal["inkassosats", "interest_rate", "collection_fee_scale"]
-TABLE_NAMES: tuple[TableName, ...] = ("inkassosats", "interest_rate", "collection_fee_scale")
 
 #: One step of the collection fee scale: principal up to ``limit`` (``None``: above the
 #: last limit) → times the inkassosats.
