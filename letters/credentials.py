@@ -1,12 +1,21 @@
 """Login credentials printed on letters: issue, store (hashed only) and verify.
 
-A letter carries a fresh random password for its case reference. Kept are an argon2id hash,
-the expiry instant and a lookup tag: HMAC-SHA256 of reference and password under the login
-key (a server secret, :func:`login_key`), useless without that key. :func:`verify` finds
-the one letter whose tag matches and verifies its argon2 hash, or a dummy hash when none
-does: one argon2 verification per answer, whether the reference is unknown, the password
-wrong, or it belongs to the newest or the ninth letter of the case. It answers ``valid``,
-``expired`` or ``wrong``; the limits on failed tries are :mod:`letters.lockout`'s.
+A letter carries a fresh random password for its case reference. Kept are a keyed hash, the
+expiry instant and a lookup tag, both HMAC-SHA256 of reference and password under the login
+key (a server secret, :func:`login_key`; two domains, so neither is the other), useless
+without that key. :func:`verify` finds the one letter whose tag matches and verifies its
+hash, or a dummy when none does: one verification per answer, whether the reference is
+unknown, the password wrong, or it belongs to the newest or the ninth letter of the case. It
+answers ``valid``, ``expired`` or ``wrong``; the limits on failed tries are
+:mod:`letters.lockout`'s.
+
+Why a keyed hash and not argon2: these passwords are not chosen by people but drawn at
+random (12 characters of a 56-character alphabet, about 70 bits; at least 10, 58 bits). A
+slow hash protects weak, reused secrets; for a random one, even a thief holding both the
+ledger and the login key would need about 2^69 HMAC computations on average per password
+(2^57 at the shortest length allowed): centuries of a GPU farm, for a letter valid 21 days.
+Argon2 cost about 5 ms a letter to issue and bought nothing more. Letters issued before
+keep their argon2id hashes (``$argon2id$…``), still verified as such.
 """
 
 from __future__ import annotations
@@ -57,6 +66,7 @@ class Credential:
     """What is stored for one letter's password: never the password itself."""
 
     reference: str
+    #: ``hmac-sha256$…`` (:func:`keyed_hash`), or ``$argon2id$…`` for letters issued before
     password_hash: str
     expires_at: dt.datetime  # aware; 23:59:59 Europe/Oslo on letter date + 21 days
     #: HMAC-SHA256 of reference and password under the login key (:func:`password_tag`);
@@ -139,6 +149,27 @@ def _typed(password: str | Secret) -> bytes:
     return pw.compact(plain).encode("utf-8", "surrogatepass")
 
 
+#: The scheme of the hashes stored for new letters (:func:`keyed_hash`).
+KEYED = "hmac-sha256$"
+
+
+def keyed_hash(reference: str, password: str | Secret, settings: Settings | None = None) -> str:
+    """The stored hash of a letter's password: HMAC-SHA256 of reference and password under
+    the login key, in a domain of its own (the lookup tag is another).
+
+    >>> from letters.config import Logins, Settings
+    >>> s = Settings(logins=Logins(key='k' * 32))
+    >>> h = keyed_hash('AX-2026-100041', 'ABCD EFGH JKLM', s)
+    >>> h.startswith('hmac-sha256$'), len(h), h == keyed_hash('ax-2026-100041', 'ABCDEFGHJKLM', s)
+    (True, 76, True)
+    >>> h == password_tag('AX-2026-100041', 'ABCD EFGH JKLM', s)
+    False
+    """
+    case = ref.compact(reference).encode()
+    message = b"letters-login-hash-v1\0" + case + b"\0" + _typed(password)
+    return KEYED + hmac.new(login_key(settings), message, hashlib.sha256).hexdigest()
+
+
 def password_tag(reference: str, password: str | Secret, settings: Settings | None = None) -> str:
     """The lookup tag of a password typed for ``reference`` (compacted first)."""
     message = b"letters-login-tag-v1\0" + ref.compact(reference).encode() + b"\0" + _typed(password)
@@ -204,7 +235,7 @@ def issue(
     plain = pw.specimen(s.password_length) if specimen else pw.generate(s.password_length)
     cred = Credential(
         reference=ref.compact(reference),
-        password_hash=hasher(s).hash(plain),
+        password_hash=keyed_hash(reference, plain, s),
         expires_at=expiry_instant(letter_date),
         tag=None if specimen else password_tag(reference, plain, s),
     )
@@ -261,20 +292,32 @@ class MemoryCredentialStore(CredentialStore):
 _DUMMY: dict[tuple[int, int], str] = {}
 
 
-class Argon2:
-    """The one door to argon2 verification for logins, counting what passes through it:
-    every answer must cost the same number (the tests count them here)."""
+class Checks:
+    """The one door to password verification for logins, counting what passes through it:
+    every answer must cost the same number (the tests count them here). A keyed hash is
+    compared in constant time; an argon2id hash (a letter issued before keyed hashes, or a
+    legacy one without a tag) is verified as argon2."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self._ph = hasher(settings)
+        self._settings = settings or get_settings()
+        self._ph = hasher(self._settings)
         self.verifications = 0
+        self.argon2 = 0  # of which argon2: zero once every live letter has a keyed hash
 
-    def matches(self, stored: str | None, typed: bytes) -> bool:
-        """Whether ``typed`` is the password of hash ``stored`` (None: the dummy hash,
-        whose password nobody knows)."""
+    def matches(self, stored: Credential | None, password: str | Secret, argon2: bool) -> bool:
+        """Whether ``password`` is that of credential ``stored`` (None: a dummy, whose
+        password nobody knows, as costly as an argon2 check when ``argon2``)."""
         self.verifications += 1
+        if stored is not None and stored.password_hash.startswith(KEYED):
+            typed_hash = keyed_hash(stored.reference, password, self._settings)
+            return hmac.compare_digest(typed_hash, stored.password_hash)
+        if stored is None and not argon2:
+            keyed_hash("", password, self._settings)  # the same work as a real comparison
+            return False
+        self.argon2 += 1
         try:
-            return bool(self._ph.verify(stored or self._dummy(), typed)) and stored is not None
+            hashed = stored.password_hash if stored else self._dummy()
+            return bool(self._ph.verify(hashed, _typed(password))) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 
@@ -291,28 +334,30 @@ def verify(
     password: str | Secret,
     at: dt.datetime,
     settings: Settings | None = None,
-    argon2: Argon2 | None = None,
+    checks: Checks | None = None,
 ) -> Verdict:
     """Check a login: ``valid`` if the password belongs to one of the case's letters and has
     not expired at ``at``, ``expired`` if it belonged to one whose time has passed, else
-    ``wrong``. Costs one argon2 verification (plus :data:`LEGACY_CHECKS` while untagged
+    ``wrong``. Costs one verification (plus :data:`LEGACY_CHECKS` argon2 ones while untagged
     credentials may be live), whatever the reference and however many letters it has."""
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
     s = settings or get_settings()
-    checks = argon2 or Argon2(s)
-    typed = _typed(password)
+    checks = checks or Checks(s)
     key = ref.compact(reference) if ref.is_valid(reference) else ""
-    candidates: list[Credential | None] = [store.find(key, password_tag(key, password, s))]
+    # (credential or dummy, whether a dummy costs an argon2 check)
+    candidates: list[tuple[Credential | None, bool]] = [
+        (store.find(key, password_tag(key, password, s)), False)
+    ]
     until = store.legacy_until()
     if until is not None and at <= until:  # the same for every reference at this instant
         old = store.untagged(key) if key else []
         live = [c for c in old if at <= c.expires_at]
         legacy = [*live, *(c for c in old if c not in live)][:LEGACY_CHECKS]
-        candidates += [*legacy, *[None] * (LEGACY_CHECKS - len(legacy))]
+        candidates += [(c, True) for c in [*legacy, *[None] * (LEGACY_CHECKS - len(legacy))]]
     verdict = Verdict.WRONG
-    for cred in candidates:
-        if not checks.matches(cred.password_hash if cred else None, typed):
+    for cred, argon2 in candidates:
+        if not checks.matches(cred, password, argon2):
             continue
         assert cred is not None  # the dummy never matches
         if at <= cred.expires_at:

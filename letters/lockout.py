@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from letters import metrics
 from letters.attempts import FAILED, AttemptLog, MemoryAttemptLog, SourceTries
 from letters.config import Settings, get_settings
-from letters.credentials import Argon2, CredentialStore, Secret, Verdict, case_pseudonym, verify
+from letters.credentials import Checks, CredentialStore, Secret, Verdict, case_pseudonym, verify
 from letters.numbers import reference as ref
 
 log = logging.getLogger("letters.logins")
@@ -95,7 +95,7 @@ def attempt(
     at: dt.datetime,
     settings: Settings | None = None,
     source: str | None = None,
-    argon2: Argon2 | None = None,
+    checks: Checks | None = None,
 ) -> Answer:
     """A debtor's login try from ``source`` (see :func:`source_key`): the source's limits,
     then :func:`~letters.credentials.verify` behind the lock of the (reference, source) pair.
@@ -112,7 +112,7 @@ def attempt(
         attempts.settle(handle, Verdict.THROTTLED)
         metrics.LOGINS.labels(str(Verdict.THROTTLED)).inc()
         return Answer(Verdict.THROTTLED, max(1, math.ceil(wait)))
-    verdict = verify(store, reference, password, at, s, argon2)
+    verdict = verify(store, reference, password, at, s, checks)
     wrong = attempts.wrong_since(key, origin, at - window) if key else 0
     outcome = Verdict.LOCKED if wrong > limits.lock_after else verdict
     attempts.settle(handle, outcome)

@@ -58,7 +58,9 @@ def test_each_letter_of_a_case_keeps_its_own_password() -> None:
 def test_only_a_hash_is_kept_and_nothing_prints_the_password() -> None:
     secret, cred = credentials.issue("AX-1234", dt.date(2026, 11, 1))
     plain = secret.reveal()
-    assert cred.password_hash.startswith("$argon2id$")
+    assert cred.password_hash.startswith("hmac-sha256$")  # keyed: see letters/credentials.py
+    assert plain not in cred.password_hash and cred.tag and plain not in cred.tag
+    assert cred.password_hash.removeprefix("hmac-sha256$") != cred.tag
     assert plain not in repr(cred) and cred.password_hash not in repr(cred)
     logged = "%s" % secret  # noqa: UP031 - how logging formats its arguments
     for shown in (repr(secret), str(secret), f"{secret}", logged, f"{[secret]}"):

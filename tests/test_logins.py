@@ -22,6 +22,16 @@ OSLO = ZoneInfo("Europe/Oslo")
 REF = "AX-2026-100041"
 
 
+def _argon2_era(cred: Any, secret: Any) -> Any:
+    """``cred`` as a worker stored it before keyed hashes: with an argon2id hash."""
+    from dataclasses import replace
+
+    from letters.numbers.password import compact
+
+    hashed = credentials.hasher().hash(compact(secret.reveal()))
+    return replace(cred, password_hash=hashed)
+
+
 def _case_with_letters(count: int, first: dt.date) -> tuple[MemoryCredentialStore, list[Any]]:
     """A case with ``count`` letters, a day apart from ``first``: their passwords, oldest
     first."""
@@ -105,8 +115,8 @@ def test_a_flood_from_one_source_does_not_lock_the_debtor_out_elsewhere(api: Any
     assert after["valid"] == before["valid"] + 2
 
 
-def test_every_answer_costs_one_argon2_verification_however_many_letters() -> None:
-    from letters.credentials import Argon2
+def test_every_answer_costs_one_verification_however_many_letters() -> None:
+    from letters.credentials import Checks
 
     store, secrets = _case_with_letters(9, dt.date(2026, 11, 1))
     _, other = credentials.issue("AX-2026-777777", dt.date(2026, 11, 1))
@@ -124,10 +134,32 @@ def test_every_answer_costs_one_argon2_verification_however_many_letters() -> No
     }
     counts = {}
     for name, (at, reference, password, expected) in cases.items():
-        argon2 = Argon2()
-        assert verify(store, reference, password, at, argon2=argon2) is expected, name
-        counts[name] = argon2.verifications
+        checks = Checks()
+        assert verify(store, reference, password, at, checks=checks) is expected, name
+        counts[name] = checks.verifications
     assert set(counts.values()) == {1}, counts
+
+
+def test_new_letters_keep_a_keyed_hash_and_letters_from_before_keep_opening() -> None:
+    """Letters issued now keep an HMAC-SHA256 hash (no argon2 to issue or check them);
+    letters issued before, with an argon2id hash and a tag, open as they did."""
+    from letters.credentials import Checks
+
+    store, secrets = _case_with_letters(2, dt.date(2026, 11, 1))
+    before, cred = credentials.issue(REF, dt.date(2026, 11, 3))
+    store.add(_argon2_era(cred, before))
+    now = dt.datetime(2026, 11, 10, 12, tzinfo=OSLO)
+    for password, expected, argon2 in [
+        (secrets[0], Verdict.VALID, 0),
+        (secrets[1], Verdict.VALID, 0),
+        ("Wrong2345678", Verdict.WRONG, 0),
+        (before, Verdict.VALID, 1),  # its hash is argon2id: verified as argon2
+    ]:
+        checks = Checks()
+        assert verify(store, REF, password, now, checks=checks) is expected
+        assert (checks.verifications, checks.argon2) == (1, argon2)
+    # a wrong password whose keyed hash is another letter's tag opens nothing
+    assert verify(store, REF, secrets[0].reveal()[::-1], now) is Verdict.WRONG
 
 
 def test_letters_from_before_tags_are_checked_at_a_cost_the_same_for_every_reference() -> None:
@@ -135,11 +167,11 @@ def test_letters_from_before_tags_are_checked_at_a_cost_the_same_for_every_refer
     live every check costs 1 + LEGACY_CHECKS verifications, for any reference."""
     from dataclasses import replace
 
-    from letters.credentials import LEGACY_CHECKS, Argon2
+    from letters.credentials import LEGACY_CHECKS, Checks
 
     store = MemoryCredentialStore()
     old, cred = credentials.issue(REF, dt.date(2026, 11, 1))
-    store.add(replace(cred, tag=None))
+    store.add(_argon2_era(replace(cred, tag=None), old))
     new, cred = credentials.issue(REF, dt.date(2026, 11, 2))
     store.add(cred)
     now = dt.datetime(2026, 11, 10, 12, tzinfo=OSLO)
@@ -150,15 +182,15 @@ def test_letters_from_before_tags_are_checked_at_a_cost_the_same_for_every_refer
         (REF, "Wrong2345678", Verdict.WRONG),
         ("AX-2026-999999", old, Verdict.WRONG),
     ]:
-        argon2 = Argon2()
-        assert verify(store, reference, password, now, argon2=argon2) is expected
-        counts.add(argon2.verifications)
+        checks = Checks()
+        assert verify(store, reference, password, now, checks=checks) is expected
+        counts.add(checks.verifications)
     assert counts == {1 + LEGACY_CHECKS}
     # once the last untagged password has expired, one verification again
     gone = dt.datetime(2026, 11, 23, tzinfo=OSLO)
-    argon2 = Argon2()
-    assert verify(store, REF, old, gone, argon2=argon2) is Verdict.WRONG
-    assert argon2.verifications == 1
+    checks = Checks()
+    assert verify(store, REF, old, gone, checks=checks) is Verdict.WRONG
+    assert checks.verifications == 1
 
 
 def test_nothing_stored_lets_a_password_be_found_without_the_login_key() -> None:
@@ -292,7 +324,7 @@ def _record(ledger: Any, job_id: str, cred: Any) -> None:
 
 
 def test_six_letters_in_the_ledger_all_open_the_case(database_url: str) -> None:
-    from letters.credentials import Argon2
+    from letters.credentials import Checks
     from letters.ledger import Ledger, LedgerCredentials
 
     ledger = Ledger(database_url)
@@ -306,13 +338,13 @@ def test_six_letters_in_the_ledger_all_open_the_case(database_url: str) -> None:
     now = dt.datetime(2026, 11, 10, 12, tzinfo=OSLO)
     counts = set()
     for secret in secrets:
-        argon2 = Argon2()
-        assert verify(store, REF, secret, now, argon2=argon2) is Verdict.VALID
-        counts.add(argon2.verifications)
+        checks = Checks()
+        assert verify(store, REF, secret, now, checks=checks) is Verdict.VALID
+        counts.add(checks.verifications)
     for reference, password in [(REF, "Wrong2345678"), ("AX-2026-999999", secrets[0])]:
-        argon2 = Argon2()
-        assert verify(store, reference, password, now, argon2=argon2) is Verdict.WRONG
-        counts.add(argon2.verifications)
+        checks = Checks()
+        assert verify(store, reference, password, now, checks=checks) is Verdict.WRONG
+        counts.add(checks.verifications)
     assert counts == {1}
     late = dt.datetime(2026, 11, 23, 0, 0, 1, tzinfo=OSLO)
     assert verify(store, REF, secrets[0], late) is Verdict.EXPIRED
@@ -325,7 +357,7 @@ def test_a_ledger_from_before_tags_upgrades_and_its_letters_still_open(database_
     from alembic.config import Config
     from sqlalchemy import text
 
-    from letters.credentials import LEGACY_CHECKS, Argon2
+    from letters.credentials import LEGACY_CHECKS, Checks
     from letters.ledger import Ledger, LedgerCredentials
     from letters.ledger.db import MIGRATIONS
 
@@ -345,7 +377,8 @@ def test_a_ledger_from_before_tags_upgrades_and_its_letters_still_open(database_
     ledger = Ledger(database_url)
     ledger.migrate()
     secret, cred = credentials.issue(REF, dt.date(2026, 11, 1))
-    _record(ledger, "before-tags", replace(cred, tag=None))  # as the old workers stored it
+    # as the old workers stored it
+    _record(ledger, "before-tags", _argon2_era(replace(cred, tag=None), secret))
     newer, cred = credentials.issue(REF, dt.date(2026, 11, 2))
     _record(ledger, "after-tags", cred)
     store = LedgerCredentials(ledger)
@@ -356,9 +389,9 @@ def test_a_ledger_from_before_tags_upgrades_and_its_letters_still_open(database_
         (REF, newer, Verdict.VALID),
         ("AX-2026-999999", secret, Verdict.WRONG),
     ]:
-        argon2 = Argon2()
-        assert verify(store, reference, password, now, argon2=argon2) is expected
-        counts.add(argon2.verifications)
+        checks = Checks()
+        assert verify(store, reference, password, now, checks=checks) is expected
+        counts.add(checks.verifications)
     assert counts == {1 + LEGACY_CHECKS}
 
 

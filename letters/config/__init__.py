@@ -66,11 +66,8 @@ class Settings(BaseSettings):
     password_length: int = Field(12, ge=10, le=40)
     #: Digipost refuses more than 20 pages; print costs argue for fewer.
     max_pages: int = Field(20, ge=1, le=20)
-    #: argon2id cost for stored password hashes. OWASP's minimums (19 MiB, 2 passes) are
-    #: sized for passwords people choose; these are random, 12 symbols from 56 (~70 bits),
-    #: and die after 21 days. An attacker holding the ledger still needs ~2^69 hashes of
-    #: 8 MiB each per password, so 8 MiB and one pass (~4 ms instead of ~23 ms per letter)
-    #: keep the same practical safety at a sixth of the cost.
+    #: argon2id cost of the hashes letters kept before keyed hashes (letters/credentials.py),
+    #: still verified as such (and of the dummy checked beside them): 8 MiB, one pass.
     argon2_memory_kib: int = Field(8 * 1024, ge=4 * 1024)
     argon2_time_cost: int = Field(1, ge=1)
 

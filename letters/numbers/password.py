@@ -2,7 +2,7 @@
 
 Generated with :mod:`secrets` from an alphabet without look-alike characters (no 0/O/o,
 no 1/l/I), printed in groups of four; the portal accepts it with or without the spaces.
-Only an argon2 hash of the compact form is ever stored (:mod:`letters.credentials`).
+Only a keyed hash of the compact form is ever stored (:mod:`letters.credentials`).
 
 >>> len(compact(generate()))
 12
