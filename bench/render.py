@@ -28,6 +28,12 @@ ratio to rendering alone, and the fast renderer's targets: at most 20 ms per let
 
     .venv/bin/python bench/render.py [--rounds 5] [--skip-chromium]
 
+Last, the command line as a user runs it: ``letters render DIR -o OUT`` on 120 one-page jobs
+(the fixtures of the four kinds in both languages, again and again under new ids), timed as a
+whole command in a subprocess, start-up included, against a WeasyPrint loop (the reference:
+font configuration and stylesheet reused) rendering the same 120 letters' HTML in this
+process; rounds alternate. Target: the command at least 5x faster per letter.
+
 Chromium needs ``apt-get install chromium`` and ``pip install playwright`` (no
 ``playwright install``: the Debian browser is used).
 """
@@ -38,7 +44,11 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +80,9 @@ CHROMIUM_MISSING = "chromium: not available (apt-get install chromium; pip insta
 TARGET_MS = 20.0
 TARGET_OVER_CHROMIUM = 3.5
 TARGET_OVER_REFERENCE = 5.0
+# ... and for the command line (letters render DIR): per letter, over the reference loop
+CLI_JOBS = 120
+TARGET_CLI_OVER_REFERENCE = 5.0
 
 Render = Callable[[str], bytes]
 
@@ -198,11 +211,84 @@ def target_line(what: str, shown: str, target: float, value: float, sense: str) 
     return f"  {what:<28} {shown:>11}  target {wanted:<8} {'met' if ok else 'NOT met'}"
 
 
+def one_page_jobs(folder: Path, count: int = CLI_JOBS) -> list[dict[str, Any]]:
+    """``count`` one-page jobs (the kind × language fixtures under new ids) written to
+    ``folder``; returns them."""
+    sources = [p for p in JOBS if not p.name.startswith("edge.")]
+    jobs = []
+    for n in range(count):
+        job = json.loads(sources[n % len(sources)].read_text("utf-8"))
+        job["id"] = f"{job['id']}-cli{n:03d}"
+        (folder / f"{n:03d}.json").write_text(json.dumps(job, ensure_ascii=False), "utf-8")
+        jobs.append(job)
+    return jobs
+
+
+def command_line(rounds: int) -> None:
+    """``letters render DIR -o OUT`` as a whole command against the reference loop."""
+    letters_cmd = Path(sys.executable).with_name("letters")
+    env = {
+        **os.environ,
+        "LETTERS_CLOCK_DATE": CLOCK_DATE.isoformat(),
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
+    }
+    with tempfile.TemporaryDirectory(prefix="letters-bench-") as tmp:
+        folder, output = Path(tmp, "jobs"), Path(tmp, "out")
+        folder.mkdir()
+        jobs = one_page_jobs(folder)
+        pages = [render_html(compose(parse(job), SETTINGS).letter) for job in jobs]
+        counted = {page_count(reference(html)) for html in pages[:10]}  # warm-up, too
+        cli: list[float] = []
+        loop: list[float] = []
+        for r in range(rounds):
+            turns = ["cli", "loop"] if r % 2 == 0 else ["loop", "cli"]
+            for turn in turns:
+                start = time.perf_counter()
+                if turn == "cli":
+                    subprocess.run(
+                        [str(letters_cmd), "render", str(folder), "-o", str(output)],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
+                    cli.append((time.perf_counter() - start) * 1000 / len(jobs))
+                else:
+                    for html in pages:
+                        reference(html)
+                    loop.append((time.perf_counter() - start) * 1000 / len(jobs))
+        written = len(list(output.glob("*.pdf")))
+    cli_ms, loop_ms = statistics.median(cli), statistics.median(loop)
+    print(
+        f"command line: letters render DIR -o OUT, {len(jobs)} jobs ({written} PDFs, pages per "
+        f"letter {sorted(counted)}), {rounds} rounds, ms per letter (median of rounds)"
+    )
+    for name, runs, value in [
+        ("letters render DIR (whole command)", cli, cli_ms),
+        ("weasyprint reference loop", loop, loop_ms),
+    ]:
+        print(f"  {name:<34} {value:7.1f} ms  (rounds {min(runs):.0f}–{max(runs):.0f})")
+    over = loop_ms / cli_ms
+    print(
+        target_line(
+            "reference loop / command", f"{over:.2f}×", TARGET_CLI_OVER_REFERENCE, over, "≥"
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-chromium", action="store_true", help="leave Chromium out")
+    parser.add_argument("--cli-rounds", type=int, default=3, help="rounds of letters render DIR")
+    parser.add_argument("--only-cli", action="store_true", help="only the command-line comparison")
     args = parser.parse_args()
+    if args.only_cli:
+        from letters import rules
+        from letters.rules import tables
+
+        rules.use(tables.rehearsal(REHEARSAL_RULES))
+        command_line(args.cli_rounds)
+        return
     from letters import rules
     from letters.rules import tables
 
@@ -295,6 +381,8 @@ def main() -> None:
     print(
         target_line("WeasyPrint reference / fast", f"{over:.2f}×", TARGET_OVER_REFERENCE, over, "≥")
     )
+    if args.cli_rounds:
+        command_line(args.cli_rounds)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def _safe_name(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip(".") or "letter"
 
 
-def _render_one(source: Path, target: Path) -> Outcome:
+def _render_one(source: Path, target: Path, templates: dict[Any, Any]) -> Outcome:
+    """One preview; ``templates`` holds the working copies read so far by this command (a
+    folder of previews reads each template once, as it was when the command began)."""
     from rich.markup import escape
 
     from letters.fsutil import atomic_write
@@ -50,7 +52,10 @@ def _render_one(source: Path, target: Path) -> Outcome:
     from letters.renderers import RenderError
 
     try:
-        produced = produce(_read_job(source))
+        data = _read_job(source)
+        key = (data.get("kind"), data.get("language")) if isinstance(data, dict) else None
+        produced = produce(data, template=templates.get(key))
+        templates.setdefault((produced.job.kind, produced.job.language), produced.template)
     except JobRejected as exc:
         err.print(f"[bold red]{escape(str(source))}[/]: refused")
         for e in exc.errors:
@@ -120,7 +125,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         err.print(f"{source}: no such file or folder", markup=False)
         return BAD_INPUT
     _rehearsal_rules()
-    outcomes = [_render_one(job, target) for job, target in zip(jobs, targets, strict=True)]
+    templates: dict[Any, Any] = {}  # (kind, language) → the working copy read
+    outcomes = [_render_one(j, t, templates) for j, t in zip(jobs, targets, strict=True)]
     table = Table(title="Rendered letters (previews: nothing was stored or sent)")
     for heading in ("job", "kind", "lang", "pages", "KID", "due", "check"):
         table.add_column(heading, no_wrap=True)
