@@ -17,8 +17,9 @@ import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 _CHUNK = 1 << 20
 #: A file only this installation's user may read or write.
@@ -95,8 +96,8 @@ def atomic_write(
     """Write ``data`` (bytes or an iterable of chunks) to ``path`` atomically: to
     ``temp_name`` (default ``.<name>.part``) beside it, fsynced, then renamed. The file has
     exactly ``mode`` (not narrowed or widened by the umask) and, if set, the group
-    ``group``; it is never written through a symbolic link; on any failure the temporary
-    file is removed and ``path`` is untouched.
+    ``group``; it is never written through a symbolic link; on any failure (a full disk:
+    ``ENOSPC``) the temporary file is removed and ``path`` is untouched.
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -106,6 +107,32 @@ def atomic_write(
     >>> oct((folder / "a.txt").stat().st_mode & 0o777)
     '0o600'
     """
+
+    def write(fh: BinaryIO) -> None:
+        for block in [data] if isinstance(data, bytes | bytearray) else data:
+            fh.write(block)
+
+    atomic_save(path, write, mode=mode, temp_name=temp_name, sync_dir=sync_dir, group=group)
+
+
+def atomic_save(
+    path: Path,
+    save: Callable[[BinaryIO], object],
+    *,
+    mode: int = PRIVATE_FILE,
+    temp_name: str | None = None,
+    sync_dir: bool = True,
+    group: int | None = None,
+) -> None:
+    """:func:`atomic_write` for a writer that saves itself to a file (``pdf.save(fh)`` of
+    pikepdf or pypdf): ``save`` gets the temporary file open for writing.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> atomic_save(folder / "b.bin", lambda fh: fh.write(b"saved"))
+    >>> (folder / "b.bin").read_bytes(), sorted(p.name for p in folder.iterdir())
+    (b'saved', ['b.bin'])
+    """
     path = Path(path)
     tmp = path.with_name(temp_name or f".{path.name}.part")
     try:
@@ -114,8 +141,7 @@ def atomic_write(
             if group is not None and os.fstat(fd).st_gid != group:
                 os.fchown(fd, -1, group)
             os.fchmod(fd, mode)
-            for block in [data] if isinstance(data, bytes | bytearray) else data:
-                fh.write(block)
+            save(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
