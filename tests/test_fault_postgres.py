@@ -1,7 +1,8 @@
 """PostgreSQL killed mid-run and started again (issue 11): the workers wait for the ledger
 instead of failing jobs, a delivery cut off by the outage is taken back once it is over,
 an outcome the channel gave while the ledger was away is recorded when it is back, and
-every letter is e-mailed exactly once, counted at the SMTP server.
+every letter is e-mailed exactly once, counted at the SMTP server. The HTTP service
+answers 503 ``ledger-unavailable`` with Retry-After meanwhile, not 500.
 
 The PostgreSQL here is a private one (:class:`tests.services.PostgresCluster`), killed with
 ``pg_ctl stop -m immediate`` and started again on the same port and data folder."""
@@ -22,8 +23,6 @@ from tests.smtp_server import SmtpServer
 from tests.test_redis_restart import email_jobs
 from tests.test_supervisor import enqueue, start_pool, wait_delivered, wait_for_log, worker_env
 
-pytestmark = pytest.mark.slow  # two worker processes, a PostgreSQL killed and restarted
-
 #: How long PostgreSQL stays down.
 DOWN_SECONDS = 6
 JOBS = 40
@@ -43,6 +42,7 @@ def mail_env(tmp: Path, database: str, smtp_port: int) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # two worker processes, a PostgreSQL killed and restarted
 def test_postgres_killed_mid_run_fails_loses_and_doubles_no_letter(
     tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
@@ -96,3 +96,49 @@ def test_postgres_killed_mid_run_fails_loses_and_doubles_no_letter(
         assert len(ids) == len(set(ids)) == JOBS
         ledger.engine.dispose()
     client.flushdb()
+
+
+def test_http_answers_503_with_retry_after_while_postgres_is_down(tmp_path: Path) -> None:
+    import copy
+
+    from fastapi.testclient import TestClient
+
+    from letters.config import Printing, Review, Settings
+    from letters.http import create_app
+    from letters.ledger import create_token
+    from letters.pipeline.runtime import Runtime
+    from tests.conftest import FIXTURE_DATE, REHEARSAL_RULES, load_job, stub_broker
+
+    stub_broker()  # the actors on the in-memory broker: nothing runs the jobs here
+    with PostgresCluster() as cluster:
+        settings = Settings(
+            database_url=cluster.create_database(),
+            archive_dir=tmp_path / "archive",
+            printing=Printing(folder=tmp_path / "print"),
+            review=Review(cache_dir=tmp_path / "templates"),
+            clock_date=FIXTURE_DATE,
+            rehearsal_rules=REHEARSAL_RULES,
+        )
+        runtime = Runtime.from_settings(settings)
+        token = create_token(runtime.ledger, "all", {"submit", "read"})
+        headers = {"Authorization": f"Bearer {token}"}
+        first, second = load_job("reminder.nb"), copy.deepcopy(load_job("reminder.nb"))
+        second["id"] = "after-the-outage"
+        with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+            assert client.post("/v1/jobs", json=first, headers=headers).status_code == 202
+            cluster.stop()
+            refused = [
+                client.post("/v1/jobs", json=second, headers=headers),
+                client.get(f"/v1/jobs/{first['id']}", headers=headers),
+            ]
+            for answer in refused:
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["Retry-After"] == "5"
+                [error] = answer.json()["errors"]
+                assert error["code"] == "ledger-unavailable"
+                assert "Retry-After" in error["reason"]
+                assert "Traceback" not in answer.text and "psycopg" not in answer.text
+            cluster.start()  # back: the same calls work again, nothing was half-taken
+            assert client.post("/v1/jobs", json=second, headers=headers).status_code == 202
+            assert client.get(f"/v1/jobs/{first['id']}", headers=headers).status_code == 200
+        runtime.ledger.engine.dispose()
