@@ -17,9 +17,8 @@ import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 _CHUNK = 1 << 20
 #: A file only this installation's user may read or write.
@@ -97,7 +96,8 @@ def atomic_write(
     ``temp_name`` (default ``.<name>.part``) beside it, fsynced, then renamed. The file has
     exactly ``mode`` (not narrowed or widened by the umask) and, if set, the group
     ``group``; it is never written through a symbolic link; on any failure (a full disk:
-    ``ENOSPC``) the temporary file is removed and ``path`` is untouched.
+    ``ENOSPC``) the temporary file is removed and ``path`` is untouched. A PDF library's
+    save goes to memory first and then through here (never straight into the folder).
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -107,32 +107,6 @@ def atomic_write(
     >>> oct((folder / "a.txt").stat().st_mode & 0o777)
     '0o600'
     """
-
-    def write(fh: BinaryIO) -> None:
-        for block in [data] if isinstance(data, bytes | bytearray) else data:
-            fh.write(block)
-
-    atomic_save(path, write, mode=mode, temp_name=temp_name, sync_dir=sync_dir, group=group)
-
-
-def atomic_save(
-    path: Path,
-    save: Callable[[BinaryIO], object],
-    *,
-    mode: int = PRIVATE_FILE,
-    temp_name: str | None = None,
-    sync_dir: bool = True,
-    group: int | None = None,
-) -> None:
-    """:func:`atomic_write` for a writer that saves itself to a file (``pdf.save(fh)`` of
-    pikepdf or pypdf): ``save`` gets the temporary file open for writing.
-
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> atomic_save(folder / "b.bin", lambda fh: fh.write(b"saved"))
-    >>> (folder / "b.bin").read_bytes(), sorted(p.name for p in folder.iterdir())
-    (b'saved', ['b.bin'])
-    """
     path = Path(path)
     tmp = path.with_name(temp_name or f".{path.name}.part")
     try:
@@ -141,7 +115,8 @@ def atomic_save(
             if group is not None and os.fstat(fd).st_gid != group:
                 os.fchown(fd, -1, group)
             os.fchmod(fd, mode)
-            save(fh)
+            for block in [data] if isinstance(data, bytes | bytearray) else data:
+                fh.write(block)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -55,7 +55,7 @@ from letters.archive import Archive
 from letters.clock import OSLO
 from letters.codes import Code
 from letters.config import Settings
-from letters.fsutil import atomic_save, atomic_write, private_dirs
+from letters.fsutil import atomic_write, private_dirs
 from letters.geometry import A4_PT
 from letters.ledger import BatchStatus, Ledger
 from letters.ledger.batches import Batches, BatchLetter
@@ -346,15 +346,15 @@ class BatchCloser:
 
     @staticmethod
     def _save(chunk: _Chunk, folder: Path) -> None:
-        pdf = chunk.pdf
-        try:  # never half a file under its name (a full disk mid-save)
-            atomic_save(
-                folder / chunk.info.name,
-                lambda fh: pdf.save(fh, deterministic_id=True, compress_streams=True),
-                sync_dir=False,
-            )
+        # saved in memory (one file holds at most letters_per_file letters), then written
+        # atomically: never half a file under its name; qpdf writing into a Python file
+        # that fails (a full disk) may bring the process down
+        buffer = io.BytesIO()
+        try:
+            chunk.pdf.save(buffer, deterministic_id=True, compress_streams=True)
         finally:
-            pdf.close()
+            chunk.pdf.close()
+        atomic_write(folder / chunk.info.name, buffer.getvalue(), sync_dir=False)
 
 
 def last_cutoff(at: dt.datetime, cutoff: dt.time) -> dt.datetime:
