@@ -2,20 +2,30 @@
 
 Files are written to a temporary name and renamed into place, so a crash never leaves a
 half-written letter under a valid name; reading one back checks its hash. Letters are 0600
-in 0700 folders (:mod:`letters.fsutil`).
+in 0700 folders (:mod:`letters.fsutil`). A disk that is full raises :class:`ArchiveFull`
+(``archive-full``), with nothing of the letter left behind: the job waits for room.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import secrets
 from pathlib import Path
 
+from letters.codes import Code
 from letters.fsutil import PRIVATE_FILE, atomic_write, file_sha256, private_dirs
 
 
 class ArchiveCorrupt(Exception):
     """A stored letter no longer matches its hash."""
+
+
+class ArchiveFull(Exception):
+    """The archive's disk (or quota) is full: the letter was not stored, and no part of it
+    is left in the archive."""
+
+    code = Code.ARCHIVE_FULL
 
 
 class Archive:
@@ -33,9 +43,18 @@ class Archive:
         target = self.path_for(digest)
         if target.exists() and self._digest(target) == digest:
             return digest, target
-        private_dirs(target.parent)
-        # a name of its own: two workers may store the same letter at the same moment
-        atomic_write(target, data, mode=PRIVATE_FILE, temp_name=f".incoming-{secrets.token_hex(8)}")
+        try:
+            private_dirs(target.parent)
+            # a name of its own: two workers may store the same letter at the same moment
+            temp = f".incoming-{secrets.token_hex(8)}"
+            atomic_write(target, data, mode=PRIVATE_FILE, temp_name=temp)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ArchiveFull(
+                    f"the archive {self.root} has no room for a letter of {len(data)} bytes "
+                    f"({exc.strerror}); it is stored once there is room"
+                ) from None
+            raise
         return digest, target
 
     def get(self, sha256: str) -> bytes:

@@ -31,6 +31,8 @@ FAMILIES = {
     "review": "the compliance workbench: approvals, four eyes, sign-in (CLI exit 2, HTTP 4xx)",
     "lint": "a template lacks what the law or the agency requires, or has what it forbids",
     "worker": "the worker processes of `letters worker` (in its log; it exits 1)",
+    "storage": "the ledger's database or a folder the service writes is unavailable or full: "
+    "the work waits and goes on by itself once it is back (never a failed job; HTTP 503)",
 }
 
 
@@ -523,6 +525,26 @@ class Code(StrEnum):
         "worker",
         "a worker process died again and again right after starting (a configuration, "
         "database or Redis problem): it is not started again and `letters worker` stops",
+    )
+
+    # --- storage: the ledger's database and the folders ---------------------------------
+    LEDGER_UNAVAILABLE = (
+        "ledger-unavailable",
+        "storage",
+        "the ledger's database cannot be reached now (restarting, the network to it cut): "
+        "the workers wait and go on; HTTP answers 503 with Retry-After",
+    )
+    ARCHIVE_FULL = (
+        "archive-full",
+        "storage",
+        "the archive's disk is full: the letter is not stored (nothing half-written is left) "
+        "and its job waits, tried again until there is room",
+    )
+    PRINT_FOLDER_FULL = (
+        "print-folder-full",
+        "storage",
+        "the print folder's disk is full at a batch close: nothing is published and the "
+        "next close writes the batch again",
     )
 
 

@@ -95,8 +95,9 @@ def atomic_write(
     """Write ``data`` (bytes or an iterable of chunks) to ``path`` atomically: to
     ``temp_name`` (default ``.<name>.part``) beside it, fsynced, then renamed. The file has
     exactly ``mode`` (not narrowed or widened by the umask) and, if set, the group
-    ``group``; it is never written through a symbolic link; on any failure the temporary
-    file is removed and ``path`` is untouched.
+    ``group``; it is never written through a symbolic link; on any failure (a full disk:
+    ``ENOSPC``) the temporary file is removed and ``path`` is untouched. A PDF library's
+    save goes to memory first and then through here (never straight into the folder).
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())

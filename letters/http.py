@@ -51,9 +51,11 @@ from letters.job import FieldError, Job, JobRejected
 from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, token_holder
 from letters.ledger.views import JobHistory
 from letters.lockout import attempt
+from letters.pipeline import faults
 from letters.pipeline.runtime import Runtime, get_runtime
 
 bearer = HTTPBearer(auto_error=False)
+LEDGER_DOWN = Code.LEDGER_UNAVAILABLE
 
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -149,6 +151,18 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     @app.exception_handler(ProblemError)
     async def _problem_error(_: Request, exc: ProblemError) -> JSONResponse:
         return _problem(exc.status, exc.errors)
+
+    async def _ledger_away(_: Request, exc: Exception) -> JSONResponse:
+        """The ledger's database cannot be reached (restarting): 503 to try again, not 500."""
+        if not faults.ledger_unavailable(exc):
+            raise exc
+        why = "the ledger cannot be reached now: send it again after Retry-After seconds"
+        response = _problem(503, [FieldError(field="(ledger)", code=LEDGER_DOWN, reason=why)])
+        response.headers["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+        return response
+
+    for error in faults.LEDGER_ERRORS:
+        app.add_exception_handler(error, _ledger_away)
 
     from letters.workbench import web
 

@@ -174,3 +174,86 @@ def _redis_db() -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     n = int(worker[2:] or 0)
     return "15" if n == 0 else str(9 - n)
+
+
+class PostgresCluster:
+    """A private PostgreSQL of the test's own (never the shared server), started from the
+    installed binaries in a temporary folder on a free port, that the test may kill (``stop()``:
+    ``-m immediate``, no checkpoint, every connection cut) and start again on the same port
+    and data folder (``start()``).
+
+    As root it runs as the user ``postgres`` (PostgreSQL refuses root), like
+    :func:`_start_postgres`."""
+
+    def __init__(self) -> None:
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            pytest.fail("no PostgreSQL server binaries: install the Debian package `postgresql`")
+        self.initdb = bins[-1]
+        self.pg_ctl = str(Path(self.initdb).with_name("pg_ctl"))
+        # not under pytest's tmp_path: its 0700 folders keep the user postgres out
+        self.folder = Path(tempfile.mkdtemp(prefix="letters-pgcluster-"))
+        self.data = self.folder / "data"
+        self.port = _free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*self.as_user, self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres"],
+            check=True,
+            capture_output=True,
+        )
+        self.running = False
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/letters"
+
+    def start(self) -> None:
+        subprocess.run(
+            [
+                *self.as_user,
+                self.pg_ctl,
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "log"),
+                "-w",
+                "start",
+                "-o",
+                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        self.running = True
+        _wait("127.0.0.1", self.port, "PostgreSQL")
+
+    def create_database(self) -> str:
+        """Create the database ``letters``; returns its SQLAlchemy URL."""
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute('CREATE DATABASE "letters"')
+        return self.url
+
+    def stop(self, mode: str = "immediate") -> None:
+        """``immediate``: a kill (the server aborts, clients see their connections cut)."""
+        subprocess.run(
+            [*self.as_user, self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop"],
+            check=True,
+            capture_output=True,
+        )
+        self.running = False
+
+    def __enter__(self) -> PostgresCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.running:
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -7,13 +7,17 @@ client_tls)``, with the certificate the client must trust written to ``cert.pem`
 test's ``tmp_path``. What arrived is in :attr:`Inbox.received`; set :attr:`Inbox.answer`
 (e.g. ``"451 try later"``) to refuse what comes next, or :attr:`Inbox.drop` to take the
 next message and break the connection before answering (an SMTP connection cut mid-send).
+:meth:`Inbox.hold_replies` keeps every reply to a message back until the test lets them
+go (:attr:`Inbox.holding` is set once one is held): a send caught in mid-flight.
 :class:`Relay` is the same server that a test stops and starts again on its port.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -65,10 +69,23 @@ class Inbox:
         self.received: list[tuple[list[str], EmailMessage]] = []
         self.answer: str | None = None  # e.g. "451 try later" to refuse the next message
         self.drop = False  # take the next message, then cut the connection without a reply
+        self.holding = threading.Event()  # a reply is being held back
+        self._hold: threading.Event | None = None
+
+    def hold_replies(self) -> threading.Event:
+        """Hold back the reply to every message from now on until the returned event is set
+        (then each is answered as usual)."""
+        self.holding.clear()
+        self._hold = threading.Event()
+        return self._hold
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.answer:
             return self.answer
+        hold = self._hold
+        if hold is not None and not hold.is_set():
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, hold.wait, 120)
         msg = message_from_bytes(envelope.content, policy=policy.default)
         self.received.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
         if self.drop:

@@ -19,7 +19,10 @@ under a hidden name, sealing and publishing it :mod:`channels.printing.publish`'
 (the settings, the ledger, the archive) explicitly. The folder is published, then the ledger
 records the batch as closed. A crash anywhere in between leaves the batch in ``closing``;
 the next close rebuilds it from the ledger (same letters, same order) or, when the folder
-already has READY and its checksums hold, adopts it. Closing never makes a second batch of
+already has READY and its checksums hold, adopts it. A print folder whose disk is full
+(:class:`PrintFolderFull`, ``print-folder-full``) leaves nothing behind: the half-built
+folder is removed, the batch stays ``closing`` with its lease given back, and the next close
+(the worker's next round) writes it again. Closing never makes a second batch of
 the same letters: a letter belongs to one batch by the ledger's primary key.
 
 Memory stays flat however large the batch: letters are read from the ledger in chunks and
@@ -28,8 +31,10 @@ from the archive one by one, and a PDF file holds at most ``letters_per_file`` l
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import functools
 import io
 import json
@@ -48,8 +53,9 @@ from channels.printing.inserter import Placement, stamp_into, validate_placement
 from channels.printing.manifest import FileInfo, Totals
 from letters.archive import Archive
 from letters.clock import OSLO
+from letters.codes import Code
 from letters.config import Settings
-from letters.fsutil import private_dirs
+from letters.fsutil import atomic_write, private_dirs
 from letters.geometry import A4_PT
 from letters.ledger import BatchStatus, Ledger
 from letters.ledger.batches import Batches, BatchLetter
@@ -63,6 +69,13 @@ LEASE = dt.timedelta(minutes=3)
 
 class BatchError(Exception):
     """A batch cannot be closed or handed off; the message says why."""
+
+
+class PrintFolderFull(BatchError):
+    """The print folder's disk is full: nothing of the batch was published, and the next
+    close writes it again."""
+
+    code = Code.PRINT_FOLDER_FULL
 
 
 @dataclass(frozen=True)
@@ -99,17 +112,7 @@ class BatchCloser:
     def close(self, batch: str | None = None) -> list[ClosedBatch]:
         """Finish any batch a crash left half-closed, then close the open batch (or the one
         named). Returns what was closed; empty when nothing was waiting."""
-        done = []
-        for stuck in self.batches.waiting(BatchStatus.CLOSING):
-            if self.batches.claim_resume(stuck.id, LEASE):
-                log.warning("print batch %s: resuming a close that stopped", stuck.id)
-                try:
-                    done.append(self._write(stuck))
-                except BatchError:
-                    # needs an operator; it must not keep the next batches from closing
-                    log.exception("print batch %s cannot be finished", stuck.id)
-            else:
-                log.info("print batch %s is being closed by another process", stuck.id)
+        done = self._resume()
         row = self.batches.claim_close(batch)
         if row is not None:
             done.append(self._write(row))
@@ -121,16 +124,32 @@ class BatchCloser:
                 raise BatchError(f"print batch {batch} is {known.status}")
         return done
 
+    def _resume(self) -> list[ClosedBatch]:
+        """Finish the batches a crash (or a full disk) left half-closed."""
+        done = []
+        for stuck in self.batches.waiting(BatchStatus.CLOSING):
+            if self.batches.claim_resume(stuck.id, LEASE):
+                log.warning("print batch %s: resuming a close that stopped", stuck.id)
+                try:
+                    done.append(self._write(stuck))
+                except BatchError:
+                    # needs an operator; it must not keep the next batches from closing
+                    log.exception("print batch %s cannot be finished", stuck.id)
+            else:
+                log.info("print batch %s is being closed by another process", stuck.id)
+        return done
+
     def close_at_cutoff(self, at: dt.datetime | None = None) -> list[ClosedBatch]:
         """The worker's daily close: the open batch, if it was opened before the last
         cut-off, is closed. Several workers may call this at once; one closes. (The worker
-        hands closed batches off every round, so a vendor outage only delays them.)"""
+        hands closed batches off every round, so a vendor outage only delays them.) A close
+        that stopped (a full print folder) is finished at the next round."""
         cutoff = self.settings.printing.cutoff
         if cutoff is None:
             return []
         due = self.batches.opened_before(last_cutoff(at or dt.datetime.now(dt.UTC), cutoff))
         if due is None:
-            return []
+            return self._resume()
         return self.close(due.id)
 
     def hand_off(self) -> list[dict[str, Any]]:
@@ -190,7 +209,17 @@ class BatchCloser:
                 adopted=True,
             )
         else:
-            closed = self._build(row, final)
+            try:
+                closed = self._build(row, final)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                self._discard(row, final)
+                raise PrintFolderFull(
+                    f"print batch {row.id} not published: the print folder {self.root} is "
+                    f"full ({exc.strerror}); nothing was left half-written, and the next close "
+                    f"writes it again [{Code.PRINT_FOLDER_FULL}]"
+                ) from None
         self.batches.mark_closed(
             row.id,
             closed.letters,
@@ -207,6 +236,17 @@ class BatchCloser:
             closed.sheets,
         )
         return closed
+
+    def _discard(self, row: PrintBatchRow, final: Path) -> None:
+        """After a full disk: remove what the close wrote (the hidden folder, a folder
+        renamed into place before READY could be written) and give the lease back, so the
+        next close takes the batch at once."""
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.root / f".{row.id}.building")
+        if final.exists() and not (final / READY).exists():
+            shutil.rmtree(final, ignore_errors=True)
+        self.batches.release_lease(row.id)
+        log.error("print batch %s: the print folder is full; the next close tries again", row.id)
 
     def _other_letters(self, row: PrintBatchRow, final: Path) -> list[str]:
         """Problems if the folder's manifest is not exactly this batch's letters (an old
@@ -284,7 +324,7 @@ class BatchCloser:
             row.id, row.sequence, created, self.settings.sender.name, p.duplex, self.placement
         )
         sheet = manifest.cover_info(head, created, files, listing.foreign, self.placement)
-        (folder / manifest.COVER).write_bytes(cover.cover_sheet(sheet))
+        atomic_write(folder / manifest.COVER, cover.cover_sheet(sheet), sync_dir=False)
         listing.finish(head, files, Totals(letters, pages, sheets))
         sums = publish.seal(folder)
         self.batches.renew(row.id)
@@ -306,8 +346,15 @@ class BatchCloser:
 
     @staticmethod
     def _save(chunk: _Chunk, folder: Path) -> None:
-        chunk.pdf.save(folder / chunk.info.name, deterministic_id=True, compress_streams=True)
-        chunk.pdf.close()
+        # saved in memory (one file holds at most letters_per_file letters), then written
+        # atomically: never half a file under its name; qpdf writing into a Python file
+        # that fails (a full disk) may bring the process down
+        buffer = io.BytesIO()
+        try:
+            chunk.pdf.save(buffer, deterministic_id=True, compress_streams=True)
+        finally:
+            chunk.pdf.close()
+        atomic_write(folder / chunk.info.name, buffer.getvalue(), sync_dir=False)
 
 
 def last_cutoff(at: dt.datetime, cutoff: dt.time) -> dt.datetime:

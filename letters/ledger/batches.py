@@ -235,6 +235,16 @@ class Batches:
             )
             s.add(EventRow(job_id=job_id, at=at, event="print_failed", detail=reason))
 
+    def release_lease(self, batch: str) -> None:
+        """Give up the close of a batch in ``closing`` (it stopped: a full disk), so the next
+        close takes it over at once instead of after the lease."""
+        with self.ledger.session() as s:
+            s.execute(
+                update(PrintBatchRow)
+                .where(PrintBatchRow.id == batch, PrintBatchRow.status == BatchStatus.CLOSING)
+                .values(lease_at=None)
+            )
+
     def renew(self, batch: str) -> None:
         with self.ledger.session() as s:
             s.execute(

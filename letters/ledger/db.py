@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from letters.fsutil import PRIVATE_FILE, private_dirs, restrict
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: How long a connection to PostgreSQL may take to open: a server that does not answer (a
+#: host gone, packets dropped) is given up on, and the caller waits it out, not hangs.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def _engine(url: str) -> Engine:
@@ -46,7 +49,8 @@ def _engine(url: str) -> Engine:
 
         return engine
     # hide_parameters: error text must never carry hashes, national ids or addresses
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if "postgres" in url else {}
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
 
 
 def _private_sqlite(path: Path) -> None:

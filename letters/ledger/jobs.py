@@ -127,6 +127,26 @@ class Jobs(Database):
             s.add(EventRow(job_id=job_id, at=at, event=event_name, detail=detail))
         return True
 
+    def note_waiting(self, job_id: str, code: str, detail: str) -> bool:
+        """A job in progress waits for a fault outside it to pass (a full archive): its last
+        error says so (``code`` and ``detail``; cleared when it is delivered), and its history
+        once for each new code. Its status stays. True if noted now."""
+        at = now()
+        with self.session() as s:
+            moved = s.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.status.in_(IN_PROGRESS),
+                    JobRow.error_code.is_(None) | (JobRow.error_code != str(code)),
+                )
+                .values(error_class="waiting", error_code=str(code)[:64], error=detail)
+            )
+            if not getattr(moved, "rowcount", 0):
+                return False
+            s.add(EventRow(job_id=job_id, at=at, event="waiting", detail=f"{detail} [{code}]"))
+        return True
+
     def stage(self, job_id: str) -> Stage:
         """What a pipeline stage needs to decide, read in one transaction: the job, its
         letter, the active hold on its case and the letter's delivery attempts."""

@@ -10,6 +10,9 @@
 A hold on the case stops both before anything reaches a channel. Permanent problems (a job
 the rules now refuse, a letter failing the print-safety check, a channel refusing for good)
 are not retried; transient ones are, with backoff; either way a give-up lands in the ledger.
+The ledger unreachable or the archive full is neither: a stage that meets one waits it out
+(:mod:`letters.pipeline.faults`), and the outcome of a send made meanwhile is written once
+the ledger is back, never lost.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.ledger.reviews import ReviewRefused
 from letters.numbers import account, kid
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, backoff_options, current
+from letters.pipeline.faults import persist, waiting_out
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.produce import produce
 from letters.renderers import RenderError
@@ -194,7 +198,8 @@ def deliver_stage(job_id: str) -> None:
     except PermanentFailure:
         raise
     except BaseException:
-        rt.ledger.release_delivery(job_id)  # a retry (or the sweeper) may claim it again
+        # a retry (or the sweeper) may claim it again; with the ledger away, once it is back
+        persist(rt.ledger.release_delivery, job_id, what=f"job {job_id}: giving the claim back")
         raise
 
 
@@ -267,7 +272,14 @@ def _settle_interrupted(
         if channel is None or not channel.reconciles:
             why = "a worker stopped while sending it, before it could record the outcome"
             detail = _may_have_been_sent(a.channel, a.at, why)
-            rt.ledger.mark_uncertain(job_id, a.id, Code.DELIVERY_UNCERTAIN, detail)
+            persist(
+                rt.ledger.mark_uncertain,
+                job_id,
+                a.id,
+                Code.DELIVERY_UNCERTAIN,
+                detail,
+                what=f"job {job_id}: recording it uncertain",
+            )
             log.warning("job %s: %s [%s]", job_id, detail, Code.DELIVERY_UNCERTAIN)
             return None
         error = f"the worker stopped mid-send; {a.channel} reconciles on the next try"
@@ -353,8 +365,9 @@ def _deliver(
         at = dt.datetime.now(dt.UTC)
         channel = available[name]
         intent, outcome = _hand_over(rt, channel, breakers[name], letter.id, outgoing)
-        if isinstance(outcome, Receipt):
-            rt.ledger.finish_delivery(
+        if isinstance(outcome, Receipt):  # sent: recorded even if the ledger is away now
+            persist(
+                rt.ledger.finish_delivery,
                 job_id,
                 AttemptRow(
                     letter_id=letter.id,
@@ -369,6 +382,7 @@ def _deliver(
                 ),
                 detail=f"{name} {outcome.external_id}",
                 intent=intent,
+                what=f"job {job_id}: recording its delivery by {name}",
             )
             return
         exc = outcome
@@ -376,10 +390,22 @@ def _deliver(
             log.info("job %s: %s not tried [%s]; the letter waits", job_id, name, exc.code)
         elif isinstance(exc, UncertainError) and not channel.reconciles:
             detail = _may_have_been_sent(name, at, f"{exc} [{exc.code}]")
-            rt.ledger.mark_uncertain(job_id, intent, Code.DELIVERY_UNCERTAIN, detail)
+            persist(
+                rt.ledger.mark_uncertain,
+                job_id,
+                intent,
+                Code.DELIVERY_UNCERTAIN,
+                detail,
+                what=f"job {job_id}: recording it uncertain",
+            )
             log.warning("job %s: %s [%s]", job_id, detail, Code.DELIVERY_UNCERTAIN)
             return
-        rt.ledger.record_attempt(_failed(letter.id, name, at, exc), intent=intent)
+        persist(
+            rt.ledger.record_attempt,
+            _failed(letter.id, name, at, exc),
+            intent=intent,
+            what=f"job {job_id}: recording a failed try of {name}",
+        )
         tries = 1 + sum(
             1 for a in attempts if a.channel == name and a.error_class == "RetriableError"
         )
@@ -405,7 +431,7 @@ _options: dict[str, Any] = {
 }
 render_letter = dramatiq.actor(
     actor_name="render_letter", queue_name=RENDER_QUEUE, priority=10, **_options
-)(render_stage)
+)(waiting_out(render_stage))
 deliver_letter = dramatiq.actor(
     actor_name="deliver_letter",
     queue_name=DELIVER_QUEUE,
@@ -418,6 +444,6 @@ deliver_letter = dramatiq.actor(
         "max_retries": max(_settings.max_retries, _settings.channel_attempts * 3),
         **backoff_options(_settings),
     },
-)(deliver_stage)
+)(waiting_out(deliver_stage))
 
 __all__ = ["PermanentFailure", "deliver_letter", "render_letter"]

@@ -134,6 +134,9 @@ def configure(kind: str | None = None, url: str | None = None) -> dramatiq.Broke
         from letters.config import get_settings
 
         broker = RedisBroker(url=url or get_settings().redis_url)  # type: ignore[no-untyped-call]
+    from letters.pipeline import faults
+
+    faults.install(broker)  # the ledger away or the archive full: waited out, not counted
     broker.add_middleware(LedgerFailures())
     broker.add_middleware(DeliveryBackoff())
     dramatiq.set_broker(broker)

@@ -76,8 +76,10 @@ class Sweeper(Middleware):
         self.stopping.set()
 
     def _loop(self, broker: dramatiq.Broker) -> None:
-        from channels.printing.batch import BatchCloser
+        from channels.printing.batch import BatchCloser, PrintFolderFull
         from letters.clock import today_oslo
+        from letters.codes import Code
+        from letters.pipeline import faults
         from letters.pipeline.intake import sweep
         from letters.pipeline.runtime import get_runtime
         from letters.workbench import approval
@@ -97,14 +99,23 @@ class Sweeper(Middleware):
                     sweep()
             except (RedisConnectionError, RedisTimeoutError):  # the Redis watch says so, once
                 log.debug("sweep skipped: Redis is unreachable")
-            except Exception:  # keep sweeping through passing faults (the database)
-                log.exception("sweep failed; trying again in %.0f s", self.interval)
+            except Exception as exc:  # keep sweeping through passing faults (the database)
+                if faults.ledger_unavailable(exc):
+                    log.warning(
+                        "sweep skipped: the ledger is unavailable (%s) [%s]",
+                        type(exc).__name__,
+                        Code.LEDGER_UNAVAILABLE,
+                    )
+                else:
+                    log.exception("sweep failed; trying again in %.0f s", self.interval)
             try:
                 runtime = get_runtime()
                 closer = BatchCloser(runtime.settings, runtime.ledger, runtime.archive)
                 closer.close_at_cutoff()
                 closer.hand_off()
-            except Exception:  # a full disk, the ledger away: try again next round
+            except PrintFolderFull as exc:  # nothing half-published: the next round again
+                log.error("%s", exc)
+            except Exception:  # the ledger away: try again next round
                 log.exception("closing or handing off print batches failed")
 
     def _watch(self, broker: dramatiq.Broker) -> None:
