@@ -87,6 +87,10 @@ class Outgoing:
     org_number: str | None = None
     payment: PaymentDetails | None = None
     page_count: int = 1
+    #: The PDF passed the print-safety check when it was made (the render stage refuses one
+    #: that fails) and these are its archived bytes, verified by hash: the print channel
+    #: need not check it again. False for a PDF from anywhere else.
+    checked: bool = False
 
 
 @dataclass(frozen=True)

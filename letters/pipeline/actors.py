@@ -225,6 +225,7 @@ def _outgoing(rt: Runtime, job: Job, letter: LetterRow) -> Outgoing:
         org_number=debtor.org_number,
         payment=_payment(rt, job, letter),
         page_count=letter.page_count,
+        checked=True,  # the render stage checked it; Archive.get verified the bytes
     )
 
 
