@@ -26,13 +26,13 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Body, Depends, FastAPI, HTTPException, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from letters import backpressure, codes, documents, http_methods, metrics
+from letters import backpressure, codes, documents, http_methods, http_requests, metrics, syntax
 from letters.archive import ArchiveCorrupt
 from letters.clock import OSLO, today_oslo
 from letters.codes import Code
@@ -58,7 +58,9 @@ bearer = HTTPBearer(auto_error=False)
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_BATCH = 1000
-_JOB_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_JOB_ID = re.compile(syntax.JOB_ID)
+JobId = Annotated[str, Path(json_schema_extra={"pattern": syntax.JOB_ID, "maxLength": 64})]
+LetterId = Annotated[str, Path(json_schema_extra={"pattern": syntax.LETTER_ID, "maxLength": 20})]
 
 
 #: The code of a refusal FastAPI raises itself, by HTTP status.
@@ -106,7 +108,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version="1",
         description=__doc__,
         openapi_tags=[{"name": "jobs"}, {"name": "cases"}, {"name": "credentials"}],
+        dependencies=[Depends(http_requests.known_query)],
+        strict_content_type=False,  # a body without a Content-Type is read as JSON
     )
+    app.add_middleware(http_requests.BodyRules)
 
     def rt() -> Runtime:
         return runtime or get_runtime()
@@ -210,6 +215,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         dependencies=[scoped("submit")],
         responses={
             **ERRORS,
+            **http_requests.BODY_ERRORS,
             200: {
                 "model": Accepted | BatchResult,
                 "description": "one job already known (Accepted), or a batch: one result per job",
@@ -298,7 +304,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         response_model=JobHistory,
         responses={**ERRORS, 404: {"model": Problem, "description": "no such job"}},
     )
-    def get_job(job_id: str) -> JobHistory:
+    def get_job(job_id: JobId) -> JobHistory:
         history = rt().ledger.history(job_id) if _JOB_ID.fullmatch(job_id) else None
         if history is None:
             raise HTTPException(404, "no such job")  # the id is not echoed
@@ -319,8 +325,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             503: {"model": Problem, "description": "the archive cannot be read"},
         },
     )
-    def get_pdf(letter_id: str) -> Response:
-        letter = rt().ledger.letter(letter_id) if letter_id.isdigit() else None
+    def get_pdf(letter_id: LetterId) -> Response:
+        known = syntax.matches(syntax.LETTER_ID, letter_id)
+        letter = rt().ledger.letter(letter_id) if known else None
         if letter is None:
             raise HTTPException(404, "no such letter")  # the id is not echoed
         if letter.purged_at is not None:
@@ -350,6 +357,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         response_model=VerifyResult,
         responses={
             **ERRORS,
+            **http_requests.BODY_ERRORS,
             429: {
                 "model": Problem,
                 "description": "too many failed logins from this source (login-throttled): "

@@ -31,6 +31,7 @@ from letters import syntax
 from letters.clock import today_oslo
 from letters.codes import Code
 from letters.job_values import COUNTRIES as _COUNTRIES
+from letters.job_values import ANY_TEXT as _ANY_TEXT
 from letters.job_values import TEXT as _TEXT
 from letters.job_values import Amount, Day, PositiveAmount, number_problem, refusal
 from letters.job_values import checked_number as _number
@@ -159,7 +160,7 @@ class Fee(_Model):
     code: str = Field(
         description=f"one of: {', '.join(FEE_CODES)}", json_schema_extra={"enum": list(FEE_CODES)}
     )
-    label: str | None = Field(None, max_length=60)
+    label: str | None = Field(None, max_length=60, json_schema_extra=_ANY_TEXT)
     amount: PositiveAmount
     charged_on: Day | None = Field(
         None,
@@ -217,7 +218,9 @@ class Claim(_Model):
     interest_from: Day | None = Field(
         None, description="the day interest runs from (default: due_date)"
     )
-    description: str | None = Field(None, max_length=120, description="what the claim concerns")
+    description: str | None = Field(
+        None, max_length=120, description="what the claim concerns", json_schema_extra=_ANY_TEXT
+    )
     fees: list[Fee] = []
     notice: Notice | None = Field(
         None,

@@ -93,6 +93,8 @@ Day = Annotated[
 
 #: Printed text: not only white space (the server strips the ends, then counts).
 TEXT: dict[str, Any] = {"pattern": syntax.PRINTED_TEXT}
+#: Text that may be empty or is not printed: no NUL.
+ANY_TEXT: dict[str, Any] = {"pattern": syntax.TEXT}
 
 
 def pattern(pattern: str, **more: Any) -> dict[str, Any]:

@@ -78,8 +78,14 @@ REASON = r"^[^\u0000-\u001f\u007f-\u009f]+$"
 REASON_MAX = 500
 
 #: Text the letter prints: at least one character that is not white space (the server
-#: strips the ends and refuses what is left empty).
-PRINTED_TEXT = r"\S"
+#: strips the ends and refuses what is left empty), and no NUL (which no field may hold).
+PRINTED_TEXT = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+#: Text that may be empty: no NUL.
+TEXT = r"^[^\u0000]*$"
+
+
+#: The name of a query parameter, as an error may name it (other names are not echoed).
+QUERY_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 
 
 def matches(pattern: str, value: str) -> bool:
