@@ -30,8 +30,8 @@ from stdnum.no import fodselsnummer, orgnr
 from letters import syntax
 from letters.clock import today_oslo
 from letters.codes import Code
-from letters.job_values import COUNTRIES as _COUNTRIES
 from letters.job_values import ANY_TEXT as _ANY_TEXT
+from letters.job_values import COUNTRIES as _COUNTRIES
 from letters.job_values import TEXT as _TEXT
 from letters.job_values import Amount, Day, PositiveAmount, number_problem, refusal
 from letters.job_values import checked_number as _number
