@@ -248,7 +248,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         },
     )
     def post_jobs(body: Annotated[bytes, Depends(_raw_body)]) -> Response:
-        if b"\\u0000" in body or b"\x00" in body:
+        if documents.has_nul(body):
             return _problem(
                 422,
                 [

@@ -44,7 +44,7 @@ Reference = Annotated[
 ]
 
 
-def _ref(reference: str) -> str:
+def reference_of(reference: str) -> str:
     """The compact reference of a path's ``{reference}``: its exact form (no spaces)."""
     if not syntax.matches(syntax.REFERENCE, reference) or not case_reference.is_valid(reference):
         raise ProblemError(422, "reference", Code.BAD_REFERENCE, "not a valid case reference")
@@ -62,7 +62,7 @@ def router(rt: Callable[[], Runtime], scoped: Callable[[str], Any]) -> APIRouter
     def hold(
         reference: Reference, body: HoldRequest, token: Annotated[str, scoped("hold")]
     ) -> JSONResponse:
-        ref = _ref(reference)
+        ref = reference_of(reference)
         placed = rt().ledger.place_hold(ref, body.reason, by=actor_of_token(token))
         content = {"reference": ref, "held": True, "already_held": not placed}
         return JSONResponse(status_code=201 if placed else 200, content=content)
@@ -73,7 +73,7 @@ def router(rt: Callable[[], Runtime], scoped: Callable[[str], Any]) -> APIRouter
     ) -> dict[str, Any]:
         from letters.pipeline.intake import release as release_case
 
-        ref = _ref(reference)
+        ref = reference_of(reference)
         resumed = release_case(ref, reason, rt(), by=actor_of_token(token))
         return {"reference": ref, "held": False, "resumed": resumed}
 
@@ -93,7 +93,7 @@ def router(rt: Callable[[], Runtime], scoped: Callable[[str], Any]) -> APIRouter
     def close(
         reference: Reference, body: CloseRequest, token: Annotated[str, scoped("close")]
     ) -> JSONResponse:
-        ref = _ref(reference)
+        ref = reference_of(reference)
         closure, made = rt().ledger.close_case(ref, actor_of_token(token), body.reason)
         content = {
             "reference": ref,
@@ -111,7 +111,7 @@ def router(rt: Callable[[], Runtime], scoped: Callable[[str], Any]) -> APIRouter
     def reopen(
         reference: Reference, reason: Reason, token: Annotated[str, scoped("close")]
     ) -> dict[str, Any]:
-        ref = _ref(reference)
+        ref = reference_of(reference)
         reopened = rt().ledger.reopen_case(ref, actor_of_token(token), reason)
         return {"reference": ref, "closed": False, "reopened": reopened}
 
