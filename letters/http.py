@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from letters import backpressure, codes, documents, http_methods, http_requests, metrics, syntax
+from letters import backpressure, documents, http_methods, http_requests, metrics, syntax
 from letters.archive import ArchiveCorrupt
 from letters.clock import OSLO, today_oslo
 from letters.codes import Code
@@ -52,6 +52,7 @@ from letters.ledger import JobConflict, LedgerAttemptLog, LedgerCredentials, tok
 from letters.ledger.views import JobHistory
 from letters.lockout import attempt
 from letters.pipeline.runtime import Runtime, get_runtime
+from letters.refusals import code_for, path_of
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -175,14 +176,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(
-                field=".".join(str(p) for p in e["loc"] if p != "body") or "(body)",
-                code=codes.lookup(e["type"]) or Code.INVALID,
-                reason=str(e["msg"]),
-            )
-            for e in exc.errors()
-        ]
+        errors = []
+        for e in exc.errors():
+            loc = tuple(p for p in e["loc"] if p != "body")
+            field = path_of(loc) if loc else "(body)"
+            reason = str(e["msg"])
+            errors.append(FieldError(field=field, code=code_for(e["type"], field), reason=reason))
         return _problem(422, errors)
 
     def _one(data: Any) -> tuple[int, BatchItem]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     IPvAnyAddress,
     WithJsonSchema,
@@ -85,6 +86,7 @@ REASON_SCHEMA: dict[str, Any] = {"pattern": syntax.REASON}
 
 
 class HoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # unknown-field, as in a job
     reason: str = Field(min_length=1, max_length=syntax.REASON_MAX, json_schema_extra=REASON_SCHEMA)
 
     _printable = field_validator("reason")(printable_reason)
@@ -102,6 +104,7 @@ def _address_text(value: Any) -> Any:
 
 
 class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     reference: str = Field(max_length=64)
     password: str = Field(max_length=128)
     source: Annotated[
