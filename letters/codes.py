@@ -243,6 +243,11 @@ class Code(StrEnum):
         "a JSON number with more digits than any value of the contract (amounts are text)",
     )
     BODY_TOO_LARGE = ("body-too-large", "request", "a body or batch larger than allowed (413)")
+    UNSUPPORTED_MEDIA_TYPE = (
+        "unsupported-media-type",
+        "request",
+        "a body whose Content-Type is not JSON (415)",
+    )
     NOT_A_JOB_OR_BATCH = (
         "not-a-job-or-batch",
         "request",

@@ -75,6 +75,20 @@ def _too_deep(text: str) -> bool:
     return False
 
 
+#: A ``\u0000`` escape: a backslash and ``u0000`` after an even number of other
+#: backslashes (``\\u0000`` is a backslash and the text ``u0000``, not a NUL).
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def has_nul(raw: bytes) -> bool:
+    r"""Whether a JSON document holds a NUL character, raw or escaped.
+
+    >>> has_nul(b'{"a": "x\\u0000"}'), has_nul(b'{"a": "\\\\u0000"}'), has_nul(b'"\x00"')
+    (True, False, True)
+    """
+    return b"\x00" in raw or _ESCAPED_NUL.search(raw) is not None
+
+
 def text_of(raw: str | bytes, field: str = "(job)") -> str:
     """``raw`` as text: bytes must be UTF-8 (a BOM is allowed), else the refusal names the
     first bad byte and its offset."""

@@ -26,13 +26,13 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Body, Depends, FastAPI, HTTPException, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from letters import backpressure, codes, documents, http_methods, metrics
+from letters import backpressure, documents, http_methods, http_requests, metrics, syntax
 from letters.archive import ArchiveCorrupt
 from letters.clock import OSLO, today_oslo
 from letters.codes import Code
@@ -53,6 +53,7 @@ from letters.ledger.views import JobHistory
 from letters.lockout import attempt
 from letters.pipeline import faults
 from letters.pipeline.runtime import Runtime, get_runtime
+from letters.refusals import code_for, path_of
 
 bearer = HTTPBearer(auto_error=False)
 LEDGER_DOWN = Code.LEDGER_UNAVAILABLE
@@ -60,7 +61,9 @@ LEDGER_DOWN = Code.LEDGER_UNAVAILABLE
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_BATCH = 1000
-_JOB_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_JOB_ID = re.compile(syntax.JOB_ID)
+JobId = Annotated[str, Path(json_schema_extra={"pattern": syntax.JOB_ID, "maxLength": 64})]
+LetterId = Annotated[str, Path(json_schema_extra={"pattern": syntax.LETTER_ID, "maxLength": 20})]
 
 
 #: The code of a refusal FastAPI raises itself, by HTTP status.
@@ -108,7 +111,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version="1",
         description=__doc__,
         openapi_tags=[{"name": "jobs"}, {"name": "cases"}, {"name": "credentials"}],
+        dependencies=[Depends(http_requests.known_query)],
+        strict_content_type=False,  # a body without a Content-Type is read as JSON
     )
+    app.add_middleware(http_requests.BodyRules)
 
     def rt() -> Runtime:
         return runtime or get_runtime()
@@ -184,14 +190,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(
-                field=".".join(str(p) for p in e["loc"] if p != "body") or "(body)",
-                code=codes.lookup(e["type"]) or Code.INVALID,
-                reason=str(e["msg"]),
-            )
-            for e in exc.errors()
-        ]
+        errors = []
+        for e in exc.errors():
+            loc = tuple(p for p in e["loc"] if p != "body")
+            field = path_of(loc) if loc else "(body)"
+            reason = str(e["msg"])
+            errors.append(FieldError(field=field, code=code_for(e["type"], field), reason=reason))
         return _problem(422, errors)
 
     def _one(data: Any) -> tuple[int, BatchItem]:
@@ -224,6 +228,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         dependencies=[scoped("submit")],
         responses={
             **ERRORS,
+            **http_requests.BODY_ERRORS,
             200: {
                 "model": Accepted | BatchResult,
                 "description": "one job already known (Accepted), or a batch: one result per job",
@@ -256,7 +261,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         },
     )
     def post_jobs(body: Annotated[bytes, Depends(_raw_body)]) -> Response:
-        if b"\\u0000" in body or b"\x00" in body:
+        if documents.has_nul(body):
             return _problem(
                 422,
                 [
@@ -312,7 +317,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         response_model=JobHistory,
         responses={**ERRORS, 404: {"model": Problem, "description": "no such job"}},
     )
-    def get_job(job_id: str) -> JobHistory:
+    def get_job(job_id: JobId) -> JobHistory:
         history = rt().ledger.history(job_id) if _JOB_ID.fullmatch(job_id) else None
         if history is None:
             raise HTTPException(404, "no such job")  # the id is not echoed
@@ -333,8 +338,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             503: {"model": Problem, "description": "the archive cannot be read"},
         },
     )
-    def get_pdf(letter_id: str) -> Response:
-        letter = rt().ledger.letter(letter_id) if letter_id.isdigit() else None
+    def get_pdf(letter_id: LetterId) -> Response:
+        known = syntax.matches(syntax.LETTER_ID, letter_id)
+        letter = rt().ledger.letter(letter_id) if known else None
         if letter is None:
             raise HTTPException(404, "no such letter")  # the id is not echoed
         if letter.purged_at is not None:
@@ -364,6 +370,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         response_model=VerifyResult,
         responses={
             **ERRORS,
+            **http_requests.BODY_ERRORS,
             429: {
                 "model": Problem,
                 "description": "too many failed logins from this source (login-throttled): "

@@ -10,39 +10,36 @@ naming the field path, a stable code (:mod:`letters.codes`) and the reason.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from babel import Locale
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
-    WithJsonSchema,
+    JsonValue,
     field_validator,
     model_validator,
-)
-from pydantic_core import PydanticCustomError
-from stdnum.exceptions import (
-    InvalidChecksum,
-    InvalidComponent,
-    InvalidFormat,
-    InvalidLength,
 )
 from stdnum.exceptions import ValidationError as NumberError
 from stdnum.no import fodselsnummer, orgnr
 
+from letters import syntax
 from letters.clock import today_oslo
 from letters.codes import Code
+from letters.job_values import ANY_TEXT as _ANY_TEXT
+from letters.job_values import COUNTRIES as _COUNTRIES
+from letters.job_values import TEXT as _TEXT
+from letters.job_values import Amount, Day, PositiveAmount, number_problem, refusal
+from letters.job_values import checked_number as _number
+from letters.job_values import pattern as _pattern
 from letters.refusals import FieldError, JobRejected, from_pydantic
 
-__all__ = ["FieldError", "JobRejected", "from_pydantic"]  # re-exported: the contract's refusals
+#: re-exported: the contract's refusals and the words for a number's problem
+__all__ = ["FieldError", "JobRejected", "from_pydantic", "number_problem", "refusal"]
 from letters.config import get_settings
 from letters.numbers import account
 from letters.numbers import kid as kid_number
@@ -56,89 +53,14 @@ Channel = Literal["digipost", "email", "print"]
 #: The fees a letter may list; what each may be is in :data:`letters.rules.FEES`.
 FEE_CODES = ("reminder_fee", "notice_fee", "payment_request_fee", "collection_fee")
 
-_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
-#: Babel's territories are ISO 3166-1 alpha-2 codes plus some pseudo-regions; XK (Kosovo)
-#: is user-assigned but used by Posten and banks.
-_PSEUDO_REGIONS = frozenset({"ZZ", "EU", "EZ", "UN", "QO"})
-_COUNTRIES = frozenset(
-    str(code)
-    for code in Locale("nb").territories
-    if re.fullmatch("[A-Z]{2}", str(code))
-    and str(code) not in _PSEUDO_REGIONS
-    and (not str(code).startswith("X") or str(code) == "XK")
-)
-
-
-def refusal(code: Code, reason: str) -> PydanticCustomError:
-    """A validator's refusal with its stable code (pydantic reports the code as the error's
-    type). A model validator naming a field starts ``reason`` with ``"field: "``."""
-    return PydanticCustomError(str(code), reason)  # no context: the text is used as it is
-
-
-def _amount(value: Any) -> Decimal:
-    if not isinstance(value, str):
-        raise refusal(
-            Code.BAD_AMOUNT, 'amounts are decimal strings in NOK such as "1250.00", not numbers'
-        )
-    if not _AMOUNT.fullmatch(value):
-        raise refusal(
-            Code.BAD_AMOUNT,
-            "not an amount: use digits with at most two decimals and a '.' (e.g. \"1250.50\")",
-        )
-    try:
-        return Decimal(value)
-    except InvalidOperation as exc:  # pragma: no cover - the pattern rules this out
-        raise refusal(Code.BAD_AMOUNT, "not an amount") from exc
-
-
-Amount = Annotated[
-    Decimal,
-    BeforeValidator(_amount),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^\d{1,12}(\.\d{1,2})?$",
-            "description": "NOK amount as a decimal string",
-        }
-    ),
-]
-
-
-_NUMBER_PROBLEMS = {
-    InvalidChecksum: "wrong check digit",
-    InvalidLength: "wrong length",
-    InvalidFormat: "wrong format (digits expected)",
-    InvalidComponent: "a part of it is impossible (such as a birth date that does not exist)",
-}
-
-
-def number_problem(exc: NumberError) -> str:
-    """Plain words for a python-stdnum error."""
-    for cls, words in _NUMBER_PROBLEMS.items():
-        if isinstance(exc, cls):
-            return words
-    return str(exc)
-
-
-def _number(validator: Any, what: str, code: Code) -> Any:
-    def check(value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return str(validator(value))
-        except NumberError as exc:
-            raise refusal(code, f"not a valid {what}: {number_problem(exc)}") from None
-
-    return check
-
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
 class Creditor(_Model):
-    name: str = Field(min_length=1, max_length=100)
-    org_number: str
+    name: str = Field(min_length=1, max_length=100, json_schema_extra=_TEXT)
+    org_number: str = Field(json_schema_extra=_pattern(syntax.ORG_NUMBER))
 
     _org = field_validator("org_number")(
         _number(orgnr.validate, "organisation number", Code.BAD_ORG_NUMBER)
@@ -146,12 +68,28 @@ class Creditor(_Model):
 
 
 class Address(_Model):
-    lines: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
-        min_length=1, max_length=3
+    model_config = ConfigDict(
+        **_Model.model_config,
+        json_schema_extra={  # a Norwegian postal code (country NO, the default) is 4 digits
+            "if": {"properties": {"country": {"const": "NO"}}},
+            "then": {"properties": {"postal_code": {"pattern": syntax.NORWEGIAN_POSTAL_CODE}}},
+        },
     )
-    postal_code: str = Field(min_length=1, max_length=10)
-    city: str = Field(min_length=1, max_length=40)
-    country: str = Field("NO", description="ISO 3166 alpha-2 country code")
+    lines: list[Annotated[str, Field(min_length=1, max_length=50, json_schema_extra=_TEXT)]] = (
+        Field(min_length=1, max_length=3)
+    )
+    postal_code: str = Field(
+        min_length=1,
+        max_length=syntax.POSTAL_CODE_MAX,
+        json_schema_extra=_pattern(syntax.POSTAL_CODE),
+        description="a Norwegian one (country NO) is exactly 4 digits",
+    )
+    city: str = Field(min_length=1, max_length=40, json_schema_extra=_TEXT)
+    country: str = Field(
+        "NO",
+        description="ISO 3166 alpha-2 country code",
+        json_schema_extra={"enum": list[JsonValue](sorted(_COUNTRIES))},
+    )
 
     @field_validator("country")
     @classmethod
@@ -164,7 +102,7 @@ class Address(_Model):
     @field_validator("postal_code")
     @classmethod
     def _postal_chars(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 -]*", value):
+        if not syntax.matches(syntax.POSTAL_CODE, value):
             raise refusal(
                 Code.BAD_POSTAL_CODE, "postal codes hold letters, digits, spaces and hyphens only"
             )
@@ -172,7 +110,9 @@ class Address(_Model):
 
     @model_validator(mode="after")
     def _norwegian_postal_code(self) -> Address:
-        if self.country == "NO" and not re.fullmatch(r"\d{4}", self.postal_code):
+        if self.country == "NO" and not syntax.matches(
+            syntax.NORWEGIAN_POSTAL_CODE, self.postal_code
+        ):
             raise refusal(
                 Code.BAD_POSTAL_CODE, "postal_code: a Norwegian postal code is exactly 4 digits"
             )
@@ -186,13 +126,14 @@ class Consents(_Model):
 
 class Debtor(_Model):
     type: Literal["person", "company"]
-    name: str = Field(min_length=1, max_length=70)
+    name: str = Field(min_length=1, max_length=70, json_schema_extra=_TEXT)
     national_id: str | None = Field(
         None,
         description="fødselsnummer or D-number; used only to identify the recipient "
         "for digital delivery, never printed",
+        json_schema_extra=_pattern(syntax.NATIONAL_ID),
     )
-    org_number: str | None = None
+    org_number: str | None = Field(None, json_schema_extra=_pattern(syntax.ORG_NUMBER))
     address: Address
     email: EmailStr | None = None
     consents: Consents = Consents()
@@ -216,10 +157,12 @@ class Debtor(_Model):
 
 
 class Fee(_Model):
-    code: str = Field(description=f"one of: {', '.join(FEE_CODES)}")
-    label: str | None = Field(None, max_length=60)
-    amount: Amount
-    charged_on: dt.date | None = Field(
+    code: str = Field(
+        description=f"one of: {', '.join(FEE_CODES)}", json_schema_extra={"enum": list(FEE_CODES)}
+    )
+    label: str | None = Field(None, max_length=60, json_schema_extra=_ANY_TEXT)
+    amount: PositiveAmount
+    charged_on: Day | None = Field(
         None,
         description="the day the fee was charged, when an earlier letter charged it "
         "(default: this letter's date)",
@@ -236,8 +179,8 @@ class Fee(_Model):
 class Notice(_Model):
     """The collection notice (inkassovarsel, inkassoloven § 9) a payment request follows."""
 
-    sent_on: dt.date = Field(description="the day the collection notice was sent")
-    deadline: dt.date = Field(description="the payment deadline the collection notice gave")
+    sent_on: Day = Field(description="the day the collection notice was sent")
+    deadline: Day = Field(description="the payment deadline the collection notice gave")
 
 
 class Objection(_Model):
@@ -246,10 +189,10 @@ class Objection(_Model):
     :mod:`letters.rules.objection`."""
 
     received: bool = Field(description="whether the debtor has objected to the claim")
-    received_on: dt.date | None = Field(
+    received_on: Day | None = Field(
         None, description="the day the objection was received (required when received)"
     )
-    answered_on: dt.date | None = Field(
+    answered_on: Day | None = Field(
         None, description="the day we answered the objection (an open one refuses the notice)"
     )
 
@@ -267,15 +210,17 @@ class Objection(_Model):
 
 
 class Claim(_Model):
-    invoice_number: str = Field(min_length=1, max_length=40)
-    invoice_date: dt.date
-    due_date: dt.date
-    principal: Amount
+    invoice_number: str = Field(min_length=1, max_length=40, json_schema_extra=_TEXT)
+    invoice_date: Day
+    due_date: Day
+    principal: PositiveAmount
     interest: Amount | None = None
-    interest_from: dt.date | None = Field(
+    interest_from: Day | None = Field(
         None, description="the day interest runs from (default: due_date)"
     )
-    description: str | None = Field(None, max_length=120, description="what the claim concerns")
+    description: str | None = Field(
+        None, max_length=120, description="what the claim concerns", json_schema_extra=_ANY_TEXT
+    )
     fees: list[Fee] = []
     notice: Notice | None = Field(
         None,
@@ -295,12 +240,16 @@ class Claim(_Model):
 
 
 class Payment(_Model):
-    account_number: str
-    kid: str | None = None
+    account_number: str = Field(json_schema_extra=_pattern(syntax.ACCOUNT))
+    kid: str | None = Field(
+        None,
+        description="a `-` check digit only in mod11",
+        json_schema_extra=_pattern(syntax.KID, maxLength=syntax.KID_MAX),
+    )
     kid_scheme: kid_number.Scheme | None = Field(
         None, description="mod10 or mod11 (default: the agency's configured scheme)"
     )
-    due_date: dt.date | None = None
+    due_date: Day | None = None
 
     _acc = field_validator("account_number")(
         _number(account.validate, "account number", Code.BAD_ACCOUNT)
@@ -323,12 +272,13 @@ class Payment(_Model):
 class Instalment(_Model):
     """One instalment of a payment plan: what is paid, by when, with which KID."""
 
-    amount: Amount
-    due_date: dt.date = Field(description="the agreed day; must be a business day")
+    amount: PositiveAmount
+    due_date: Day = Field(description="the agreed day; must be a business day")
     kid: str | None = Field(
         None,
         description="the instalment's own KID (validated with payment.kid_scheme); generated "
         "from the job when not given, never equal to the letter's KID or another instalment's",
+        json_schema_extra=_pattern(syntax.KID, maxLength=syntax.KID_MAX),
     )
 
     @field_validator("amount")
@@ -343,7 +293,7 @@ class Plan(_Model):
     """The payment plan a ``payment_plan`` letter confirms (the rules on it:
     :mod:`letters.rules.plans`)."""
 
-    agreed_on: dt.date = Field(description="the day the debtor and the agency agreed the plan")
+    agreed_on: Day = Field(description="the day the debtor and the agency agreed the plan")
     instalments: list[Instalment] = Field(
         min_length=1, max_length=12, description="in the order they fall due (at most 4)"
     )
@@ -353,11 +303,15 @@ class Job(_Model):
     """One letter job as received (contract version 1)."""
 
     version: Literal[1] = 1
-    id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$", description="idempotency key")
+    id: str = Field(pattern=syntax.JOB_ID, description="idempotency key")
     kind: Kind
     language: Language = "nb"
-    letter_date: dt.date = Field(default_factory=today_oslo)
-    reference: str
+    letter_date: Day = Field(default_factory=today_oslo)
+    reference: str = Field(
+        json_schema_extra=_pattern(
+            syntax.REFERENCE, minLength=syntax.REFERENCE_MIN, maxLength=syntax.REFERENCE_MAX
+        )
+    )
     creditor: Creditor
     debtor: Debtor
     claims: list[Claim] = Field(min_length=1, max_length=200)
@@ -365,7 +319,9 @@ class Job(_Model):
     plan: Plan | None = Field(
         None, description="the agreed payment plan: required in a payment_plan, not allowed else"
     )
-    channels: list[Channel] | None = Field(None, description="preference order")
+    channels: list[Channel] | None = Field(
+        None, description="preference order", json_schema_extra={"uniqueItems": True}
+    )
     objection: Objection | None = Field(
         None,
         description="whether the debtor objected and whether we answered: required in an "

@@ -95,6 +95,17 @@ def _code(err_type: str, field: str) -> Code:
     return Code.INVALID
 
 
+def path_of(loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as a field path (:func:`_path`: keys from the input quoted)."""
+    return _path(loc)
+
+
+def code_for(err_type: str, field: str) -> Code:
+    """The code of a pydantic error of type ``err_type`` at ``field`` (for the HTTP
+    service's own request bodies and parameters, as for a job)."""
+    return _code(err_type, field)
+
+
 def from_pydantic(exc: ValidationError) -> list[FieldError]:
     """One :class:`FieldError` per problem pydantic found, each with its code."""
     errors = []

@@ -25,11 +25,11 @@ def compact(number: str) -> str:
 def validate(number: str) -> str:
     """Check length and check digit; return the 11 digits."""
     number = compact(number)
-    kontonr.validate(number)
     if len(number) != 11:  # stdnum also accepts 7-digit postgiro numbers; letters do not
         from stdnum.exceptions import InvalidLength
 
         raise InvalidLength()
+    kontonr.validate(number)
     return number
 
 

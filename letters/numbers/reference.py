@@ -2,7 +2,9 @@
 the key for QuickPay.
 
 A reference is 4 to 24 characters of A–Z, 0–9 and inner hyphens, compared without regard
-to case or spaces. Upstream case systems assign it; the engine only checks and prints it.
+to case or spaces (:data:`letters.syntax.REFERENCE`; letters outside ASCII are refused
+before the comparison, so ``ı`` is not taken for ``I``). Upstream case systems assign it;
+the engine only checks and prints it.
 
 >>> validate(' ab-1234 5678 ')
 'AB-12345678'
@@ -10,21 +12,20 @@ to case or spaces. Upstream case systems assign it; the engine only checks and p
 Traceback (most recent call last):
     ...
 stdnum.exceptions.InvalidLength: The number has an invalid length.
->>> is_valid('AB<script>')
-False
+>>> is_valid('AB<script>'), is_valid('ıııı')
+(False, False)
 >>> format('ab-12345678')
 'AB-12345678'
 """
 
 from __future__ import annotations
 
-import re
-
 from stdnum.exceptions import InvalidFormat, InvalidLength, ValidationError
 
-MIN_LENGTH = 4
-MAX_LENGTH = 24
-_PATTERN = re.compile(r"[A-Z0-9](?:[A-Z0-9-]*[A-Z0-9])?")
+from letters import syntax
+
+MIN_LENGTH = syntax.REFERENCE_MIN
+MAX_LENGTH = syntax.REFERENCE_MAX
 
 
 def compact(number: str) -> str:
@@ -34,12 +35,12 @@ def compact(number: str) -> str:
 
 def validate(number: str) -> str:
     """Check characters and length; return the compact reference."""
-    number = compact(number)
+    number = "".join(number.split())
     if not MIN_LENGTH <= len(number) <= MAX_LENGTH:
         raise InvalidLength()
-    if not _PATTERN.fullmatch(number) or "--" in number:
+    if not syntax.matches(syntax.REFERENCE, number):
         raise InvalidFormat()
-    return number
+    return number.upper()
 
 
 def is_valid(number: str) -> bool:
