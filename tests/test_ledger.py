@@ -423,3 +423,40 @@ def test_the_ledgers_modules_import_each_other_without_a_cycle() -> None:
         )
 
     assert [name for name in sorted(graph) if reaches(name, name, set())] == []
+
+
+def test_a_new_ledger_migrated_from_several_threads_and_processes_at_once(tmp_path: Path) -> None:
+    """``letters serve`` and ``letters worker`` started together on a new SQLite file (and
+    threads of one process opening the ledger at once) each bring the schema up to date
+    without tripping over the other: alembic's ``op`` is one per process, and two upgrades
+    of one file would both add the same column."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'threads.db'}"
+    errors: list[str] = []
+
+    def migrate() -> None:
+        try:
+            Ledger(url).migrate()
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=migrate) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    shared = f"sqlite:///{tmp_path / 'processes.db'}"
+    code = f"from letters.ledger import Ledger; Ledger({shared!r}).migrate()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    assert [(p.wait(), p.stderr.read() if p.stderr else "") for p in procs] == [(0, "")] * 4
+    for done in (url, shared):
+        with Ledger(done).engine.connect() as conn:
+            assert conn.scalar(text("select count(*) from alembic_version")) == 1

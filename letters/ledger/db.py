@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from letters.fsutil import PRIVATE_FILE, private_dirs, restrict
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATING = threading.Lock()
 #: How long a connection to PostgreSQL may take to open: a server that does not answer (a
 #: host gone, packets dropped) is given up on, and the caller waits it out, not hangs.
 CONNECT_TIMEOUT_SECONDS = 10
@@ -87,11 +89,16 @@ class Database:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def migrate(self) -> None:
-        """Bring the schema up to date (alembic ``upgrade head``)."""
+        """Bring the schema up to date (alembic ``upgrade head``), one migration at a time:
+        alembic's ``op`` is one per process (threads take turns), and processes starting at
+        once on one ledger take a database lock first (``letters serve`` and ``letters
+        worker`` started together on a new SQLite file would otherwise both add a column)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with _MIGRATING, self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":  # several workers may start at once
                 connection.execute(text("SELECT pg_advisory_xact_lock(7305001)"))
+            elif connection.dialect.name == "sqlite":  # the write lock, before reading
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
