@@ -21,6 +21,9 @@ from its job, the PDF shows the template's, and the archive's OS cache is warm (
 distinct files): a real batch reads N distinct PDFs from the archive, so the close can be
 slower there than here.
 
+The letter files' size is printed as "KB per letter in a batch file" against the 8 KB
+target (issue 12): a file shares each font subset among its letters (channels.printing.sharing).
+
     .venv/bin/python bench/batch.py [--letters 20000] [--baseline 1000] [--rounds 1]
         [--database-url postgresql+psycopg://...]  (an empty database; default: SQLite)
         [--letters-per-file 1000]  [--profile]  (cProfile of one more baseline close)  [--keep]
@@ -56,6 +59,8 @@ ABROAD = (  # country, postal code, city: letters abroad sort after Norwegian on
 )
 FOREIGN_SHARE = 0.03
 INSERT_CHUNK = 2000
+#: What a one-page letter may cost inside a print batch file (issue 12), in KB (1024 bytes).
+TARGET_KB = 8
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class Result:
     rss_peak_kib: int
     output_bytes: int
     files: int
+    letter_file_bytes: int  # the C5-/C4- PDF files only (not the cover sheet, manifests)
 
     @property
     def ms_per_letter(self) -> float:
@@ -117,9 +123,13 @@ class Result:
 
 def templates(runtime: Any) -> list[Template]:
     """Render every one-page fixture letter once and archive it."""
+    from letters import rules
     from letters.credentials import expiry_instant
     from letters.produce import produce
+    from letters.rules import tables
 
+    # the rehearsal's assumed confirmations of the unconfirmed interest rates, as make main
+    rules.use(tables.rehearsal(ROOT / "fixtures" / "rules"))
     out = []
     for path in JOBS:
         produced = produce(json.loads(path.read_text("utf-8")), runtime.settings)
@@ -302,6 +312,7 @@ def close_in_child(place: Place, batch: str, profile: bool) -> tuple[Result, str
         rss_peak_kib=rss_peak,
         output_bytes=sum(p.stat().st_size for p in files),
         files=len(files),
+        letter_file_bytes=sum(p.stat().st_size for p in files if p.name[:3] in ("C5-", "C4-")),
     )
     return result, report
 
@@ -466,6 +477,15 @@ def main() -> None:
     print(
         f"marginal {marginal * 1000:.2f} ms/letter, fixed {fixed:.2f} s per close "
         f"(from the medians of both sizes)"
+    )
+    per_letter = median(r.letter_file_bytes / r.letters for r in big) / 1024
+    added = (
+        median(r.letter_file_bytes for r in big) - median(r.letter_file_bytes for r in small)
+    ) / (args.letters - args.baseline)
+    print(
+        f"KB per letter in a batch file: {per_letter:.1f} KB (target <= {TARGET_KB} KB; "
+        f"{added / 1024:.1f} KB per added letter, from both sizes)"
+        f"{'' if per_letter <= TARGET_KB else '  ** over the target **'}"
     )
     if report:
         print(f"\nprofile of one more {args.baseline}-letter close (by own time):")
