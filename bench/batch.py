@@ -11,13 +11,14 @@ never measured as a fast one. Memory is bounded by one open PDF file of at most
 ``letters_per_file`` letters (about 0.1 MB each), not by the batch: a baseline smaller than
 that file shows less memory, so it defaults to 1,000, the setting's default.
 
-Set-up, not measured: the one-page fixture letters are rendered once with ``produce`` and
-archived; the ledger then gets N jobs and letters pointing at those PDFs (as the render
-stage records them), with varied postal codes (a few abroad) so postal sorting has work to
-do, and all N join one open batch. Jobs, letters and batch rows are bulk-inserted: going
-through ``Batches.join`` one letter at a time (a transaction each, about 1.2 ms on SQLite)
-would double the run for nothing measured here. The manifest takes each letter's address
-from its job, the PDF shows the template's, and the archive's OS cache is warm (a dozen
+Set-up, not measured: the one-page fixture letters, each also with other debtors' names,
+streets and sums (``--variants``), are rendered once with ``produce`` and archived; the
+ledger then gets N jobs and letters pointing at those PDFs (as the render stage records
+them), with varied postal codes (a few abroad) so postal sorting has work to do, and all N
+join one open batch. Jobs, letters and batch rows are bulk-inserted: going through
+``Batches.join`` one letter at a time (a transaction each, about 1.2 ms on SQLite) would
+double the run for nothing measured here. The manifest takes each letter's address from
+its job, the PDF shows the pool's, and the archive's OS cache is warm (a pool of about 150
 distinct files): a real batch reads N distinct PDFs from the archive, so the close can be
 slower there than here.
 
@@ -121,18 +122,61 @@ class Result:
 # --- set-up (parent process) ----------------------------------------------------------------
 
 
-def templates(runtime: Any) -> list[Template]:
-    """Render every one-page fixture letter once and archive it."""
+#: Debtors' names and streets the fixture letters are varied with, so the pool's letters
+#: differ as real ones do (each a name and amounts of its own, its own characters in its
+#: own order): sharing fonts in a batch file must not rest on the pool repeating letters.
+NAMES = (
+    "Kari Nordmann",
+    "Bjørg Ågot Æsøy-Kløvstad",
+    "Ola Haugen",
+    "Jérôme Lefèvre",
+    "Siv Østby",
+    "Åse Brænne",
+    "Jürgen Müller",
+    "Nils Ødegård",
+    "Maja Sæther",
+    "Ingrid Løvås",
+    "José Núñez",
+    "Tor Bjørnstad",
+    "Ragnhild Kjærstad",
+    "Zoë Björk",
+    "Hans Christian Wæhre",
+    "Emilie Dahl",
+)
+STREETS = ("Storgata 12 B", "Kongens gate 3", "Bøgata 18", "Ørnevegen 7", "Åsveien 22 A")
+
+
+def vary(job: dict[str, Any], n: int, rng: random.Random) -> dict[str, Any]:
+    """Variant ``n`` of a fixture job: another debtor name, street and amounts."""
+    job = copy.deepcopy(job)
+    if n:
+        job["id"] = f"{job['id']}-v{n}"
+        job["debtor"]["name"] = rng.choice(NAMES)
+        job["debtor"]["address"]["lines"][:1] = [rng.choice(STREETS)]
+        for claim in job.get("claims", []):
+            claim["principal"] = f"{rng.randrange(100, 99999)}.{rng.randrange(100):02d}"
+    return job
+
+
+def templates(runtime: Any, variants: int) -> list[Template]:
+    """Render ``variants`` letters of every one-page fixture job (the fixture itself and
+    variants of it, :func:`vary`) once and archive them."""
     from letters import rules
     from letters.credentials import expiry_instant
     from letters.produce import produce
+    from letters.refusals import JobRejected
     from letters.rules import tables
 
     # the rehearsal's assumed confirmations of the unconfirmed interest rates, as make main
     rules.use(tables.rehearsal(ROOT / "fixtures" / "rules"))
     out = []
-    for path in JOBS:
-        produced = produce(json.loads(path.read_text("utf-8")), runtime.settings)
+    rng = random.Random(12)
+    jobs = [json.loads(path.read_text("utf-8")) for path in JOBS]
+    for job in (vary(job, n, rng) for job in jobs for n in range(variants)):
+        try:
+            produced = produce(job, runtime.settings)
+        except JobRejected:  # a variant the fixture's rules refuse: the others do
+            continue
         if produced.safety.pages != 1 or not produced.safety.ok:
             continue
         sha, stored = runtime.archive.put(produced.rendered.pdf)
@@ -388,6 +432,9 @@ def main() -> None:
     parser.add_argument(
         "--letters-per-file", type=int, help="the setting (memory is bounded by it, not by N)"
     )
+    parser.add_argument(
+        "--variants", type=int, default=8, help="letters made of each fixture job (names, sums)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and folders")
     args = parser.parse_args()
     if not 0 < args.baseline < args.letters or args.rounds < 1:
@@ -409,9 +456,9 @@ def main() -> None:
     ledger.migrate()
     runtime = Runtime(settings, ledger, Archive(settings.archive_dir))
     start = time.perf_counter()
-    pool = templates(runtime)
+    pool = templates(runtime, max(1, args.variants))
     print(
-        f"set-up: {len(pool)} one-page fixture letters rendered and archived in "
+        f"set-up: {len(pool)} one-page letters (fixtures and variants) rendered and archived in "
         f"{time.perf_counter() - start:.1f} s; ledger {ledger.engine.dialect.name}, "
         f"{settings.printing.letters_per_file} letters per file"
     )
