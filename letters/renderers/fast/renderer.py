@@ -1,7 +1,7 @@
 """The fast renderer itself: parse and style the letter (:mod:`.tree`, :mod:`.css`), lay it
 out and write the PDF with ReportLab's platypus (:mod:`.flowables`), embedding subsets of the
-bundled fonts the stylesheet names; each page's running footer is drawn once the page count
-is known."""
+bundled fonts the stylesheet names (the same in every letter: :mod:`.repertoire`); each
+page's running footer is drawn once the page count is known."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate  # type: ignore[import-untyped]
 from reportlab.platypus.doctemplate import LayoutError  # type: ignore[import-untyped]
 
@@ -24,6 +23,7 @@ from letters.renderers.fast.boxes import Block, Builder, Document
 from letters.renderers.fast.css import parse_stylesheet
 from letters.renderers.fast.flowables import PagedCanvas, draw_ops, flowables
 from letters.renderers.fast.metrics import Metrics
+from letters.renderers.fast.repertoire import RepertoireTTFont
 from letters.renderers.fast.style import Stylesheet
 from letters.renderers.fast.tree import parse
 
@@ -55,7 +55,7 @@ def register_fonts(sheet: Stylesheet) -> Metrics:
                 name = f"{name}-{digest[:8]}"
                 _REGISTERED.setdefault(name, digest)
             if name not in registered:
-                font = TTFont(name, str(face.path))
+                font = RepertoireTTFont(name, str(face.path))
                 font.face.name = name.encode("ascii")  # the PDF's BaseFont, after the subset tag
                 pdfmetrics.registerFont(font)
             font = pdfmetrics.getFont(name)
