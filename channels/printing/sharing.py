@@ -14,7 +14,7 @@ is never shared.
 Nothing a page shows changes: a page refers to an object with exactly the bytes of its own.
 A letter's content streams are never shared or changed (the inserter code is added as a
 stream of its own, :mod:`channels.printing.inserter`). ``manifest.json`` says so
-(:data:`MANIFEST_NOTE`).
+(:data:`channels.printing.manifest.PAGES_IN_FILES`).
 
     pool = Pool()                        # one per batch file
     plan = pool.detach(source, len(target.pages))
@@ -30,13 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pikepdf
-
-#: What ``manifest.json`` says of how a letter in a file relates to its archived copy.
-MANIFEST_NOTE = (
-    "a letter's pages in a file are its archived pages, each with the inserter code drawn "
-    "on in a content stream of its own; fonts and other page resources identical byte for "
-    "byte between letters are stored once per file and shared by their pages"
-)
 
 #: Keys that point back up the document: an object with one is never shared.
 _UP = frozenset({"/Parent", "/P"})

@@ -11,6 +11,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from reportlab import rl_config  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate  # type: ignore[import-untyped]
 from reportlab.platypus.doctemplate import LayoutError  # type: ignore[import-untyped]
@@ -28,6 +29,10 @@ from letters.renderers.fast.style import Stylesheet
 from letters.renderers.fast.tree import parse
 
 _FONT_LOCK = threading.Lock()
+#: Page content Flate-compressed only, without ASCII85 on top (7-bit text, a quarter larger:
+#: a PDF is binary anyway). ReportLab reads it when it writes a document, for every one in
+#: the process; the print cover sheet (channels/printing/cover.py) sets it too.
+rl_config.useA85 = 0
 
 
 def _font_name(family: str, bold: bool, italic: bool) -> str:
