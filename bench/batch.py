@@ -8,7 +8,7 @@ each (--rounds) and the ratios big/baseline are printed: time per letter and pea
 should both stay near 1.0x. Timings are never asserted (noisy machines); the written folder
 is checked (READY, SHA256SUMS, manifest rows, postal order, page count) so a broken close is
 never measured as a fast one. Memory is bounded by one open PDF file of at most
-``letters_per_file`` letters (about 0.1 MB each), not by the batch: a baseline smaller than
+``letters_per_file`` letters (about 0.03 MB each), not by the batch: a baseline smaller than
 that file shows less memory, so it defaults to 1,000, the setting's default.
 
 Set-up, not measured: the one-page fixture letters, each also with other debtors' names,
