@@ -8,18 +8,22 @@ each (--rounds) and the ratios big/baseline are printed: time per letter and pea
 should both stay near 1.0x. Timings are never asserted (noisy machines); the written folder
 is checked (READY, SHA256SUMS, manifest rows, postal order, page count) so a broken close is
 never measured as a fast one. Memory is bounded by one open PDF file of at most
-``letters_per_file`` letters (about 0.1 MB each), not by the batch: a baseline smaller than
+``letters_per_file`` letters (about 0.03 MB each), not by the batch: a baseline smaller than
 that file shows less memory, so it defaults to 1,000, the setting's default.
 
-Set-up, not measured: the one-page fixture letters are rendered once with ``produce`` and
-archived; the ledger then gets N jobs and letters pointing at those PDFs (as the render
-stage records them), with varied postal codes (a few abroad) so postal sorting has work to
-do, and all N join one open batch. Jobs, letters and batch rows are bulk-inserted: going
-through ``Batches.join`` one letter at a time (a transaction each, about 1.2 ms on SQLite)
-would double the run for nothing measured here. The manifest takes each letter's address
-from its job, the PDF shows the template's, and the archive's OS cache is warm (a dozen
+Set-up, not measured: the one-page fixture letters, each also with other debtors' names,
+streets and sums (``--variants``), are rendered once with ``produce`` and archived; the
+ledger then gets N jobs and letters pointing at those PDFs (as the render stage records
+them), with varied postal codes (a few abroad) so postal sorting has work to do, and all N
+join one open batch. Jobs, letters and batch rows are bulk-inserted: going through
+``Batches.join`` one letter at a time (a transaction each, about 1.2 ms on SQLite) would
+double the run for nothing measured here. The manifest takes each letter's address from
+its job, the PDF shows the pool's, and the archive's OS cache is warm (a pool of about 150
 distinct files): a real batch reads N distinct PDFs from the archive, so the close can be
 slower there than here.
+
+The letter files' size is printed as "KB per letter in a batch file" against the 8 KB
+target (issue 12): a file shares each font subset among its letters (channels.printing.sharing).
 
     .venv/bin/python bench/batch.py [--letters 20000] [--baseline 1000] [--rounds 1]
         [--database-url postgresql+psycopg://...]  (an empty database; default: SQLite)
@@ -56,6 +60,8 @@ ABROAD = (  # country, postal code, city: letters abroad sort after Norwegian on
 )
 FOREIGN_SHARE = 0.03
 INSERT_CHUNK = 2000
+#: What a one-page letter may cost inside a print batch file (issue 12), in KB (1024 bytes).
+TARGET_KB = 8
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class Result:
     rss_peak_kib: int
     output_bytes: int
     files: int
+    letter_file_bytes: int  # the C5-/C4- PDF files only (not the cover sheet, manifests)
 
     @property
     def ms_per_letter(self) -> float:
@@ -115,14 +122,61 @@ class Result:
 # --- set-up (parent process) ----------------------------------------------------------------
 
 
-def templates(runtime: Any) -> list[Template]:
-    """Render every one-page fixture letter once and archive it."""
+#: Debtors' names and streets the fixture letters are varied with, so the pool's letters
+#: differ as real ones do (each a name and amounts of its own, its own characters in its
+#: own order): sharing fonts in a batch file must not rest on the pool repeating letters.
+NAMES = (
+    "Kari Nordmann",
+    "Bjørg Ågot Æsøy-Kløvstad",
+    "Ola Haugen",
+    "Jérôme Lefèvre",
+    "Siv Østby",
+    "Åse Brænne",
+    "Jürgen Müller",
+    "Nils Ødegård",
+    "Maja Sæther",
+    "Ingrid Løvås",
+    "José Núñez",
+    "Tor Bjørnstad",
+    "Ragnhild Kjærstad",
+    "Zoë Björk",
+    "Hans Christian Wæhre",
+    "Emilie Dahl",
+)
+STREETS = ("Storgata 12 B", "Kongens gate 3", "Bøgata 18", "Ørnevegen 7", "Åsveien 22 A")
+
+
+def vary(job: dict[str, Any], n: int, rng: random.Random) -> dict[str, Any]:
+    """Variant ``n`` of a fixture job: another debtor name, street and amounts."""
+    job = copy.deepcopy(job)
+    if n:
+        job["id"] = f"{job['id']}-v{n}"
+        job["debtor"]["name"] = rng.choice(NAMES)
+        job["debtor"]["address"]["lines"][:1] = [rng.choice(STREETS)]
+        for claim in job.get("claims", []):
+            claim["principal"] = f"{rng.randrange(100, 99999)}.{rng.randrange(100):02d}"
+    return job
+
+
+def templates(runtime: Any, variants: int) -> list[Template]:
+    """Render ``variants`` letters of every one-page fixture job (the fixture itself and
+    variants of it, :func:`vary`) once and archive them."""
+    from letters import rules
     from letters.credentials import expiry_instant
     from letters.produce import produce
+    from letters.refusals import JobRejected
+    from letters.rules import tables
 
+    # the rehearsal's assumed confirmations of the unconfirmed interest rates, as make main
+    rules.use(tables.rehearsal(ROOT / "fixtures" / "rules"))
     out = []
-    for path in JOBS:
-        produced = produce(json.loads(path.read_text("utf-8")), runtime.settings)
+    rng = random.Random(12)
+    jobs = [json.loads(path.read_text("utf-8")) for path in JOBS]
+    for job in (vary(job, n, rng) for job in jobs for n in range(variants)):
+        try:
+            produced = produce(job, runtime.settings)
+        except JobRejected:  # a variant the fixture's rules refuse: the others do
+            continue
         if produced.safety.pages != 1 or not produced.safety.ok:
             continue
         sha, stored = runtime.archive.put(produced.rendered.pdf)
@@ -302,6 +356,7 @@ def close_in_child(place: Place, batch: str, profile: bool) -> tuple[Result, str
         rss_peak_kib=rss_peak,
         output_bytes=sum(p.stat().st_size for p in files),
         files=len(files),
+        letter_file_bytes=sum(p.stat().st_size for p in files if p.name[:3] in ("C5-", "C4-")),
     )
     return result, report
 
@@ -377,6 +432,9 @@ def main() -> None:
     parser.add_argument(
         "--letters-per-file", type=int, help="the setting (memory is bounded by it, not by N)"
     )
+    parser.add_argument(
+        "--variants", type=int, default=8, help="letters made of each fixture job (names, sums)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and folders")
     args = parser.parse_args()
     if not 0 < args.baseline < args.letters or args.rounds < 1:
@@ -398,9 +456,9 @@ def main() -> None:
     ledger.migrate()
     runtime = Runtime(settings, ledger, Archive(settings.archive_dir))
     start = time.perf_counter()
-    pool = templates(runtime)
+    pool = templates(runtime, max(1, args.variants))
     print(
-        f"set-up: {len(pool)} one-page fixture letters rendered and archived in "
+        f"set-up: {len(pool)} one-page letters (fixtures and variants) rendered and archived in "
         f"{time.perf_counter() - start:.1f} s; ledger {ledger.engine.dialect.name}, "
         f"{settings.printing.letters_per_file} letters per file"
     )
@@ -466,6 +524,15 @@ def main() -> None:
     print(
         f"marginal {marginal * 1000:.2f} ms/letter, fixed {fixed:.2f} s per close "
         f"(from the medians of both sizes)"
+    )
+    per_letter = median(r.letter_file_bytes / r.letters for r in big) / 1024
+    added = (
+        median(r.letter_file_bytes for r in big) - median(r.letter_file_bytes for r in small)
+    ) / (args.letters - args.baseline)
+    print(
+        f"KB per letter in a batch file: {per_letter:.1f} KB (target <= {TARGET_KB} KB; "
+        f"{added / 1024:.1f} KB per added letter, from both sizes)"
+        f"{'' if per_letter <= TARGET_KB else '  ** over the target **'}"
     )
     if report:
         print(f"\nprofile of one more {args.baseline}-letter close (by own time):")

@@ -47,7 +47,7 @@ from typing import Any
 import pikepdf
 
 from channels.base import ChannelError
-from channels.printing import cover, manifest, publish
+from channels.printing import cover, manifest, publish, sharing
 from channels.printing.handoff import READY, make_handoff
 from channels.printing.inserter import Placement, stamp_into, validate_placement
 from channels.printing.manifest import FileInfo, Totals
@@ -96,6 +96,7 @@ class _Chunk:
 
     info: FileInfo
     pdf: pikepdf.Pdf
+    pool: sharing.Pool = dataclasses.field(default_factory=sharing.Pool)  # one copy a font
 
 
 class BatchCloser:
@@ -340,9 +341,11 @@ class BatchCloser:
         # pikepdf copies the pages' objects into the target on append, so the source is
         # closed at once (holding every source until the file is saved doubled the memory)
         with pikepdf.open(io.BytesIO(self.archive.get(letter.pdf_sha256))) as source:
+            plan = chunk.pool.detach(source, len(chunk.pdf.pages))  # fonts the file has
             stamp_into(
                 chunk.pdf, source, batch_seq, letter_seq, self.placement, self.settings.window
             )
+            chunk.pool.attach(chunk.pdf, plan)
 
     @staticmethod
     def _save(chunk: _Chunk, folder: Path) -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from reportlab import rl_config  # type: ignore[import-untyped,unused-ignore]
 from reportlab.graphics.barcode.code128 import (  # type: ignore[import-untyped,unused-ignore]
     Code128,
 )
@@ -41,6 +42,8 @@ from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused
 from channels.printing.inserter.placement import DEFAULT_PLACEMENT, Placement, describe
 from letters.clock import OSLO
 
+# content streams Flate only, as the fast renderer writes them (letters/renderers/fast)
+rl_config.useA85 = 0
 FONT = "Helvetica"
 BOLD = "Helvetica-Bold"
 _BATCH_ID = re.compile(r"[\x21-\x7e]{1,40}")

@@ -1,8 +1,9 @@
 """What a closed print batch says about itself: its manifests and its cover sheet's data.
 
 ``manifest.csv`` has one row per letter (:data:`FIELDS`); ``manifest.json`` has the batch
-(id, sequence, time, sender, duplex, the inserter code's encoding and position), every
-letter, the files and the totals. Both are written as the letters are read, so memory stays
+(id, sequence, time, sender, duplex, the inserter code's encoding and position, how a
+letter's pages in a file relate to its archived copy), every letter, the files and the
+totals. Both are written as the letters are read, so memory stays
 flat however large the batch: the JSON's letters go to a scratch file first and are copied
 into ``manifest.json`` line by line (:class:`ManifestWriter`).
 
@@ -31,6 +32,12 @@ COVER = "00-cover.pdf"
 CSV = "manifest.csv"
 JSON = "manifest.json"
 _SCRATCH = ".letters.json"
+#: How a letter's pages in a file relate to its archived copy (:mod:`.sharing`).
+PAGES_IN_FILES = (
+    "a letter's pages in a file are its archived pages, each with the inserter code drawn "
+    "on in a content stream of its own; fonts and other page resources identical byte for "
+    "byte between letters are stored once per file and shared by their pages"
+)
 FIELDS = (
     "sequence",
     "letter_id",
@@ -120,6 +127,7 @@ def head(
         "duplex": duplex,
         "inserter_code": describe(placement),
         "sha256_of": "each letter's PDF as archived, before the inserter code was added",
+        "pages_in_files": PAGES_IN_FILES,
     }
 
 

@@ -35,7 +35,7 @@ class Printing(BaseModel):
     #: go flat in C4 envelopes. The two are written to separate files for the inserter.
     c5_max_sheets: int = Field(5, ge=1)
     #: At most this many letters per PDF file: files a vendor's RIP handles comfortably,
-    #: and the memory of a close (about 0.1 MB per letter of an open file; measured by
+    #: and the memory of a close (about 0.03 MB per letter of an open file; measured by
     #: bench/batch.py, flat in the size of the batch).
     letters_per_file: int = Field(1000, ge=1, le=2_000)
     #: The worker closes the open batch every day at this Oslo time (HH:MM); none: only

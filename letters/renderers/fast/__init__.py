@@ -8,6 +8,7 @@ The modules, each using only those listed before it:
 - :mod:`.css`: the stylesheet subset read into rules, fonts and the page;
 - :mod:`.ops`: drawing operations and laid-out fragments;
 - :mod:`.metrics`: fonts and text widths, with the word-width cache;
+- :mod:`.repertoire`: font subsets that are the same in every letter;
 - :mod:`.inline`: inline content, words and line breaking;
 - :mod:`.boxes`: the box tree built from the HTML tree and the stylesheet;
 - :mod:`.tables`: table layout (head and total rows repeated, rows never split);

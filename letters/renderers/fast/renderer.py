@@ -1,7 +1,7 @@
 """The fast renderer itself: parse and style the letter (:mod:`.tree`, :mod:`.css`), lay it
 out and write the PDF with ReportLab's platypus (:mod:`.flowables`), embedding subsets of the
-bundled fonts the stylesheet names; each page's running footer is drawn once the page count
-is known."""
+bundled fonts the stylesheet names (the same in every letter: :mod:`.repertoire`); each
+page's running footer is drawn once the page count is known."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from reportlab import rl_config  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate  # type: ignore[import-untyped]
 from reportlab.platypus.doctemplate import LayoutError  # type: ignore[import-untyped]
 
@@ -24,10 +24,15 @@ from letters.renderers.fast.boxes import Block, Builder, Document
 from letters.renderers.fast.css import parse_stylesheet
 from letters.renderers.fast.flowables import PagedCanvas, draw_ops, flowables
 from letters.renderers.fast.metrics import Metrics
+from letters.renderers.fast.repertoire import RepertoireTTFont
 from letters.renderers.fast.style import Stylesheet
 from letters.renderers.fast.tree import parse
 
 _FONT_LOCK = threading.Lock()
+#: Page content Flate-compressed only, without ASCII85 on top (7-bit text, a quarter larger:
+#: a PDF is binary anyway). ReportLab reads it when it writes a document, for every one in
+#: the process; the print cover sheet (channels/printing/cover.py) sets it too.
+rl_config.useA85 = 0
 
 
 def _font_name(family: str, bold: bool, italic: bool) -> str:
@@ -55,7 +60,7 @@ def register_fonts(sheet: Stylesheet) -> Metrics:
                 name = f"{name}-{digest[:8]}"
                 _REGISTERED.setdefault(name, digest)
             if name not in registered:
-                font = TTFont(name, str(face.path))
+                font = RepertoireTTFont(name, str(face.path))
                 font.face.name = name.encode("ascii")  # the PDF's BaseFont, after the subset tag
                 pdfmetrics.registerFont(font)
             font = pdfmetrics.getFont(name)
