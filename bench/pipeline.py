@@ -8,7 +8,13 @@ processes >= 1.8x one (issue 3); with the fast renderer, 2 processes >= 80 lette
 (issue 5). Needs Redis (REDIS_URL, default 127.0.0.1:6379, database 13 is flushed) and
 uses a fresh PostgreSQL database when 127.0.0.1:5432 answers, else an SQLite file.
 
-    .venv/bin/python bench/pipeline.py [--jobs 200]
+Then, per letter, what the shared services did (the numbers a model of N worker machines
+needs): PostgreSQL commits (pg_stat_database), Redis commands (INFO commandstats; the whole
+server's, so run it on a quiet machine) and archive writes; and what this machine's
+PostgreSQL sustains (commits/s of one connection and of four, measured in the same run),
+projected to the letters/s at which PostgreSQL saturates.
+
+    .venv/bin/python bench/pipeline.py [--jobs 200] [--threads 1]
 """
 
 from __future__ import annotations
@@ -84,7 +90,53 @@ def render_only(count: int) -> float:
     return statistics.median(rounds)
 
 
-def run(processes: int, count: int, redis_url: str) -> dict[str, float]:
+def _pg_commits(ledger: object) -> int | None:
+    engine = ledger.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("select xact_commit from pg_stat_database where datname = current_database()")
+            ).scalar_one()
+        )
+
+
+def _redis_calls(client: redis.Redis) -> int:
+    stats = client.info("commandstats")
+    return sum(int(v["calls"]) for v in stats.values())  # type: ignore[union-attr]
+
+
+def commit_capacity(url: str, connections: int, seconds: float = 3.0) -> float:
+    """Commits/s this PostgreSQL sustains: ``connections`` threads each committing one
+    one-row insert at a time, as a ledger stage does at its smallest."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url, pool_size=connections)
+    with engine.begin() as conn:
+        conn.execute(text("create table if not exists bench_commits (n integer)"))
+    done = [0] * connections
+    stop = time.perf_counter() + seconds
+
+    def loop(i: int) -> None:
+        with engine.connect() as conn:
+            while time.perf_counter() < stop:
+                conn.execute(text("insert into bench_commits values (1)"))
+                conn.commit()
+                done[i] += 1
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    return sum(done) / seconds
+
+
+def run(processes: int, count: int, redis_url: str, threads: int = 1) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="letters-bench-"))
     port = 9191 + processes * 7
     env = {
@@ -107,9 +159,11 @@ def run(processes: int, count: int, redis_url: str) -> dict[str, float]:
     from letters.ledger import Ledger
 
     ledger = Ledger(env["DATABASE_URL"])
+    client = redis.Redis.from_url(redis_url)
+    commits_before, calls_before = _pg_commits(ledger), _redis_calls(client)
     start = time.perf_counter()
     worker = subprocess.Popen(
-        [*letters, "worker", "--processes", str(processes)],
+        [*letters, "worker", "--processes", str(processes), "--threads", str(threads)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -120,9 +174,11 @@ def run(processes: int, count: int, redis_url: str) -> dict[str, float]:
             time.sleep(0.2)
         wall = time.perf_counter() - start
         scraped = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        commits_after, calls_after = _pg_commits(ledger), _redis_calls(client)
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=60)
+    archived = list((tmp / "archive").rglob("*.pdf"))
     metrics = dict(
         re.findall(r"^(letters_render_seconds_(?:sum|count)) (\S+)$", scraped.decode(), re.M)
     )
@@ -147,12 +203,21 @@ def run(processes: int, count: int, redis_url: str) -> dict[str, float]:
         "rate": count / elapsed,
         "render_stage": render_stage,
         "per_letter": processes * elapsed / count,
+        # the two scrapes and the polling above are in these too: a handful, not per letter
+        "commits": (commits_after - commits_before) / count  # type: ignore[operator]
+        if commits_before is not None
+        else float("nan"),
+        "redis": (calls_after - calls_before) / count,
+        "archive_files": len(archived) / count,
+        "archive_kb": sum(p.stat().st_size for p in archived) / count / 1024,
+        "url": env["DATABASE_URL"],  # type: ignore[dict-item]
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=1, help="worker threads per process")
     args = parser.parse_args()
     from letters import rules
     from letters.rules import tables
@@ -162,7 +227,8 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
     base = render_only(args.jobs)
     print(f"render only (templates' own renderers, this process): {base * 1000:.1f} ms/letter")
-    results = {p: run(p, args.jobs, redis_url) for p in (1, 2)}
+    results = {p: run(p, args.jobs, redis_url, args.threads) for p in (1, 2)}
+    print(f"worker threads per process: {args.threads}")
     for p, r in results.items():
         print(
             f"{p} worker process(es): {r['rate']:.2f} letters/s ({args.jobs} in "
@@ -172,6 +238,19 @@ def main() -> None:
             f"{r['per_letter'] / base - 1:+.0%} over render-only"
         )
     print(f"scaling 2 vs 1 process: {results[2]['rate'] / results[1]['rate']:.2f}x")
+    two = results[2]
+    print(
+        f"per letter: {two['commits']:.1f} PostgreSQL commits, {two['redis']:.1f} Redis "
+        f"commands, {two['archive_files']:.1f} archive files ({two['archive_kb']:.1f} KB)"
+    )
+    url = str(two["url"])
+    if url.startswith("postgresql"):
+        one, four = commit_capacity(url, 1), commit_capacity(url, 4)
+        print(
+            f"this PostgreSQL: {one:.0f} commits/s on one connection, {four:.0f} on four; at "
+            f"{two['commits']:.1f} commits a letter it saturates near {four / two['commits']:.0f} "
+            f"letters/s, {four / two['commits'] / two['rate']:.1f}x what two processes made here"
+        )
 
 
 if __name__ == "__main__":
