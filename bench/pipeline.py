@@ -14,7 +14,7 @@ server's, so run it on a quiet machine) and archive writes; and what this machin
 PostgreSQL sustains (commits/s of one connection and of four, measured in the same run),
 projected to the letters/s at which PostgreSQL saturates.
 
-    .venv/bin/python bench/pipeline.py [--jobs 200] [--threads 1]
+    .venv/bin/python bench/pipeline.py [--jobs 200] [--threads 2]
 """
 
 from __future__ import annotations
@@ -217,7 +217,9 @@ def run(processes: int, count: int, redis_url: str, threads: int = 1) -> dict[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=1, help="worker threads per process")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="worker threads per process (letters worker's)"
+    )
     args = parser.parse_args()
     from letters import rules
     from letters.rules import tables

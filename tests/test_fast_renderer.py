@@ -342,3 +342,26 @@ def test_accents_typed_as_combining_marks_print_as_one_letter() -> None:
     for pdf in (reference, fast):
         report = check(pdf, window_text(composed), SETTINGS)
         assert report.ok, report.failures
+
+
+def test_letters_made_in_parallel_threads_are_the_letters_made_one_by_one() -> None:
+    """A worker process runs two threads (``letters worker --threads``): letters produced
+    at the same time in several threads (fonts, subsets, the safety check's pdfium) are
+    byte for byte the ones produced one after another."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from letters.produce import produce
+
+    settings = Settings(clock_date=FIXTURE_DATE)
+    jobs = [json.loads(p.read_text("utf-8")) for p in JOB_FILES]
+
+    def one(job: dict[str, Any]) -> tuple[str, bool]:
+        made = produce(job, settings, specimen=True)  # the proofs' fixed password
+        return hashlib.sha256(made.rendered.pdf).hexdigest(), made.safety.ok
+
+    alone = [one(job) for job in jobs]
+    assert all(ok for _, ok in alone)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(one, jobs * 2))
+    assert together == alone * 2

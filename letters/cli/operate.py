@@ -384,7 +384,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("worker", help="run worker processes on Redis, restarting any that dies")
     p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     p.add_argument(
-        "--threads", type=int, default=1, help="threads per process (rendering is CPU-bound)"
+        "--threads",
+        type=int,
+        default=2,
+        help="threads per process (default 2: one letter's ledger and broker waits overlap "
+        "another's rendering; more adds little, rendering is CPU-bound)",
     )
     p.add_argument(
         "--stop-timeout",

@@ -284,7 +284,7 @@ def worker_process(threads: int, stop_timeout: float, parent: int = 0) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m letters.pipeline.supervisor")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--stop-timeout", type=float, default=STOP_TIMEOUT)
     parser.add_argument("--parent", type=int, default=0, help="the supervisor's pid")
     args = parser.parse_args(argv)
