@@ -136,6 +136,13 @@ def commit_capacity(url: str, connections: int, seconds: float = 3.0) -> float:
     return sum(done) / seconds
 
 
+def cpu_busy_seconds() -> float:
+    """CPU seconds this machine has spent busy (all processes, all cores) since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def run(processes: int, count: int, redis_url: str, threads: int = 1) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="letters-bench-"))
     port = 9191 + processes * 7
@@ -161,6 +168,7 @@ def run(processes: int, count: int, redis_url: str, threads: int = 1) -> dict[st
     ledger = Ledger(env["DATABASE_URL"])
     client = redis.Redis.from_url(redis_url)
     commits_before, calls_before = _pg_commits(ledger), _redis_calls(client)
+    busy_before = cpu_busy_seconds()
     start = time.perf_counter()
     worker = subprocess.Popen(
         [*letters, "worker", "--processes", str(processes), "--threads", str(threads)],
@@ -173,6 +181,7 @@ def run(processes: int, count: int, redis_url: str, threads: int = 1) -> dict[st
         while ledger.counts().get("delivered", 0) < count:
             time.sleep(0.2)
         wall = time.perf_counter() - start
+        busy = cpu_busy_seconds() - busy_before
         scraped = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
         commits_after, calls_after = _pg_commits(ledger), _redis_calls(client)
     finally:
@@ -208,6 +217,9 @@ def run(processes: int, count: int, redis_url: str, threads: int = 1) -> dict[st
         if commits_before is not None
         else float("nan"),
         "redis": (calls_after - calls_before) / count,
+        # everything on the machine: workers (with their start-up), PostgreSQL, Redis, this
+        # script's polling, and whatever else runs; on a quiet machine nearly all pipeline
+        "cpu_per_letter": busy / count,
         "archive_files": len(archived) / count,
         "archive_kb": sum(p.stat().st_size for p in archived) / count / 1024,
         "url": env["DATABASE_URL"],  # type: ignore[dict-item]
@@ -241,6 +253,14 @@ def main() -> None:
         )
     print(f"scaling 2 vs 1 process: {results[2]['rate'] / results[1]['rate']:.2f}x")
     two = results[2]
+    cores = os.cpu_count() or 1
+    print(
+        f"machine CPU per letter (workers with start-up, PostgreSQL, Redis, all processes): "
+        f"{two['cpu_per_letter'] * 1000:.0f} ms with 2 processes, "
+        f"{results[1]['cpu_per_letter'] * 1000:.0f} ms with 1; {cores} cores can do at most "
+        f"{cores / two['cpu_per_letter']:.0f} letters/s at that cost (80 letters/s needs "
+        f"<= {cores / 80 * 1000:.0f} CPU-ms a letter on {cores} cores)"
+    )
     print(
         f"per letter: {two['commits']:.1f} PostgreSQL commits, {two['redis']:.1f} Redis "
         f"commands, {two['archive_files']:.1f} archive files ({two['archive_kb']:.1f} KB)"
