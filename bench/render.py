@@ -238,35 +238,38 @@ def command_line(rounds: int) -> None:
         jobs = one_page_jobs(folder)
         pages = [render_html(compose(parse(job), SETTINGS).letter) for job in jobs]
         counted = {page_count(reference(html)) for html in pages[:10]}  # warm-up, too
-        cli: list[float] = []
-        loop: list[float] = []
+        runs: dict[str, list[float]] = {"cli": [], "cli1": [], "loop": []}
         for r in range(rounds):
-            turns = ["cli", "loop"] if r % 2 == 0 else ["loop", "cli"]
+            turns = ["cli", "cli1", "loop"] if r % 2 == 0 else ["loop", "cli1", "cli"]
             for turn in turns:
                 start = time.perf_counter()
-                if turn == "cli":
+                if turn == "loop":
+                    for html in pages:
+                        reference(html)
+                else:
+                    one = ["--jobs", "1"] if turn == "cli1" else []
                     subprocess.run(
-                        [str(letters_cmd), "render", str(folder), "-o", str(output)],
+                        [str(letters_cmd), "render", str(folder), "-o", str(output), *one],
                         env=env,
                         check=True,
                         capture_output=True,
                     )
-                    cli.append((time.perf_counter() - start) * 1000 / len(jobs))
-                else:
-                    for html in pages:
-                        reference(html)
-                    loop.append((time.perf_counter() - start) * 1000 / len(jobs))
+                runs[turn].append((time.perf_counter() - start) * 1000 / len(jobs))
         written = len(list(output.glob("*.pdf")))
-    cli_ms, loop_ms = statistics.median(cli), statistics.median(loop)
+    cli_ms, cli1_ms, loop_ms = (statistics.median(runs[k]) for k in ("cli", "cli1", "loop"))
+    cores = os.cpu_count() or 1
     print(
         f"command line: letters render DIR -o OUT, {len(jobs)} jobs ({written} PDFs, pages per "
         f"letter {sorted(counted)}), {rounds} rounds, ms per letter (median of rounds)"
     )
-    for name, runs, value in [
-        ("letters render DIR (whole command)", cli, cli_ms),
-        ("weasyprint reference loop", loop, loop_ms),
+    for name, key, value in [
+        (f"letters render DIR ({cores} processes)", "cli", cli_ms),
+        ("letters render DIR --jobs 1", "cli1", cli1_ms),
+        ("weasyprint reference loop", "loop", loop_ms),
     ]:
-        print(f"  {name:<34} {value:7.1f} ms  (rounds {min(runs):.0f}–{max(runs):.0f})")
+        low, high = min(runs[key]), max(runs[key])
+        print(f"  {name:<34} {value:7.1f} ms  (rounds {low:.0f}–{high:.0f})")
+    print(f"  reference loop / command --jobs 1  {loop_ms / cli1_ms:.2f}×  (one process)")
     over = loop_ms / cli_ms
     print(
         target_line(

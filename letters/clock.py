@@ -21,6 +21,17 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def current(settings: Settings | None = None) -> dt.datetime:
+    """The time the product takes it to be (aware, UTC): now, or with a rehearsal date
+    ``clock_date`` set, that day at the present Oslo time of day. What a debtor's login is
+    checked against, so a rehearsal's passwords expire on the rehearsal's calendar."""
+    settings = settings or get_settings()
+    real = dt.datetime.now(OSLO)
+    if settings.clock_date is None:
+        return real.astimezone(dt.UTC)
+    return dt.datetime.combine(settings.clock_date, real.time(), tzinfo=OSLO).astimezone(dt.UTC)
+
+
 def today_oslo(settings: Settings | None = None) -> dt.date:
     """Today's date in Norway (or the rehearsal date ``clock_date`` when one is set)."""
     settings = settings or get_settings()

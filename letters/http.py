@@ -22,7 +22,6 @@ the token's name. Bad input gets 422 with one
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated, Any
 
@@ -34,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from letters import backpressure, documents, http_methods, http_requests, metrics, syntax
 from letters.archive import ArchiveCorrupt
-from letters.clock import OSLO, today_oslo
+from letters.clock import OSLO, current, today_oslo
 from letters.codes import Code
 from letters.credentials import Verdict
 from letters.http_models import (
@@ -387,7 +386,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             LedgerAttemptLog(ledger),
             body.reference,
             body.password,
-            dt.datetime.now(dt.UTC),
+            current(rt().settings),
             rt().settings,
             source=source,
         )

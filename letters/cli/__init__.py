@@ -21,11 +21,21 @@ from letters.cli import access, operate, preview, retention, rules, templates, w
 from letters.cli.console import BAD_INPUT, err
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("letters")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="letters",
         description="Norwegian debt-collection letters: intake, rendering, delivery, evidence.",
     )
+    parser.add_argument("--version", action="version", version=f"letters {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for group in (preview, templates, rules, workbench, operate, retention, access):
         group.register(sub)

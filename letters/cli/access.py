@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, FAILED, OK, by_argument, err, open_ledger, out
+from letters.cli.console import BAD_INPUT, FAILED, OK, by_argument, err, open_ledger, out, said
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -34,13 +34,17 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_credentials(args: argparse.Namespace) -> int:
-    import datetime as dt
     import getpass
 
+    from letters import clock
     from letters.credentials import Verdict
     from letters.ledger import LedgerAttemptLog, LedgerCredentials
     from letters.lockout import LOCAL, attempt
+    from letters.numbers import reference
 
+    if not reference.is_valid(args.reference):  # the same answer as hold and release give
+        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
+        return BAD_INPUT
     password = args.password
     if password in (None, "-"):
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
@@ -50,7 +54,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         LedgerAttemptLog(ledger),
         args.reference,
         password.strip(),
-        dt.datetime.now(dt.UTC),
+        clock.current(),
         source=LOCAL,
     )
     out.print(str(answer.verdict), markup=False)
@@ -62,7 +66,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("token", help="create or revoke an HTTP API token")
     p.add_argument("action", choices=["create", "revoke"])
-    p.add_argument("name")
+    p.add_argument("name", type=said, help="the token's name: the upstream system it is for")
     p.add_argument(
         "--scopes",
         default="submit,read",

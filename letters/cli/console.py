@@ -63,6 +63,46 @@ def open_ledger() -> Ledger:
     return found
 
 
+def ledger_name(url: str) -> str:
+    """Which ledger a URL names, as a person reads it: the SQLite file's path, or the
+    database URL without its password.
+
+    >>> ledger_name("sqlite:///var/letters.db")
+    'var/letters.db'
+    >>> ledger_name("postgresql+psycopg://app:secret@db.example/letters")
+    'postgresql+psycopg://app:***@db.example/letters'
+    """
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+def ledger_to_read() -> Ledger | None:
+    """The configured ledger for a command that only reads it (``status``): None, having
+    said so, when it is an SQLite file that does not exist (nothing has run here, or the
+    setting points elsewhere); a read never creates a ledger."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from letters.config import get_settings
+
+    parsed = make_url(get_settings().database_url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        err.print(
+            f"no ledger at {file}: nothing has run with this ledger yet (the ledger is "
+            "LETTERS_DATABASE_URL; run from the folder `letters run` or `letters worker` "
+            "runs in, or set it)",
+            markup=False,
+        )
+        return None
+    return open_ledger()
+
+
 def oslo_day(at: dt.datetime) -> str:
     """The day of a stored (UTC) time in Oslo, as people read it: ``2026-11-20``."""
     from letters.clock import OSLO
@@ -70,10 +110,37 @@ def oslo_day(at: dt.datetime) -> str:
     return at.astimezone(OSLO).date().isoformat()
 
 
+#: The longest name or reason the ledger records (as the HTTP API: ``syntax.REASON_MAX``).
+SAID_MAX = 500
+
+
+def said(value: str) -> str:
+    """An argparse ``type`` for what a person writes into the ledger or the audit log (a
+    name, a reason): the ends stripped, not empty, one line of printable text.
+
+    >>> said("  disputed by phone ")
+    'disputed by phone'
+    >>> said(" ")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: must not be empty
+    """
+    import unicodedata
+
+    text = value.strip()
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise argparse.ArgumentTypeError("must be one line of text (no control characters)")
+    if len(text) > SAID_MAX:
+        raise argparse.ArgumentTypeError(f"must be at most {SAID_MAX} characters")
+    return text
+
+
 def by_argument(p: argparse.ArgumentParser) -> None:
     """``--by NAME``: who does it, for the audit log (default: the login name)."""
     p.add_argument(
         "--by",
+        type=said,
         default=_login_name(),
         help="who does it, recorded in the audit log (default: your login name)",
     )

@@ -15,10 +15,13 @@ from letters.cli.console import (
     OK,
     by_argument,
     err,
+    ledger_name,
+    ledger_to_read,
     open_ledger,
     oslo_day,
     out,
     rich_console,
+    said,
 )
 from letters.codes import Code
 
@@ -37,10 +40,16 @@ def _overview(as_json: bool) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    view = open_ledger().overview()
+    from letters.config import get_settings
+
+    ledger = ledger_to_read()
+    if ledger is None:
+        return BAD_INPUT
+    view = ledger.overview()
     if as_json:
         out.print_json(view.model_dump_json())
         return OK
+    out.print(f"ledger: {ledger_name(get_settings().database_url)}", markup=False)
     jobs = ", ".join(f"{n} {status}" for status, n in sorted(view.jobs.items())) or "none"
     out.print(f"jobs: {jobs}", markup=False)
     by_channel = view.delivered_by_channel
@@ -77,7 +86,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     if args.job_id is None:
         return _overview(args.json)
-    history = open_ledger().history(args.job_id)
+    ledger = ledger_to_read()
+    if ledger is None:
+        return BAD_INPUT
+    history = ledger.history(args.job_id)
     if history is None:
         err.print(f"no job {args.job_id!r} in the ledger", markup=False)
         return BAD_INPUT
@@ -413,7 +425,7 @@ def register(sub: Any) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("reference")
-        p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+        p.add_argument("--reason", required=True, type=said, help="why (recorded in the ledger)")
         by_argument(p)
         p.set_defaults(func=cmd_hold)
     p = sub.add_parser(
@@ -428,8 +440,8 @@ def register(sub: Any) -> None:
     what.add_argument(
         "--resend", action="store_true", help="send it again (the debtor may get it twice)"
     )
-    p.add_argument("--by", required=True, help="who decides (recorded, with the reason)")
-    p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+    p.add_argument("--by", required=True, type=said, help="who decides (recorded, with the reason)")
+    p.add_argument("--reason", required=True, type=said, help="why (recorded in the ledger)")
     p.set_defaults(func=cmd_resolve)
     p = sub.add_parser("serve", help="the HTTP service for upstream systems")
     p.add_argument("--host", default="127.0.0.1")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,10 @@ class Outcome:
     source: Path
     status: int
     row: tuple[str, ...] | None = None
+    #: what to tell the user about this job, in order: (text, with rich markup)
+    said: list[tuple[str, bool]] = field(default_factory=list)
+    #: the pipeline would refuse it today (its letter date): the preview says so
+    dated: bool = False
 
 
 def _read_job(path: Path) -> Any:
@@ -41,56 +45,70 @@ def _safe_name(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip(".") or "letter"
 
 
-def _render_one(source: Path, target: Path, templates: dict[Any, Any]) -> Outcome:
-    """One preview; ``templates`` holds the working copies read so far by this command (a
-    folder of previews reads each template once, as it was when the command began)."""
+#: The working copies read so far by this process (a folder of previews reads each template
+#: once, as it was when the command began): (kind, language) → template.
+_TEMPLATES: dict[Any, Any] = {}
+
+
+def _render_one(source: Path, target: Path) -> Outcome:
+    """One preview, written to ``target``; what to say of it is in the outcome (a folder
+    rendered in several processes is reported in the order of its files)."""
     from rich.markup import escape
 
+    from letters.clock import today_oslo
     from letters.fsutil import atomic_write
     from letters.job import JobRejected
     from letters.produce import produce  # heavy imports only when rendering
     from letters.renderers import RenderError
+    from letters.rules.calendar import letter_date_problem
 
+    name = escape(str(source))
     try:
         data = _read_job(source)
         key = (data.get("kind"), data.get("language")) if isinstance(data, dict) else None
-        produced = produce(data, template=templates.get(key))
-        templates.setdefault((produced.job.kind, produced.job.language), produced.template)
+        produced = produce(data, template=_TEMPLATES.get(key))
+        _TEMPLATES.setdefault((produced.job.kind, produced.job.language), produced.template)
     except JobRejected as exc:
-        err.print(f"[bold red]{escape(str(source))}[/]: refused")
-        for e in exc.errors:
-            err.print(f"  {e}", markup=False)
-        return Outcome(source, BAD_INPUT)
+        said = [(f"[bold red]{name}[/]: refused", True)]
+        said += [(f"  {e}", False) for e in exc.errors]
+        return Outcome(source, BAD_INPUT, said=said)
     except RenderError as exc:
-        err.print(f"[bold red]{escape(str(source))}[/]: could not be rendered: {escape(str(exc))}")
-        return Outcome(source, FAILED)
+        text = f"[bold red]{name}[/]: could not be rendered: {escape(str(exc))}"
+        return Outcome(source, FAILED, said=[(text, True)])
     except Exception as exc:  # one broken job must not stop a folder of others
-        err.print(
-            f"[bold red]{escape(str(source))}[/]: internal error {type(exc).__name__}: "
+        text = (
+            f"[bold red]{name}[/]: internal error {type(exc).__name__}: "
             f"{escape(str(exc))} (please report it with the job file)"
         )
-        return Outcome(source, FAILED)
+        return Outcome(source, FAILED, said=[(text, True)])
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, produced.rendered.pdf)  # 0600: the letter carries its password
     letter = produced.composed.letter
-    status = OK
+    outcome = Outcome(source, OK)
     if not produced.safety.ok:
-        status = FAILED
-        err.print(
-            f"[bold red]{escape(str(source))}[/]: print-safety check failed ({escape(str(target))})"
+        outcome.status = FAILED
+        outcome.said.append(
+            (f"[bold red]{name}[/]: print-safety check failed ({escape(str(target))})", True)
         )
-        for failure in produced.safety.failures:
-            err.print(f"  {failure}", markup=False)
-    row = (
-        source.stem,
+        outcome.said += [(f"  {failure}", False) for failure in produced.safety.failures]
+    problem = letter_date_problem(letter.letter_date, today_oslo())
+    if problem is not None:  # a preview shows it; the pipeline would refuse the job today
+        outcome.dated = True
+        outcome.said.append(
+            (f"[yellow]{name}[/]: a preview only: the pipeline refuses this job today", True)
+        )
+        outcome.said.append((f"  {problem}", False))
+    check = "ok" if produced.safety.ok else "FAILED"
+    outcome.row = (
+        produced.job.id,
         letter.kind,
         letter.language,
         str(produced.safety.pages),
         letter.kid,
         letter.due_date.isoformat(),
-        "ok" if produced.safety.ok else "FAILED",
+        f"{check}, {problem.code}" if problem else check,
     )
-    return Outcome(source, status, row)
+    return outcome
 
 
 def _rehearsal_rules() -> None:
@@ -105,7 +123,33 @@ def _rehearsal_rules() -> None:
         rules.use(tables.rehearsal(folder))
 
 
+#: A folder of at least this many jobs is rendered in several processes (``--jobs``).
+PARALLEL_FROM = 16
+
+
+def _render_all(pairs: list[tuple[Path, Path]], processes: int) -> list[Outcome]:
+    """Each (job file, PDF) rendered, in order; in ``processes`` forked processes (they
+    share what this one imported) when there are enough jobs to be worth it."""
+    import multiprocessing
+
+    processes = min(processes, len(pairs) // (PARALLEL_FROM // 2) or 1)
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_render_one(j, t) for j, t in pairs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    import letters.produce  # noqa: F401  (imported once, here, before the fork)
+
+    context = multiprocessing.get_context("fork")
+    chunk = max(1, min(16, len(pairs) // (processes * 4)))
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        sources, targets = zip(*pairs, strict=True)
+        done = list(pool.map(_render_one, sources, targets, chunksize=chunk))
+    return done
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    import os
+
     from rich.table import Table
 
     source: Path = args.source
@@ -115,18 +159,28 @@ def cmd_render(args: argparse.Namespace) -> int:
             err.print(f"{source}: no *.json job files", markup=False)
             return BAD_INPUT
         target_dir: Path = args.output or Path("out")
+        if target_dir.suffix.lower() == ".pdf" or target_dir.is_file():
+            err.print(
+                f"-o {target_dir}: a folder of jobs makes one PDF each; give -o a folder, "
+                "not a file",
+                markup=False,
+            )
+            return BAD_INPUT
         targets = [target_dir / f"{_safe_name(j.stem)}.pdf" for j in jobs]
     elif source.is_file():
-        target = args.output or Path(f"{_safe_name(source.stem)}.pdf")
-        if target.is_dir():
+        target = args.output or Path("out") / f"{_safe_name(source.stem)}.pdf"
+        if target.is_dir() or (args.output is not None and target.suffix.lower() != ".pdf"):
             target = target / f"{_safe_name(source.stem)}.pdf"
         jobs, targets = [source], [target]
     else:
         err.print(f"{source}: no such file or folder", markup=False)
         return BAD_INPUT
     _rehearsal_rules()
-    templates: dict[Any, Any] = {}  # (kind, language) → the working copy read
-    outcomes = [_render_one(j, t, templates) for j, t in zip(jobs, targets, strict=True)]
+    processes = args.jobs or os.cpu_count() or 1
+    outcomes = _render_all(list(zip(jobs, targets, strict=True)), processes)
+    for outcome in outcomes:
+        for text, markup in outcome.said:
+            err.print(text, markup=markup)
     table = Table(title="Rendered letters (previews: nothing was stored or sent)")
     for heading in ("job", "kind", "lang", "pages", "KID", "due", "check"):
         table.add_column(heading, no_wrap=True)
@@ -139,6 +193,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     failed = sum(o.status == FAILED for o in outcomes)
     written = sorted({str(target.parent) for target in targets if target.exists()})
     out.print(f"{len(outcomes) - refused - failed} rendered, {refused} refused, {failed} failed")
+    dated = sum(o.dated for o in outcomes)
+    if dated:
+        out.print(
+            f"{dated} {'preview carries' if dated == 1 else 'previews carry'} a letter date "
+            "the pipeline refuses today (see above): a preview only, nothing to send",
+            markup=False,
+        )
     if written:
         out.print(f"PDFs in {', '.join(written)}")
     return BAD_INPUT if refused else FAILED if failed else OK
@@ -185,7 +246,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("render", help="render job files to PDF previews (nothing is stored)")
     p.add_argument("source", type=Path, help="a job .json file, or a folder of them")
-    p.add_argument("-o", "--output", type=Path, help="output PDF (or folder; default out/)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="where the PDFs go: for one job a .pdf file or a folder, for a folder of jobs a "
+        "folder (default: out/)",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        default=0,
+        help=f"render a folder of {PARALLEL_FROM} or more jobs in N processes (default: one "
+        "per CPU core)",
+    )
     p.set_defaults(func=cmd_render)
     p = sub.add_parser("check", help="run the print-safety check on a PDF")
     p.add_argument("pdf", type=Path)

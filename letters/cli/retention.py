@@ -8,7 +8,7 @@ import argparse
 import json
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, OK, err, open_ledger, oslo_day, out
+from letters.cli.console import BAD_INPUT, OK, err, open_ledger, oslo_day, out, said
 
 
 def _who(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -130,8 +130,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser("case", help="close or reopen a case (its retention period runs)")
     p.add_argument("action", choices=["close", "reopen"])
     p.add_argument("reference")
-    p.add_argument("--by", required=True, help="who closes or reopens it (audited)")
-    p.add_argument("--reason", required=True, help="why: paid, withdrawn, sent to court…")
+    p.add_argument("--by", required=True, type=said, help="who closes or reopens it (audited)")
+    p.add_argument(
+        "--reason", required=True, type=said, help="why: paid, withdrawn, sent to court…"
+    )
     p.set_defaults(func=cmd_case)
     p = sub.add_parser(
         "purge", help="remove the personal data of cases closed longer than the retention"
@@ -139,7 +141,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="list what would go (counts, case references)"
     )
-    p.add_argument("--by", help="who runs the purge (audited; not needed for --dry-run)")
-    p.add_argument("--reason", help="why now (audited; not needed for --dry-run)")
+    p.add_argument("--by", type=said, help="who runs the purge (audited; not needed for --dry-run)")
+    p.add_argument("--reason", type=said, help="why now (audited; not needed for --dry-run)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_purge)

@@ -1,0 +1,192 @@
+"""The command line as an operator, a clerk and an upstream team expect it (issue 13): one
+wording for one situation, nothing created by a command that reads, and the rehearsal
+clock honoured everywhere."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REHEARSAL_RULES, Pipeline, load_job, password_on
+from tests.letters_command import run
+
+
+def test_version_is_the_installed_one() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"letters {version('letters')}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("token", "create", ""),
+        ("token", "create", "   "),
+        ("hold", "AX-2026-100041", "--reason", ""),
+        ("hold", "AX-2026-100041", "--reason", "two\nlines"),
+        ("case", "close", "AX-2026-100041", "--by", "kari", "--reason", " "),
+    ],
+)
+def test_an_empty_name_or_reason_is_refused_before_anything_is_recorded(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.db"
+    result = run(*args, DATABASE_URL=f"sqlite:///{ledger}")
+    assert result.returncode == 2, result.stdout
+    assert "must not be empty" in result.stderr or "one line of text" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not ledger.exists()  # refused before the ledger was even opened
+
+
+def test_status_reads_an_existing_ledger_and_never_creates_one(tmp_path: Path) -> None:
+    result = run("status", DATABASE_URL=f"sqlite:///{tmp_path / 'nothing-here.db'}")
+    assert result.returncode == 2
+    assert f"no ledger at {tmp_path / 'nothing-here.db'}" in result.stderr
+    assert not (tmp_path / "nothing-here.db").exists()
+    result = run("status", "some-job", DATABASE_URL=f"sqlite:///{tmp_path / 'nothing-here.db'}")
+    assert result.returncode == 2 and not (tmp_path / "nothing-here.db").exists()
+
+
+def test_status_says_which_ledger_it_read(pipeline: Pipeline, tmp_path: Path) -> None:
+    pipeline.submit(load_job("reminder.nb"))
+    pipeline.drain()
+    ledger = tmp_path / "ledger.db"
+    result = run("status", DATABASE_URL=f"sqlite:///{ledger}")
+    assert result.returncode == 0, result.stderr
+    assert f"ledger: {ledger}" in result.stdout
+    assert "1 delivered" in result.stdout
+
+
+def test_credentials_verify_uses_the_rehearsal_clock(pipeline: Pipeline, tmp_path: Path) -> None:
+    job = load_job("reminder.nb")
+    letter_id = pipeline.submit(job)
+    pipeline.drain()
+    password = password_on(pipeline.pdf(letter_id))
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
+    }
+    # the letter is dated 2026-11-20; its password works 21 days, to 2026-12-11
+    on_the_day = run(
+        "credentials", "verify", job["reference"], password, LETTERS_CLOCK_DATE="2026-11-20", **env
+    )
+    assert (on_the_day.returncode, on_the_day.stdout.strip()) == (0, "valid"), on_the_day.stderr
+    last_day = run(
+        "credentials", "verify", job["reference"], password, LETTERS_CLOCK_DATE="2026-12-11", **env
+    )
+    assert last_day.stdout.strip() == "valid"
+    after = run(
+        "credentials", "verify", job["reference"], password, LETTERS_CLOCK_DATE="2026-12-12", **env
+    )
+    assert (after.returncode, after.stdout.strip()) == (1, "expired")
+
+
+def test_credentials_verify_refuses_a_malformed_reference_as_hold_does(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}"}
+    verify = run("credentials", "verify", "bad ref!", "whatever", **env)
+    hold = run("hold", "bad ref!", "--reason", "dispute", **env)
+    assert verify.returncode == hold.returncode == 2
+    said = "'bad ref!' is not a valid case reference"
+    assert verify.stderr.strip() == hold.stderr.strip() == said
+
+
+def test_render_one_file_without_o_writes_into_out(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(FIXTURES / "jobs" / "reminder.en.json", tmp_path / "my job.json")
+    env_run = subprocess.run(
+        [sys.executable, "-m", "letters", "render", "my job.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **__import__("os").environ,
+            "LETTERS_CLOCK_DATE": "2026-11-20",
+            "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
+        },
+    )
+    assert env_run.returncode == 0, env_run.stderr
+    assert (tmp_path / "out" / "my_job.pdf").read_bytes().startswith(b"%PDF-")
+    assert {p.name for p in tmp_path.iterdir()} == {"my job.json", "out"}
+    assert "PDFs in out" in env_run.stdout
+
+
+def test_render_a_folder_into_a_pdf_name_is_refused(tmp_path: Path) -> None:
+    result = run("render", FIXTURES / "jobs", "-o", tmp_path / "x.pdf")
+    assert result.returncode == 2
+    assert "give -o a folder, not a file" in result.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_render_table_names_the_job_id_and_a_past_letter_date(tmp_path: Path) -> None:
+    import json
+
+    job = load_job("reminder.nb")
+    job["id"] = "job-id-not-the-file-name"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "some-file.json").write_text(json.dumps(job), "utf-8")
+    on_time = run(
+        "render",
+        tmp_path / "in",
+        "-o",
+        tmp_path / "out",
+        LETTERS_CLOCK_DATE="2026-11-20",
+        LETTERS_REHEARSAL_RULES=str(REHEARSAL_RULES),
+    )
+    assert on_time.returncode == 0, on_time.stderr
+    assert "job-id-not-the-file-name" in on_time.stdout
+    assert "some-file" not in on_time.stdout.split("PDFs in")[0]
+    assert "refuses" not in on_time.stdout + on_time.stderr
+    late = run(
+        "render",
+        tmp_path / "in",
+        "-o",
+        tmp_path / "out",
+        LETTERS_CLOCK_DATE="2026-11-23",
+        LETTERS_REHEARSAL_RULES=str(REHEARSAL_RULES),
+    )
+    assert late.returncode == 0, late.stderr  # a preview is still made
+    assert "letter-date-past" in late.stdout and "letter-date-past" in late.stderr
+    assert "1 preview carries a letter date the pipeline refuses today" in late.stdout
+
+
+def test_a_folder_rendered_in_two_processes_reports_as_one(tmp_path: Path) -> None:
+    """Twenty jobs (enough for two processes): the same report, in file order, as one
+    process gives, and every PDF written."""
+    import json
+
+    src = tmp_path / "in"
+    src.mkdir()
+    names = sorted(p for p in (FIXTURES / "jobs").glob("*.json") if "edge." not in p.name)
+    for n in range(20):
+        job = json.loads(names[n % len(names)].read_text("utf-8"))
+        job["id"] = f"par-{n:02d}"
+        (src / f"{n:02d}.json").write_text(json.dumps(job), "utf-8")
+    (src / "99-bad.json").write_text("{", "utf-8")
+    env = {"LETTERS_CLOCK_DATE": "2026-11-20", "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES)}
+    two = run("render", src, "-o", tmp_path / "two", "--jobs", "2", **env)
+    one = run("render", src, "-o", tmp_path / "one", "--jobs", "1", **env)
+    assert two.returncode == one.returncode == 2  # the bad file
+    assert two.stderr == one.stderr and "99-bad.json" in two.stderr
+    rows = [line.split("│")[1].strip() for line in two.stdout.splitlines() if "par-" in line]
+    assert rows == [f"par-{n:02d}" for n in range(20)]
+    assert "20 rendered, 1 refused, 0 failed" in two.stdout
+    assert len(list((tmp_path / "two").glob("*.pdf"))) == 20
+
+
+def test_a_refused_hold_leaves_no_ledger_row(tmp_path: Path) -> None:
+    """Sanity for the refusals above: a good hold does write (so the refusal test's 'no
+    ledger' is the argument check, not a command that never writes)."""
+    ledger = tmp_path / "ledger.db"
+    result = run(
+        "hold", "AX-2026-100041", "--reason", "dispute", DATABASE_URL=f"sqlite:///{ledger}"
+    )
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(ledger) as conn:
+        assert conn.execute("select count(*) from holds").fetchone() == (1,)
