@@ -103,6 +103,37 @@ def text_of(raw: str | bytes, field: str = "(job)") -> str:
         ) from None
 
 
+def _where_json_broke(text: str, exc: json.JSONDecodeError) -> str:
+    r"""Why and where ``text`` is not JSON, as a person finds the place: a line of a JSONL
+    file by its column; text that stops in the middle of a value says it ends too early.
+
+    >>> _where_json_broke('{"id": "a"', _error('{"id": "a"'))
+    'not valid JSON: it ends too early, after column 10 (is it cut short?)'
+    >>> _where_json_broke('{"id" "a"}', _error('{"id" "a"}'))
+    "not valid JSON: Expecting ':' delimiter at column 7"
+    >>> _where_json_broke('{\n "id": x}', _error('{\n "id": x}'))
+    'not valid JSON: Expecting value at line 2 column 8'
+    """
+    body = text.rstrip()
+    if exc.pos >= len(body):
+        lines = body.splitlines() or [""]
+        where = f"column {len(lines[-1])}"
+        if len(lines) > 1:
+            where = f"line {len(lines)} {where}"
+        return f"not valid JSON: it ends too early, after {where} (is it cut short?)"
+    if "\n" not in body:
+        return f"not valid JSON: {exc.msg} at column {exc.colno}"
+    return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+
+
+def _error(text: str) -> json.JSONDecodeError:  # for the doctests above
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc
+    raise AssertionError(f"{text!r} is JSON")
+
+
 def loads(raw: str | bytes, field: str = "(job)") -> Any:
     """The JSON value of ``raw``, or :class:`JobRejected` with one error naming ``field``:
     ``not-utf8``, ``not-json``, ``too-deep`` or ``number-too-long``."""
@@ -116,10 +147,6 @@ def loads(raw: str | bytes, field: str = "(job)") -> Any:
     except _Refused as exc:
         raise JobRejected([FieldError(field=field, code=exc.code, reason=exc.reason)]) from None
     except json.JSONDecodeError as exc:
-        raise JobRejected.one(
-            field,
-            Code.NOT_JSON,
-            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-        ) from None
+        raise JobRejected.one(field, Code.NOT_JSON, _where_json_broke(text, exc)) from None
     except RecursionError:  # pragma: no cover - _too_deep rules it out
         raise JobRejected.one(field, Code.TOO_DEEP, "nested too deeply") from None

@@ -190,3 +190,52 @@ def test_a_refused_hold_leaves_no_ledger_row(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(ledger) as conn:
         assert conn.execute("select count(*) from holds").fetchone() == (1,)
+
+
+def test_run_reads_a_csv_file_as_enqueue_does(tmp_path: Path) -> None:
+    import csv
+
+    from letters.pipeline.enqueue import CSV_COLUMNS
+
+    row = {
+        "id": "csv-run-1", "kind": "reminder", "language": "nb", "letter_date": "2026-11-20",
+        "reference": "AX-2026-700011", "creditor_name": "Nordlys Energi AS",
+        "creditor_org_number": "912345688", "debtor_type": "person",
+        "debtor_name": "Kari Nordmann", "address_line1": "Storgata 12 B",
+        "postal_code": "0161", "city": "Oslo", "invoice_number": "2026-10-4471",
+        "invoice_date": "2026-09-20", "due_date": "2026-10-05", "principal": "1249.00",
+        "description": "Strøm september 2026", "fees": "reminder_fee:37.50",
+        "account_number": "15031123450",
+    }  # fmt: skip
+    path = tmp_path / "jobs.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        writer.writerows([row, dict(row, id="csv-run-2", principal="12,49")])
+    result = run(
+        "run",
+        path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}",
+        LETTERS_ARCHIVE_DIR=str(tmp_path / "archive"),
+        LETTERS_PRINTING__FOLDER=str(tmp_path / "print"),
+        LETTERS_CLOCK_DATE="2026-11-20",
+        LETTERS_REHEARSAL_RULES=str(REHEARSAL_RULES),
+    )
+    assert "Traceback" not in result.stderr
+    assert "csv-run-1" in result.stdout, result.stdout + result.stderr
+    assert f"{path}:3" in result.stdout + result.stderr  # the bad row, by its line
+    assert "claims[0].principal" in result.stdout + result.stderr
+    assert "not valid JSON" not in result.stdout + result.stderr
+
+
+def test_a_line_cut_short_says_where_it_ends(tmp_path: Path) -> None:
+    whole = (FIXTURES / "jobs" / "reminder.nb.json").read_text("utf-8").replace("\n", " ")
+    path = tmp_path / "jobs.jsonl"
+    path.write_text(whole + "\n" + whole[:200] + "\n", "utf-8")
+    result = run(
+        "enqueue", path, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}", LETTERS_BROKER="stub"
+    )
+    assert result.returncode == 2
+    assert f"{path}:2: (line): not valid JSON: it ends too early, after column 200" in (
+        result.stderr
+    )

@@ -4,7 +4,8 @@ Dramatiq's in-memory broker and an in-process worker carry the same actors that
 ``letters worker`` runs over Redis; the ledger is an SQLite file. Letters go through the
 configured channels (Digipost, e-mail) or join the print batch, which is closed at the end
 (``--keep-batch-open`` leaves it open for a later ``letters batch close``). Input is a
-JSONL file (one job per line), a folder of ``*.json`` jobs, or one ``.json`` file.
+JSONL file (one job per line), a CSV file (as ``letters enqueue`` reads it), a folder of
+``*.json`` jobs, or one ``.json`` file.
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ def read_jobs(source: Path) -> Iterator[tuple[str, Any]]:
             yield decode(str(path), path.read_bytes(), "(file)")
     elif source.suffix == ".json":
         yield decode(str(source), source.read_bytes(), "(file)")
-    else:
-        with source.open("rb") as fh:
-            for number, line in enumerate(fh, start=1):
-                if line.strip():
-                    yield decode(f"{source}:{number}", line, "(line)")
+    else:  # JSONL or CSV, read as `letters enqueue` reads them
+        from letters.pipeline.enqueue import read
+
+        for number, data in read(source):
+            yield f"{source}:{number}", data
 
 
 def run(source: Path, settings: Settings, console: Console, close_batch: bool = True) -> int:
