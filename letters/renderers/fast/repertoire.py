@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
@@ -50,7 +51,22 @@ FIRST_SUBSET_CODES = 31 + 128
 
 class RepertoireTTFont(TTFont):  # type: ignore[misc]
     """A TrueType font whose first subset in every document is ASCII, or ASCII and
-    :data:`REPERTOIRE`; any other character goes to the subsets after it."""
+    :data:`REPERTOIRE`; any other character goes to the subsets after it.
+
+    One font object serves every thread of a process (ReportLab's registry is global), and
+    writing a document's subsets reads the font file through the face's one read position
+    (``seek``, then ``read_ushort``): two threads writing at once read each other's glyphs,
+    making a broken subset or an ``IndexError``. So a document's fonts are written under the
+    font's lock; laying out and drawing (which only read the face's tables) run in parallel.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._subset_lock = threading.Lock()
+
+    def addObjects(self, doc: Any) -> None:
+        with self._subset_lock:
+            super().addObjects(doc)
 
     def splitString(self, text: Any, doc: Any, encoding: str = "utf-8") -> Any:
         state = self._assignState(doc)
