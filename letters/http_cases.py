@@ -63,19 +63,47 @@ def router(rt: Callable[[], Runtime], scoped: Callable[[str], Any]) -> APIRouter
         reference: Reference, body: HoldRequest, token: Annotated[str, scoped("hold")]
     ) -> JSONResponse:
         ref = reference_of(reference)
-        placed = rt().ledger.place_hold(ref, body.reason, by=actor_of_token(token))
-        content = {"reference": ref, "held": True, "already_held": not placed}
+        ledger = rt().ledger
+        placed = ledger.place_hold(ref, body.reason, by=actor_of_token(token))
+        content = {
+            "reference": ref,
+            "held": True,
+            "already_held": not placed,
+            # the jobs of the case not yet delivered or failed: the letters the hold stops
+            "unfinished_jobs": ledger.unfinished_jobs(ref),
+        }
         return JSONResponse(status_code=201 if placed else 200, content=content)
 
-    @r.delete("/v1/cases/{reference}/hold", responses=ERRORS)
+    def _release(ref: str, reason: str, token: str) -> dict[str, Any]:
+        from letters.pipeline.intake import release as release_case
+
+        was_held = rt().ledger.is_held(ref)
+        resumed = release_case(ref, reason, rt(), by=actor_of_token(token)) if was_held else []
+        return {"reference": ref, "held": False, "was_held": was_held, "resumed": resumed}
+
+    @r.post(
+        "/v1/cases/{reference}/release",
+        description="Release every hold on the case, with the reason in the body as for "
+        "the hold; the held jobs go on (`resumed`). A case that was not held is unchanged "
+        "(`was_held` false).",
+        responses={**ERRORS, **BODY_ERRORS},
+    )
+    def release_posted(
+        reference: Reference, body: HoldRequest, token: Annotated[str, scoped("hold")]
+    ) -> dict[str, Any]:
+        return _release(reference_of(reference), body.reason, token)
+
+    @r.delete(
+        "/v1/cases/{reference}/hold",
+        description="The same as `POST /v1/cases/{reference}/release`, with the reason in "
+        "the query; kept for the clients written against it.",
+        deprecated=True,
+        responses=ERRORS,
+    )
     def release(
         reference: Reference, reason: Reason, token: Annotated[str, scoped("hold")]
     ) -> dict[str, Any]:
-        from letters.pipeline.intake import release as release_case
-
-        ref = reference_of(reference)
-        resumed = release_case(ref, reason, rt(), by=actor_of_token(token))
-        return {"reference": ref, "held": False, "resumed": resumed}
+        return _release(reference_of(reference), reason, token)
 
     @r.post(
         "/v1/cases/{reference}/close",
@@ -103,16 +131,31 @@ def router(rt: Callable[[], Runtime], scoped: Callable[[str], Any]) -> APIRouter
         }
         return JSONResponse(status_code=201 if made else 200, content=content)
 
+    def _reopen(ref: str, reason: str, token: str) -> dict[str, Any]:
+        reopened = rt().ledger.reopen_case(ref, actor_of_token(token), reason)
+        return {"reference": ref, "closed": False, "reopened": reopened}
+
+    @r.post(
+        "/v1/cases/{reference}/reopen",
+        description="Reopen a closed case, with the reason in the body as for the close: "
+        "its retention period no longer runs.",
+        responses={**ERRORS, **BODY_ERRORS},
+    )
+    def reopen_posted(
+        reference: Reference, body: CloseRequest, token: Annotated[str, scoped("close")]
+    ) -> dict[str, Any]:
+        return _reopen(reference_of(reference), body.reason, token)
+
     @r.delete(
         "/v1/cases/{reference}/close",
-        description="Reopen a closed case: its retention period no longer runs.",
+        description="The same as `POST /v1/cases/{reference}/reopen`, with the reason in "
+        "the query; kept for the clients written against it.",
+        deprecated=True,
         responses=ERRORS,
     )
     def reopen(
         reference: Reference, reason: Reason, token: Annotated[str, scoped("close")]
     ) -> dict[str, Any]:
-        ref = reference_of(reference)
-        reopened = rt().ledger.reopen_case(ref, actor_of_token(token), reason)
-        return {"reference": ref, "closed": False, "reopened": reopened}
+        return _reopen(reference_of(reference), reason, token)
 
     return r

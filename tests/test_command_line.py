@@ -239,3 +239,40 @@ def test_a_line_cut_short_says_where_it_ends(tmp_path: Path) -> None:
     assert f"{path}:2: (line): not valid JSON: it ends too early, after column 200" in (
         result.stderr
     )
+
+
+def test_hold_and_release_say_what_they_did(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}", "LETTERS_BROKER": "stub"}
+    ref = "AX-2026-100041"
+    never = run("release", ref, "--reason", "x", **env)
+    assert (never.returncode, never.stdout.strip()) == (
+        0,
+        f"case {ref} was not held; nothing changed",
+    )
+    held = run("hold", ref, "--reason", "disputed by phone", **env)
+    assert held.stdout.strip() == (
+        f"case {ref} held: no job of it is waiting to be sent; jobs that arrive wait for the "
+        "release"
+    )
+    again = run("hold", ref, "--reason", "and in writing", **env)
+    assert again.stdout.startswith(f"case {ref} was held already; the reason is added")
+    released = run("release", ref, "--reason", "resolved", **env)
+    assert released.stdout.strip() == f"case {ref} released: no job of it was waiting"
+    with sqlite3.connect(tmp_path / "l.db") as conn:
+        rows = conn.execute("select action from audit_log order by id")
+        actions = [a for (a,) in rows if a in ("hold", "release")]
+    assert actions == ["hold", "hold", "release"]  # the release of nothing is not audited
+
+
+def test_hold_counts_the_jobs_it_stops(pipeline: Pipeline, tmp_path: Path) -> None:
+    job = load_job("reminder.nb")
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}", "LETTERS_BROKER": "stub"}
+    assert run("hold", job["reference"], "--reason", "dispute", **env).returncode == 0
+    pipeline.submit(job)
+    pipeline.drain()
+    assert pipeline.status(job["id"]) == "held"
+    again = run("hold", job["reference"], "--reason", "in writing too", **env)
+    assert again.stdout.strip() == (
+        f"case {job['reference']} was held already; the reason is added: 1 job of it not yet "
+        "sent waits for the release"
+    )

@@ -151,6 +151,36 @@ def test_hold_and_release_over_http(api: Any) -> None:
     )
 
 
+def test_hold_and_release_take_the_same_shape_and_say_what_they_did(api: Any) -> None:
+    """Both with the reason in the body; the hold counts the jobs it stops, the release
+    says whether there was a hold at all."""
+    client, pipeline, tokens = api
+    job = load_job("reminder.en")
+    ref, h = job["reference"], auth(tokens["all"])
+    never = client.post(f"/v1/cases/{ref}/release", json={"reason": "x"}, headers=h)
+    assert never.status_code == 200
+    assert never.json() == {"reference": ref, "held": False, "was_held": False, "resumed": []}
+    client.post("/v1/jobs", json=job, headers=h)  # accepted, not yet rendered: unfinished
+    held = client.post(f"/v1/cases/{ref}/hold", json={"reason": "dispute"}, headers=h)
+    assert held.status_code == 201 and held.json()["unfinished_jobs"] == 1
+    pipeline.drain()
+    assert pipeline.status(job["id"]) == "held"
+    released = client.post(f"/v1/cases/{ref}/release", json={"reason": "resolved"}, headers=h)
+    assert released.json() == {
+        "reference": ref,
+        "held": False,
+        "was_held": True,
+        "resumed": [job["id"]],
+    }
+    pipeline.drain()
+    assert pipeline.status(job["id"]) == "delivered"
+    empty = client.post(f"/v1/cases/{ref}/release", json={"reason": ""}, headers=h)
+    assert empty.status_code == 422
+    spec = client.get("/openapi.json").json()
+    assert spec["paths"]["/v1/cases/{reference}/hold"]["delete"]["deprecated"] is True
+    assert "requestBody" in spec["paths"]["/v1/cases/{reference}/release"]["post"]
+
+
 def test_login_check_locks_after_five_wrong_tries(api: Any) -> None:
     client, pipeline, tokens = api
     job = load_job("reminder.nb")

@@ -254,20 +254,38 @@ def cmd_hold(args: argparse.Namespace) -> int:
     if not reference.is_valid(args.reference):
         err.print(f"{args.reference!r} is not a valid case reference", markup=False)
         return BAD_INPUT
+    ref = reference.compact(args.reference)
+    ledger = open_ledger()
     if args.command == "hold":
-        placed = open_ledger().place_hold(args.reference, args.reason, by=args.by)
-        out.print(
-            f"case {reference.compact(args.reference)} held"
-            if placed
-            else "case was already held; the reason is recorded"
+        placed = ledger.place_hold(ref, args.reason, by=args.by)
+        waiting = ledger.unfinished_jobs(ref)
+        stops = (
+            f"{_jobs(waiting)} of it not yet sent wait{'s' if waiting == 1 else ''} for the release"
+            if waiting
+            else "no job of it is waiting to be sent; jobs that arrive wait for the release"
         )
+        said = f"case {ref} held" if placed else f"case {ref} was held already; the reason is added"
+        out.print(f"{said}: {stops}", markup=False)
         return OK
     from letters.pipeline import broker as brokers
 
+    if not ledger.is_held(ref):
+        out.print(f"case {ref} was not held; nothing changed", markup=False)
+        return OK
     brokers.current()
-    resumed = release(args.reference, args.reason, by=args.by)
-    out.print(f"released; {len(resumed)} held job(s) continue")
+    resumed = release(ref, args.reason, by=args.by)
+    out.print(
+        f"case {ref} released: {_jobs(len(resumed))} held go{'es' if len(resumed) == 1 else ''} on"
+        if resumed
+        else f"case {ref} released: no job of it was waiting",
+        markup=False,
+    )
     return OK
+
+
+def _jobs(n: int) -> str:
+    """``1 job``, ``3 jobs``."""
+    return f"{n} job" if n == 1 else f"{n} jobs"
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:

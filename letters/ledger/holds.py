@@ -16,7 +16,7 @@ from letters.clock import now
 from letters.ledger.audit import record as audit_record
 from letters.ledger.db import Database
 from letters.ledger.models import EventRow, HoldRow, JobRow
-from letters.ledger.states import JobStatus
+from letters.ledger.states import UNFINISHED, JobStatus
 from letters.numbers import reference as case_reference
 
 
@@ -65,6 +65,22 @@ class Holds(Database):
             for job_id in held:
                 s.add(EventRow(job_id=job_id, at=at, event="released", detail=reason))
             return held
+
+    def unfinished_jobs(self, reference: str) -> int:
+        """How many jobs of the case are not yet delivered or failed: the letters a hold
+        stops (it stops those that arrive later as well)."""
+        from sqlalchemy import func
+
+        ref = case_reference.compact(reference)
+        with self.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(JobRow)
+                    .where(JobRow.reference == ref, JobRow.status.in_(UNFINISHED))
+                )
+                or 0
+            )
 
     def is_held(self, reference: str) -> bool:
         with self.session() as s:
