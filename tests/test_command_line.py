@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -276,3 +277,64 @@ def test_hold_counts_the_jobs_it_stops(pipeline: Pipeline, tmp_path: Path) -> No
         f"case {job['reference']} was held already; the reason is added: 1 job of it not yet "
         "sent waits for the release"
     )
+
+
+def _parsers() -> list[tuple[str, Any]]:
+    """(command path, parser) for every command and subcommand of ``letters``."""
+    import argparse
+
+    from letters.cli import build_parser
+
+    found: list[tuple[str, Any]] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        found.append((path, parser))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, f"{path} {name}")
+
+    walk(build_parser(), "letters")
+    return found
+
+
+def test_help_lists_every_command_once_under_who_uses_it() -> None:
+    from letters.cli import AUDIENCES
+
+    commands = {path.split()[1] for path, _ in _parsers() if len(path.split()) == 2}
+    grouped = [name for _, names in AUDIENCES for name in names]
+    assert sorted(grouped) == sorted(commands)  # each once, none left out
+    shown = run("--help").stdout
+    for audience, names in AUDIENCES:
+        assert f"{audience}:" in shown
+        for name in names:
+            assert f"\n  {name} " in shown
+
+
+def test_every_command_describes_itself_and_every_argument() -> None:
+    import argparse
+
+    unexplained = []
+    for path, parser in _parsers():
+        if path != "letters" and not parser.description:
+            unexplained.append(path)
+        for action in parser._actions:
+            if not isinstance(action, argparse._HelpAction) and not action.help:
+                unexplained.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+    assert unexplained == []
+
+
+def test_options_show_their_defaults() -> None:
+    shown = run("audit", "--help").stdout
+    assert "newest first (default: 100)" in " ".join(shown.split())
+    shown = run("serve", "--help").stdout
+    assert "(default: 127.0.0.1)" in shown and "(default: 8000)" in shown
+
+
+def test_the_readme_command_reference_is_the_help() -> None:
+    from letters.cli import build_parser
+
+    readme = (FIXTURES.parent / "README.md").read_text("utf-8")
+    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```\n", 2)[1]
+    assert block == str(build_parser().epilog).rstrip("\n") + "\n"

@@ -2,7 +2,8 @@
 
 - :mod:`~letters.cli.preview`: ``render``, ``check``, ``schema``, ``codes``;
 - :mod:`~letters.cli.operate`: ``run``, ``worker``, ``enqueue``, ``serve``, ``status``,
-  ``batch``, ``hold``, ``release``;
+  ``batch``;
+- :mod:`~letters.cli.cases`: ``hold``, ``release``, ``resolve`` (an operator's decisions);
 - :mod:`~letters.cli.templates`, :mod:`~letters.cli.rules` and
   :mod:`~letters.cli.workbench` (``users``, ``audit``): compliance;
 - :mod:`~letters.cli.retention`: ``case close|reopen``, ``purge`` (personal data);
@@ -16,8 +17,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
-from letters.cli import access, operate, preview, retention, rules, templates, workbench
+from letters.cli import (
+    access,
+    cases,
+    operate,
+    preview,
+    retention,
+    rules,
+    templates,
+    workbench,
+)
 from letters.cli.console import BAD_INPUT, err
 
 
@@ -30,15 +41,83 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+#: ``letters --help`` lists the commands by who uses them, in this order.
+AUDIENCES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("operators: the pipeline", ("run", "worker", "enqueue", "serve", "status", "batch")),
+    ("operators: decisions on a case or a letter", ("hold", "release", "resolve", "case")),
+    ("compliance", ("templates", "rules", "users", "audit", "purge")),
+    ("upstream teams and template authors", ("render", "check", "schema", "codes")),
+    ("access", ("token", "credentials")),
+)
+
+
+class DefaultsShown(argparse.RawDescriptionHelpFormatter):
+    """Help that ends each option's text with its default, unless the text says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default in (None, False, argparse.SUPPRESS)
+            or action.option_strings == []
+            or isinstance(default, bool)
+        ):
+            return text
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
+class LettersParser(argparse.ArgumentParser):
+    """A parser whose commands (and their own subcommands) start their --help with their
+    one line and show each option's default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsShown)
+        super().__init__(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("parser_class", LettersParser)
+        action = super().add_subparsers(**kwargs)
+        add_parser = action.add_parser
+
+        def described(name: str, **options: Any) -> argparse.ArgumentParser:
+            options.setdefault("description", options.get("help"))
+            made: argparse.ArgumentParser = add_parser(name, **options)
+            return made
+
+        action.add_parser = described  # type: ignore[method-assign]
+        return action
+
+
+def _grouped(sub: Any) -> str:
+    """The commands under their audience, each with its one-line help."""
+    helps = {
+        action.dest: (action.help or "").removeprefix("compliance: ")
+        for action in sub._choices_actions
+    }
+    width = max(map(len, helps)) + 2
+    lines = []
+    for audience, names in AUDIENCES:
+        lines.append(f"{audience}:")
+        lines += [f"  {name:<{width}}{helps[name]}" for name in names]
+        lines.append("")
+    lines.append("`letters COMMAND --help` tells more of each.")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = LettersParser(
         prog="letters",
         description="Norwegian debt-collection letters: intake, rendering, delivery, evidence.",
     )
     parser.add_argument("--version", action="version", version=f"letters {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for group in (preview, templates, rules, workbench, operate, retention, access):
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of the commands below"
+    )
+    for group in (preview, templates, rules, workbench, operate, cases, retention, access):
         group.register(sub)
+    parser.epilog = _grouped(sub)
+    sub._choices_actions = []  # listed by audience in the epilog instead of in one block
     return parser
 
 

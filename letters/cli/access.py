@@ -65,7 +65,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("token", help="create or revoke an HTTP API token")
-    p.add_argument("action", choices=["create", "revoke"])
+    p.add_argument("action", choices=["create", "revoke"], help="create a token, or revoke one")
     p.add_argument("name", type=said, help="the token's name: the upstream system it is for")
     p.add_argument(
         "--scopes",
@@ -76,8 +76,8 @@ def register(sub: Any) -> None:
     by_argument(p)
     p.set_defaults(func=cmd_token)
     p = sub.add_parser("credentials", help="check a debtor's login")
-    p.add_argument("action", choices=["verify"])
-    p.add_argument("reference")
+    p.add_argument("action", choices=["verify"], help="verify a password")
+    p.add_argument("reference", help="the case reference the debtor logs in with")
     p.add_argument(
         "password", nargs="?", help="the password; omit (or -) to type it or read it from stdin"
     )

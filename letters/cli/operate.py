@@ -1,5 +1,5 @@
-"""Commands for operators: ``run``, ``worker``, ``enqueue``, ``serve``, ``status``,
-``batch``, ``hold``, ``release`` and ``resolve``."""
+"""Commands for operators: ``run``, ``worker``, ``enqueue``, ``serve``, ``status`` and
+``batch`` (an operator's decisions on a case or a letter are in :mod:`letters.cli.cases`)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,18 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from letters.cli.console import (
     BAD_INPUT,
     FAILED,
     OK,
-    by_argument,
     err,
     ledger_name,
     ledger_to_read,
-    open_ledger,
     oslo_day,
     out,
     rich_console,
-    said,
 )
 from letters.codes import Code
 
@@ -176,40 +173,6 @@ def _uncertain(job_id: str, code: str | None, why: str | None, letter_id: str) -
         out.print(line, markup=False, soft_wrap=True)
 
 
-def cmd_resolve(args: argparse.Namespace) -> int:
-    from letters.ledger import JobStatus
-
-    ledger = open_ledger()
-    decision: Literal["sent", "resend"] = "sent" if args.sent else "resend"
-    if not args.by.strip() or not args.reason.strip():
-        err.print("--by and --reason must say who decides and why", markup=False)
-        return BAD_INPUT
-    if not ledger.resolve_uncertain(args.job_id, decision, args.by.strip(), args.reason.strip()):
-        row = ledger.job(args.job_id)
-        now = f"it is {row.status}" if row else "there is no such job"
-        err.print(f"job {args.job_id!r} is not uncertain ({now}): nothing done", markup=False)
-        return BAD_INPUT
-    if decision == "sent":
-        out.print(f"job {args.job_id}: recorded as delivered by decision of {args.by}")
-        return OK
-    from letters.pipeline import broker as brokers
-
-    brokers.current()
-    from letters.pipeline.actors import deliver_letter
-
-    try:
-        deliver_letter.send(args.job_id)
-        queued = "sent to the workers"
-    except Exception as exc:  # the broker is down: the sweeper takes it up
-        queued = f"left for the sweeper (broker: {type(exc).__name__})"
-    out.print(
-        f"job {args.job_id}: {JobStatus.RENDERED}, to be sent again ({queued}); "
-        f"decided by {args.by}",
-        markup=False,
-    )
-    return OK
-
-
 def cmd_batch(args: argparse.Namespace) -> int:
     from channels.printing.batch import BatchCloser, BatchError
     from letters.pipeline.runtime import Runtime
@@ -245,47 +208,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 f"print batch {receipt['batch']} handed off: {receipt['target']}", markup=False
             )
     return status
-
-
-def cmd_hold(args: argparse.Namespace) -> int:
-    from letters.numbers import reference
-    from letters.pipeline.intake import release
-
-    if not reference.is_valid(args.reference):
-        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
-        return BAD_INPUT
-    ref = reference.compact(args.reference)
-    ledger = open_ledger()
-    if args.command == "hold":
-        placed = ledger.place_hold(ref, args.reason, by=args.by)
-        waiting = ledger.unfinished_jobs(ref)
-        stops = (
-            f"{_jobs(waiting)} of it not yet sent wait{'s' if waiting == 1 else ''} for the release"
-            if waiting
-            else "no job of it is waiting to be sent; jobs that arrive wait for the release"
-        )
-        said = f"case {ref} held" if placed else f"case {ref} was held already; the reason is added"
-        out.print(f"{said}: {stops}", markup=False)
-        return OK
-    from letters.pipeline import broker as brokers
-
-    if not ledger.is_held(ref):
-        out.print(f"case {ref} was not held; nothing changed", markup=False)
-        return OK
-    brokers.current()
-    resumed = release(ref, args.reason, by=args.by)
-    out.print(
-        f"case {ref} released: {_jobs(len(resumed))} held go{'es' if len(resumed) == 1 else ''} on"
-        if resumed
-        else f"case {ref} released: no job of it was waiting",
-        markup=False,
-    )
-    return OK
-
-
-def _jobs(n: int) -> str:
-    """``1 job``, ``3 jobs``."""
-    return f"{n} job" if n == 1 else f"{n} jobs"
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:
@@ -409,10 +331,15 @@ def register(sub: Any) -> None:
     )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("enqueue", help="hand a JSONL or CSV file of jobs to the workers (Redis)")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="a .jsonl file (one job per line) or a .csv file")
     p.set_defaults(func=cmd_enqueue)
     p = sub.add_parser("worker", help="run worker processes on Redis, restarting any that dies")
-    p.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per CPU core)",
+    )
     p.add_argument(
         "--threads",
         type=int,
@@ -430,38 +357,16 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "status", help="a job's whole history; without a job id, an overview with print batches"
     )
-    p.add_argument("job_id", nargs="?")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("job_id", nargs="?", help="the job (default: an overview of all)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_status)
     p = sub.add_parser("batch", help="print batches: close the open one, or list them")
-    p.add_argument("action", choices=["close", "list"])
+    p.add_argument(
+        "action", choices=["close", "list"], help="close the open batch, or list the batches"
+    )
     p.add_argument("--batch", help="close this batch (default: the open one)")
     p.set_defaults(func=cmd_batch)
-    for name, text in (
-        ("hold", "hold a case: none of its letters go out"),
-        ("release", "release a case's holds; its letters continue"),
-    ):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("reference")
-        p.add_argument("--reason", required=True, type=said, help="why (recorded in the ledger)")
-        by_argument(p)
-        p.set_defaults(func=cmd_hold)
-    p = sub.add_parser(
-        "resolve",
-        help="decide on an uncertain letter (it may have been sent): --sent or --resend",
-    )
-    p.add_argument("job_id")
-    what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument(
-        "--sent", action="store_true", help="it went out (e.g. the relay's log shows it)"
-    )
-    what.add_argument(
-        "--resend", action="store_true", help="send it again (the debtor may get it twice)"
-    )
-    p.add_argument("--by", required=True, type=said, help="who decides (recorded, with the reason)")
-    p.add_argument("--reason", required=True, type=said, help="why (recorded in the ledger)")
-    p.set_defaults(func=cmd_resolve)
     p = sub.add_parser("serve", help="the HTTP service for upstream systems")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="the port to listen on")
     p.set_defaults(func=cmd_serve)

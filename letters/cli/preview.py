@@ -264,12 +264,12 @@ def register(sub: Any) -> None:
     )
     p.set_defaults(func=cmd_render)
     p = sub.add_parser("check", help="run the print-safety check on a PDF")
-    p.add_argument("pdf", type=Path)
+    p.add_argument("pdf", type=Path, help="the PDF to check")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("schema", help="print the job contract's JSON Schema")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser(
         "codes", help="list the stable codes of every refusal, finding and channel error"
     )
-    p.add_argument("--json", action="store_true", help="as JSON")
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_codes)

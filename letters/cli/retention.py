@@ -128,8 +128,8 @@ def _as_json(done: Any, days: int, dry_run: bool) -> dict[str, Any]:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("case", help="close or reopen a case (its retention period runs)")
-    p.add_argument("action", choices=["close", "reopen"])
-    p.add_argument("reference")
+    p.add_argument("action", choices=["close", "reopen"], help="close the case, or reopen it")
+    p.add_argument("reference", help="the case reference, as printed on its letters")
     p.add_argument("--by", required=True, type=said, help="who closes or reopens it (audited)")
     p.add_argument(
         "--reason", required=True, type=said, help="why: paid, withdrawn, sent to court…"
@@ -143,5 +143,5 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--by", type=said, help="who runs the purge (audited; not needed for --dry-run)")
     p.add_argument("--reason", type=said, help="why now (audited; not needed for --dry-run)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_purge)

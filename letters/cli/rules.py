@@ -141,20 +141,20 @@ def _read_document(path: Path) -> dict[str, Any]:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("rules", help="compliance: the dated rule tables and their approval")
-    actions = p.add_subparsers(dest="action", required=True)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", help="what to do")
     q = actions.add_parser(
         "list", help="each table: today's value, source, days left (exit 1 within 30 days)"
     )
-    q.add_argument("--json", action="store_true")
+    q.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     q = actions.add_parser("propose", help="propose a new version of a table (TOML or JSON)")
-    q.add_argument("file", type=Path)
+    q.add_argument("file", type=Path, help="the proposed table, a .toml or .json file")
     author_args(q)
     q = actions.add_parser(
         "confirm",
         help="propose the table in force with one unconfirmed value confirmed (a reviewer "
         "approves it like any proposal)",
     )
-    q.add_argument("table", choices=TABLE_NAMES)
+    q.add_argument("table", choices=TABLE_NAMES, help="the rule table")
     q.add_argument("valid_from", type=_day, help="the day the value takes effect (YYYY-MM-DD)")
     q.add_argument(
         "--source",

@@ -182,7 +182,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def author_args(q: argparse.ArgumentParser) -> None:
     q.add_argument("--note", help="what changed, why, and the source")
     q.add_argument("--user", required=True, help="the author")
-    q.add_argument("--json", action="store_true")
+    q.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
 
 
 def decision_parsers(actions: Any, what: str) -> None:
@@ -193,25 +193,27 @@ def decision_parsers(actions: Any, what: str) -> None:
     }
     for name, text in helps.items():
         q = actions.add_parser(name, help=text)
-        q.add_argument("version", type=int)
+        q.add_argument("version", type=int, help="the version number (as `list` shows it)")
         q.add_argument("--sha256", required=True, help="the exact version reviewed")
         q.add_argument("--comment", required=True, help="what was checked, or why not")
         q.add_argument("--user", required=True, help="the reviewer (not the author)")
-        q.add_argument("--json", action="store_true")
+        q.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
         if name == "approve":
             q.add_argument("--effective-from", help="YYYY-MM-DD (default: today)")
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("users", help="compliance: the workbench's users")
-    p.add_argument("action", choices=["create", "list"])
-    p.add_argument("name", nargs="?")
-    p.add_argument("--role", choices=[str(r) for r in Role])
-    p.add_argument("--json", action="store_true")
+    p.add_argument("action", choices=["create", "list"], help="create a user, or list them")
+    p.add_argument("name", nargs="?", help="the new user's name (for create)")
+    p.add_argument(
+        "--role", choices=[str(r) for r in Role], help="what the new user may do (for create)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("audit", help="compliance: the audit log of every privileged action")
     p.add_argument("--subject", help="only this template or table")
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=100, help="at most this many entries, newest first")
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_audit)

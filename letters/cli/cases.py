@@ -1,0 +1,111 @@
+"""An operator's decisions on a case or a letter: ``hold`` and ``release`` a case,
+``resolve`` an uncertain letter. Each is recorded with who decided and why."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Literal
+
+from letters.cli.console import BAD_INPUT, OK, by_argument, err, open_ledger, out, said
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from letters.numbers import reference
+    from letters.pipeline.intake import release
+
+    if not reference.is_valid(args.reference):
+        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
+        return BAD_INPUT
+    ref = reference.compact(args.reference)
+    ledger = open_ledger()
+    if args.command == "hold":
+        placed = ledger.place_hold(ref, args.reason, by=args.by)
+        waiting = ledger.unfinished_jobs(ref)
+        stops = (
+            f"{_jobs(waiting)} of it not yet sent wait{'s' if waiting == 1 else ''} for the release"
+            if waiting
+            else "no job of it is waiting to be sent; jobs that arrive wait for the release"
+        )
+        said = f"case {ref} held" if placed else f"case {ref} was held already; the reason is added"
+        out.print(f"{said}: {stops}", markup=False)
+        return OK
+    from letters.pipeline import broker as brokers
+
+    if not ledger.is_held(ref):
+        out.print(f"case {ref} was not held; nothing changed", markup=False)
+        return OK
+    brokers.current()
+    resumed = release(ref, args.reason, by=args.by)
+    out.print(
+        f"case {ref} released: {_jobs(len(resumed))} held go{'es' if len(resumed) == 1 else ''} on"
+        if resumed
+        else f"case {ref} released: no job of it was waiting",
+        markup=False,
+    )
+    return OK
+
+
+def _jobs(n: int) -> str:
+    """``1 job``, ``3 jobs``."""
+    return f"{n} job" if n == 1 else f"{n} jobs"
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from letters.ledger import JobStatus
+
+    ledger = open_ledger()
+    decision: Literal["sent", "resend"] = "sent" if args.sent else "resend"
+    if not args.by.strip() or not args.reason.strip():
+        err.print("--by and --reason must say who decides and why", markup=False)
+        return BAD_INPUT
+    if not ledger.resolve_uncertain(args.job_id, decision, args.by.strip(), args.reason.strip()):
+        row = ledger.job(args.job_id)
+        now = f"it is {row.status}" if row else "there is no such job"
+        err.print(f"job {args.job_id!r} is not uncertain ({now}): nothing done", markup=False)
+        return BAD_INPUT
+    if decision == "sent":
+        out.print(f"job {args.job_id}: recorded as delivered by decision of {args.by}")
+        return OK
+    from letters.pipeline import broker as brokers
+
+    brokers.current()
+    from letters.pipeline.actors import deliver_letter
+
+    try:
+        deliver_letter.send(args.job_id)
+        queued = "sent to the workers"
+    except Exception as exc:  # the broker is down: the sweeper takes it up
+        queued = f"left for the sweeper (broker: {type(exc).__name__})"
+    out.print(
+        f"job {args.job_id}: {JobStatus.RENDERED}, to be sent again ({queued}); "
+        f"decided by {args.by}",
+        markup=False,
+    )
+    return OK
+
+
+def register(sub: Any) -> None:
+    for name, text in (
+        ("hold", "hold a case: none of its letters go out"),
+        ("release", "release a case's holds; its letters continue"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("reference", help="the case reference, as printed on its letters")
+        p.add_argument("--reason", required=True, type=said, help="why (recorded in the ledger)")
+        by_argument(p)
+        p.set_defaults(func=cmd_hold)
+    p = sub.add_parser(
+        "resolve",
+        help="decide on an uncertain letter (it may have been sent): --sent or --resend",
+    )
+    p.add_argument("job_id", help="the uncertain job (`letters status` names it)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--sent", action="store_true", help="it went out (e.g. the relay's log shows it)"
+    )
+    what.add_argument(
+        "--resend", action="store_true", help="send it again (the debtor may get it twice)"
+    )
+    p.add_argument("--by", required=True, type=said, help="who decides (recorded, with the reason)")
+    p.add_argument("--reason", required=True, type=said, help="why (recorded in the ledger)")
+    p.set_defaults(func=cmd_resolve)
