@@ -40,6 +40,25 @@ def today_oslo(settings: Settings | None = None) -> dt.date:
     return dt.datetime.now(OSLO).date()
 
 
+def shown(at: dt.datetime | None) -> str:
+    """A stored time as every person reads it, on the command line, the review pages and
+    the print cover sheet: Oslo time to the second, with its zone (the ledger keeps UTC).
+
+    >>> shown(dt.datetime(2026, 12, 3, 19, 0, 42, 352945, tzinfo=dt.UTC))
+    '2026-12-03 20:00:42 CET'
+    >>> shown(dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC))
+    '2026-06-01 10:00:00 CEST'
+    >>> shown(None)
+    ''
+    """
+    if at is None:
+        return ""
+    if at.tzinfo is None:  # SQLite hands back naive UTC
+        at = at.replace(tzinfo=dt.UTC)
+    local = at.astimezone(OSLO)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+
+
 def end_of_day_oslo(day: dt.date) -> dt.datetime:
     """23:59:59 Oslo time on ``day`` (aware)."""
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=OSLO)

@@ -70,7 +70,7 @@ def test_check_command(tmp_path: Path) -> None:
     out = tmp_path / "letter.pdf"
     assert run("render", FIXTURES / "jobs" / "reminder.en.json", "-o", out).returncode == 0
     result = run("check", out)
-    assert result.returncode == 0 and "1 pages, ok" in result.stdout
+    assert result.returncode == 0 and "1 page, ok" in result.stdout
     junk = tmp_path / "junk.pdf"
     junk.write_text("not a pdf")
     result = run("check", junk)
@@ -187,10 +187,7 @@ def test_batch_close_as_an_operator_runs_it(tmp_path: Path) -> None:
     closing = run("batch", "close", **env)
     # the vendor's drop folder does not exist yet: closed, but not handed off (exit 1)
     assert closing.returncode == 1
-    assert (
-        "print batch PB000001 closed: 2 letter(s), 6 printed side(s) on 3 sheet(s)"
-        in closing.stdout
-    )
+    assert "print batch PB000001 closed: 2 letters, 6 printed sides on 3 sheets" in closing.stdout
     assert "NOT handed off: handoff-unavailable: drop folder" in closing.stderr
     (tmp_path / "vendor").mkdir()
     again = run("batch", "close", **env)

@@ -338,3 +338,27 @@ def test_the_readme_command_reference_is_the_help() -> None:
     section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
     block = section.split("```\n", 2)[1]
     assert block == str(build_parser().epilog).rstrip("\n") + "\n"
+
+
+def test_status_shows_times_in_oslo_and_each_event_as_it_was(pipeline: Pipeline) -> None:
+    import re
+
+    from channels.printing.batch import BatchCloser
+
+    job = load_job("reminder.en")
+    job["channels"] = ["print"]
+    pipeline.submit(job)
+    pipeline.drain()
+    rt = pipeline.runtime
+    BatchCloser(rt.settings, rt.ledger, rt.archive).close()
+    env = {"DATABASE_URL": f"sqlite:///{pipeline.tmp / 'ledger.db'}"}
+    history = run("status", job["id"], **env).stdout
+    times = re.findall(r"│ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T) +│", history)
+    assert len(times) >= 5, history
+    assert "+00:00" not in history and not re.search(r"\d\d:\d\d:\d\d\.\d", history)
+    assert "password expires 2026-12-11 23:59:59 CET" in history
+    joined = next(line for line in history.splitlines() if "joined print batch" in line)
+    assert "PB000001" in joined and "closed" not in joined  # what happened then, not now
+    assert "print batch closed" in history
+    overview = run("status", **env).stdout
+    assert re.search(r"│ closed +│ 1 +│.*│ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T", overview)

@@ -129,4 +129,4 @@ def test_the_main_job_delivers_each_letter_through_exactly_one_channel(
     one = run("status", "rem-nb-0001", **env)
     assert "digipost delivered" in one.stdout
     printed_job = run("status", "rem-en-0001", **env)
-    assert "print batch PB000001" in printed_job.stdout
+    assert "joined print batch" in printed_job.stdout and "PB000001" in printed_job.stdout

@@ -143,7 +143,7 @@ def test_a_closed_case_is_purged_after_retention_and_keeps_its_evidence(
     dry = run("purge", "--dry-run", **env)
     assert dry.returncode == 0, dry.stderr
     shown = " ".join(dry.stdout.split())
-    assert "would purge 1 case(s): 2 job(s), 2 letter(s), 2 PDF(s) in the archive, 1 print" in shown
+    assert "would purge 1 case: 2 jobs, 2 letters, 2 PDFs in the archive, 1 print" in shown
     assert "AX-2026-100041 closed by alice" in shown and "dry run: nothing changed" in shown
     assert NAME not in dry.stdout and EMAIL not in dry.stdout
     assert (_rows(pipeline), _files(rt.archive.root, folder_a.parent)) == (rows, files)
@@ -152,7 +152,7 @@ def test_a_closed_case_is_purged_after_retention_and_keeps_its_evidence(
     assert refused.returncode == 2 and "--by and --reason" in refused.stderr
     done = run("purge", "--by", "bob", "--reason", "yearly retention run", **env)
     assert done.returncode == 0, done.stderr
-    assert "purged 1 case(s): 2 job(s), 2 letter(s), 2 PDF(s)" in " ".join(done.stdout.split())
+    assert "purged 1 case: 2 jobs, 2 letters, 2 PDFs" in " ".join(done.stdout.split())
 
     # the personal data is gone: from the ledger's file, the archive, the print folder
     stored = _ledger_bytes(pipeline)

@@ -40,7 +40,8 @@ from reportlab.pdfbase.pdfmetrics import (  # type: ignore[import-untyped,unused
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
 
 from channels.printing.inserter.placement import DEFAULT_PLACEMENT, Placement, describe
-from letters.clock import OSLO
+from letters.clock import shown
+from letters.wording import counted
 
 # content streams Flate only, as the fast renderer writes them (letters/renderers/fast)
 rl_config.useA85 = 0
@@ -239,11 +240,11 @@ def cover_sheet(info: CoverInfo) -> bytes:
     c.drawString(MARGIN, y, info.batch_id)
     y -= 10 * mm
 
-    created = info.created_at.astimezone(OSLO).isoformat(timespec="seconds")
+    created = shown(info.created_at)
     rows: list[tuple[str, str]] = [
         ("Batch id", info.batch_id),
         ("Batch sequence", str(info.sequence)),
-        ("Created (Europe/Oslo)", created),
+        ("Created", created),
         ("File", f"{info.file_name} ({part})" if info.file_name else f"the whole batch ({part})"),
         ("Sender", info.sender_name),
     ]
@@ -325,6 +326,6 @@ def _files_table(c: Canvas, info: CoverInfo, top: float) -> None:
         y -= LINE
     c.line(MARGIN, y + LINE - 1.6 * mm, PAGE_W - MARGIN, y + LINE - 1.6 * mm)
     c.setFont(BOLD, 9)
-    c.drawString(_COLUMNS[0], y, f"Total ({info.parts} files)")
+    c.drawString(_COLUMNS[0], y, f"Total ({counted(info.parts, 'file')})")
     for x, n in zip(_COLUMNS[1:], (info.letters, info.pages, info.sheets), strict=True):
         c.drawRightString(x, y, _count(n))

@@ -8,6 +8,10 @@ import getpass
 import sys
 from typing import TYPE_CHECKING, Any
 
+from letters.wording import counted, ledger_name
+
+__all__ = ["counted", "ledger_name"]  # re-exported: the commands take them from here
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -61,23 +65,6 @@ def open_ledger() -> Ledger:
     if settings.review.trust_shipped:
         shipped.record(found)
     return found
-
-
-def ledger_name(url: str) -> str:
-    """Which ledger a URL names, as a person reads it: the SQLite file's path, or the
-    database URL without its password.
-
-    >>> ledger_name("sqlite:///var/letters.db")
-    'var/letters.db'
-    >>> ledger_name("postgresql+psycopg://app:secret@db.example/letters")
-    'postgresql+psycopg://app:***@db.example/letters'
-    """
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.database or ":memory:"
-    return parsed.render_as_string(hide_password=True)
 
 
 def ledger_to_read() -> Ledger | None:

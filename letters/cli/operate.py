@@ -21,6 +21,7 @@ from letters.cli.console import (
     rich_console,
 )
 from letters.codes import Code
+from letters.wording import counted
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -37,6 +38,7 @@ def _overview(as_json: bool) -> int:
     from rich.markup import escape
     from rich.table import Table
 
+    from letters.clock import shown
     from letters.config import get_settings
 
     ledger = ledger_to_read()
@@ -69,7 +71,7 @@ def _overview(as_json: bool) -> int:
             str(b.letters),
             str(b.pages or ""),
             str(b.sheets or ""),
-            b.closed_at.isoformat() if b.closed_at else "",
+            shown(b.closed_at),
             escape(b.folder or ""),
         )
     out.print(table)
@@ -80,6 +82,8 @@ def _overview(as_json: bool) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
+
+    from letters.clock import shown
 
     if args.job_id is None:
         return _overview(args.json)
@@ -118,8 +122,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         out.print(
             f"  letter {letter.id}: {letter.template} v{letter.template_version} "
             f"(sha256 {letter.template_sha256[:12]}…) by {letter.renderer}, "
-            f"{letter.pages} page(s), KID {letter.kid}, due {letter.due_date.isoformat()}, "
-            f"password expires {letter.password_expires_at.isoformat()}",
+            f"{counted(letter.pages, 'page')}, KID {letter.kid}, "
+            f"due {letter.due_date.isoformat()}, "
+            f"password expires {shown(letter.password_expires_at)}",
             markup=False,
         )
         if letter.instalment_kids:
@@ -139,7 +144,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         rows.append((a.at, f"{a.channel} {a.status}", detail))
     batch = history.print_batch
     if batch:
-        rows.append((batch.joined_at, f"print batch {batch.id}", f"now {batch.status}"))
+        rows.append((batch.joined_at, "joined print batch", batch.id))
         if batch.closed_at:
             rows.append((batch.closed_at, "print batch closed", batch.folder or ""))
         if batch.handed_off_at:
@@ -151,7 +156,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if h.released_at:
             rows.append((h.released_at, "hold released", h.release_reason or ""))
     for at, what, detail in sorted(rows, key=lambda r: r[0]):  # text, never markup
-        table.add_row(escape(at.isoformat()), escape(what), escape(detail))
+        table.add_row(shown(at), escape(what), escape(detail))
     out.print(table)
     return OK
 
@@ -191,8 +196,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for b in closed:
         how = "was already written; recorded as closed" if b.adopted else "closed"
         out.print(
-            f"print batch {b.id} {how}: {b.letters} letter(s), {b.pages} printed side(s) "
-            f"on {b.sheets} sheet(s) in {len(b.files)} file(s) → {b.folder}",
+            f"print batch {b.id} {how}: {counted(b.letters, 'letter')}, "
+            f"{counted(b.pages, 'printed side')} on {counted(b.sheets, 'sheet')} in "
+            f"{counted(len(b.files), 'file')} → {b.folder}",
             markup=False,
         )
     status = OK
@@ -255,7 +261,7 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
         )
         err.print(
             f"the broker ({_safe_url(runtime.settings.redis_url)}) was unreachable: "
-            f"{len(unqueued)} accepted job(s) are kept in the ledger but not yet queued "
+            f"{counted(len(unqueued), 'accepted job')} kept in the ledger but not yet queued "
             f"({shown}); a running worker queues them within "
             f"{runtime.settings.redis_check_seconds:g} s of the broker being back (its "
             f"sweeper within {runtime.settings.stale_after_seconds} s at the latest); "

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, FAILED, OK, err, out
+from letters.cli.console import BAD_INPUT, FAILED, OK, counted, err, out
 from letters.codes import Code
 
 
@@ -238,7 +238,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for finding in report.findings:
         out.print(f"{args.pdf}: {finding} [{finding.code}]", markup=False)
     out.print(
-        f"{args.pdf}: {report.pages} pages, " + ("ok" if report.ok else "FAILED"), markup=False
+        f"{args.pdf}: {counted(report.pages, 'page')}, " + ("ok" if report.ok else "FAILED"),
+        markup=False,
     )
     return OK if report.ok else FAILED
 

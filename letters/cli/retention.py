@@ -8,7 +8,7 @@ import argparse
 import json
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, OK, err, open_ledger, oslo_day, out, said
+from letters.cli.console import BAD_INPUT, OK, counted, err, open_ledger, oslo_day, out, said
 
 
 def _who(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -20,7 +20,7 @@ def _who(args: argparse.Namespace) -> tuple[str, str] | None:
 
 
 def cmd_case(args: argparse.Namespace) -> int:
-    from letters.clock import OSLO
+    from letters.clock import shown
     from letters.numbers import reference
 
     if not reference.is_valid(args.reference):
@@ -33,7 +33,7 @@ def cmd_case(args: argparse.Namespace) -> int:
     ledger = open_ledger()
     if args.action == "close":
         closure, made = ledger.close_case(ref, *who)
-        day = closure.closed_at.astimezone(OSLO).strftime("%Y-%m-%d %H:%M")
+        day = shown(closure.closed_at)
         if made:
             out.print(f"case {ref} closed ({day}): its retention period runs", markup=False)
         else:
@@ -77,9 +77,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
     else:
         verb = "would purge" if args.dry_run else "purged"
         out.print(
-            f"{verb} {len(p.cases)} case(s): {p.jobs} job(s), {p.letters} letter(s), "
-            f"{len(done.pdfs)} PDF(s) in the archive, {len(done.folders)} print batch "
-            "folder(s)",
+            f"{verb} {counted(len(p.cases), 'case')}: {counted(p.jobs, 'job')}, "
+            f"{counted(p.letters, 'letter')}, {counted(len(done.pdfs), 'PDF')} in the archive, "
+            f"{counted(len(done.folders), 'print batch folder')}",
             markup=False,
         )
         for case in p.cases:
@@ -87,12 +87,12 @@ def cmd_purge(args: argparse.Namespace) -> int:
             out.print(f"  {case.reference}  {how}, since {oslo_day(case.since)}", markup=False)
         if done.leftovers:
             out.print(
-                f"  and {done.leftovers} file(s) an interrupted purge left (already purged "
-                "in the ledger)",
+                f"  and {counted(done.leftovers, 'file')} an interrupted purge left "
+                "(already purged in the ledger)",
                 markup=False,
             )
     if p.waiting:
-        out.print(f"waiting: {len(p.waiting)} case(s) due but not finished", markup=False)
+        out.print(f"waiting: {counted(len(p.waiting), 'case')} due but not finished", markup=False)
         for w in p.waiting:
             out.print(f"  {w.reference}  {w.why}", markup=False)
     if args.dry_run:

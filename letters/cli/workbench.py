@@ -142,7 +142,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from letters.clock import OSLO
+    from letters.clock import shown
     from letters.ledger.reviews import Reviews
 
     entries = Reviews(open_ledger()).audit_log(limit=args.limit, subject=args.subject)
@@ -168,7 +168,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         table.add_column(heading)
     for e in entries:
         table.add_row(
-            e.at.astimezone(OSLO).strftime("%Y-%m-%d %H:%M:%S"),
+            shown(e.at),
             e.actor,
             e.action,
             e.subject,

@@ -27,6 +27,7 @@ from letters.codes import Code
 from letters.config import Settings
 from letters.job import FieldError, JobRejected
 from letters.ledger import JobConflict, JobStatus
+from letters.wording import counted, ledger_name
 from letters.workbench import approval
 
 DONE = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.HELD, JobStatus.UNCERTAIN})
@@ -153,8 +154,9 @@ def _close_print_batch(runtime: Any, console: Console) -> None:
     closer = BatchCloser(runtime.settings, runtime.ledger, runtime.archive)
     for b in closer.close():
         console.print(
-            f"Print batch [bold]{b.id}[/] closed: {b.letters} letter(s), {b.pages} printed side(s) "
-            f"on {b.sheets} sheet(s) in {len(b.files)} file(s) → {escape(str(b.folder))}"
+            f"Print batch [bold]{b.id}[/] closed: {counted(b.letters, 'letter')}, "
+            f"{counted(b.pages, 'printed side')} on {counted(b.sheets, 'sheet')} in "
+            f"{counted(len(b.files), 'file')} → {escape(str(b.folder))}"
         )
     for receipt in closer.hand_off():
         if "error" in receipt:
@@ -166,12 +168,6 @@ def _close_print_batch(runtime: Any, console: Console) -> None:
             console.print(
                 f"Print batch {receipt['batch']} handed off: {escape(str(receipt['target']))}"
             )
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
@@ -216,7 +212,7 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
     ok = len(entries) - refused - failed
     console.print(
         f"{ok} accepted and handled, {refused} refused, {failed} failed. "
-        f"Ledger: {_safe_url(runtime.settings.database_url)}. "
+        f"Ledger: {ledger_name(runtime.settings.database_url)}. "
         "See one job's history with `letters status JOB_ID`."
     )
     return 2 if refused else 1 if failed else 0

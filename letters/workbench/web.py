@@ -26,7 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from letters.clock import OSLO, today_oslo
+from letters.clock import shown, today_oslo
 from letters.codes import Code
 from letters.ledger.reviews import ReviewRefused, Reviews, SubjectKind, Version, VersionState
 from letters.ledger.users import Role, Sessions, User, Users
@@ -58,7 +58,7 @@ def _pages() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["oslo"] = lambda t: t.astimezone(OSLO).strftime("%Y-%m-%d %H:%M") if t else ""
+    env.filters["oslo"] = shown
     env.filters["short"] = lambda sha: (sha or "")[:12]
     return env
 
