@@ -112,6 +112,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         openapi_tags=[{"name": "jobs"}, {"name": "cases"}, {"name": "credentials"}],
         dependencies=[Depends(http_requests.known_query)],
         strict_content_type=False,  # a body without a Content-Type is read as JSON
+        # no /docs or /redoc: their pages load Swagger UI and ReDoc from a CDN, and the
+        # service fetches nothing from outside; /openapi.json is what a client is made from
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(http_requests.BodyRules)
 

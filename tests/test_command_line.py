@@ -362,3 +362,30 @@ def test_status_shows_times_in_oslo_and_each_event_as_it_was(pipeline: Pipeline)
     assert "print batch closed" in history
     overview = run("status", **env).stdout
     assert re.search(r"│ closed +│ 1 +│.*│ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T", overview)
+
+
+def test_status_says_when_jobs_wait_and_no_worker_runs(tmp_path: Path) -> None:
+    import json
+
+    import redis
+
+    from tests.services import redis_url
+
+    url = redis_url()
+    redis.Redis.from_url(url).flushdb()
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}",
+        "LETTERS_BROKER": "redis",
+        "REDIS_URL": url,
+        "LETTERS_CLOCK_DATE": "2026-11-20",
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
+    }
+    path = tmp_path / "jobs.jsonl"
+    path.write_text(json.dumps(load_job("reminder.nb")) + "\n", "utf-8")
+    assert run("enqueue", path, **env).returncode == 0
+    status = run("status", **env)
+    assert "1 job waiting, and no worker is running on the broker" in status.stderr
+    redis.Redis.from_url(url).set("dramatiq:letters:worker:somehost:123", "1", ex=30)
+    status = run("status", **env)  # a worker's key (as a live one renews it): no hint
+    assert "no worker" not in status.stderr
+    redis.Redis.from_url(url).flushdb()

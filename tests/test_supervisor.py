@@ -222,6 +222,15 @@ def test_a_worker_killed_with_sigkill_is_replaced_and_every_letter_goes_once(
     pool = start_pool(env, tmp_path)
     try:
         first = ready_pids(log, 2)  # both children up and consuming
+        from dramatiq.brokers.redis import RedisBroker
+
+        from letters.pipeline.broker import workers_alive
+
+        seen = RedisBroker(url=url)
+        deadline = time.monotonic() + 20
+        while workers_alive(seen) != 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert workers_alive(seen) == 2  # what `letters serve` and `status` report
         jobs = many_jobs(6, "pool")
         enqueue(env, tmp_path, jobs, "first")
         wait_delivered(ledger, 6, log, timeout=120)

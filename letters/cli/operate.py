@@ -51,6 +51,13 @@ def _overview(as_json: bool) -> int:
     out.print(f"ledger: {ledger_name(get_settings().database_url)}", markup=False)
     jobs = ", ".join(f"{n} {status}" for status, n in sorted(view.jobs.items())) or "none"
     out.print(f"jobs: {jobs}", markup=False)
+    owed = sum(n for status, n in view.jobs.items() if status in ("accepted", "rendered"))
+    if owed and _no_worker():
+        err.print(
+            f"{counted(owed, 'job')} waiting, and no worker is running on the broker: "
+            "start `letters worker` (they are kept in the ledger meanwhile)",
+            markup=False,
+        )
     by_channel = view.delivered_by_channel
     delivered = ", ".join(f"{n} by {c}" for c, n in sorted(by_channel.items())) or "none"
     out.print(f"delivered: {delivered}", markup=False)
@@ -77,6 +84,16 @@ def _overview(as_json: bool) -> int:
     out.print(table)
     out.print("One job's history: `letters status JOB_ID`.")
     return OK
+
+
+def _no_worker() -> bool:
+    """Whether the configured broker is Redis and no worker process renewed its key there
+    (False when it cannot tell: the in-process broker, or Redis not answering)."""
+    if os.environ.get("LETTERS_BROKER", "redis") != "redis":
+        return False
+    from letters.pipeline import broker as brokers
+
+    return brokers.workers_alive(brokers.current()) == 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -321,8 +338,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from letters.pipeline import broker as brokers
     from letters.pipeline.runtime import get_runtime
 
-    brokers.current()
-    get_runtime()  # migrate before serving
+    broker = brokers.current()
+    runtime = get_runtime()  # migrate before serving
+    out.print(
+        f"letters serve on http://{args.host}:{args.port}: ledger "
+        f"{ledger_name(runtime.settings.database_url)}, broker "
+        f"{_safe_url(runtime.settings.redis_url)}; the OpenAPI document at /openapi.json",
+        markup=False,
+    )
+    alive = brokers.workers_alive(broker)
+    if alive == 0:
+        err.print(
+            "no worker is running on this broker: jobs taken in wait as `accepted` until "
+            "`letters worker` runs (they are kept in the ledger meanwhile)",
+            markup=False,
+        )
+    elif alive is not None:
+        out.print(f"{counted(alive, 'worker process', 'worker processes')} on this broker")
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
     return OK
 

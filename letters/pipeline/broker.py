@@ -148,3 +148,21 @@ def current() -> dramatiq.Broker:
     if dramatiq.broker.global_broker is None:
         return configure()
     return dramatiq.get_broker()
+
+
+#: The key prefix (after the namespace) of the worker processes' keys (see ``worker.ALIVE``).
+WORKER_ALIVE = "letters:worker:"
+
+
+def workers_alive(broker: dramatiq.Broker) -> int | None:
+    """How many worker processes renewed their key on this (Redis) broker in the last
+    seconds; None for a broker that cannot tell (the in-process one) or when Redis does not
+    answer."""
+    client = getattr(broker, "client", None)
+    if client is None:
+        return None
+    pattern = f"{getattr(broker, 'namespace', 'dramatiq')}:{WORKER_ALIVE}*"
+    try:
+        return sum(1 for _ in client.scan_iter(match=pattern, count=100))
+    except Exception:  # Redis away: say nothing rather than "none"
+        return None

@@ -51,6 +51,9 @@ def backlog(broker: dramatiq.Broker) -> int:
 
 #: The key whose absence shows that Redis lost its data (under the broker's namespace).
 SENTINEL = "letters:sentinel"
+#: Each worker process keeps a key of its own under this prefix, expiring unless renewed at
+#: every Redis check: what ``letters serve`` and ``letters status`` count as workers alive.
+ALIVE = brokers.WORKER_ALIVE
 #: After an outage, jobs that moved from this long before the last good check are queued
 #: again (the clocks of the machines that took them may differ a little).
 CLOCK_MARGIN = dt.timedelta(seconds=60)
@@ -128,8 +131,10 @@ class Sweeper(Middleware):
         marker = f"{socket.gethostname()}:{os.getpid()}"
         last_ok = now()  # the last check that reached Redis (or this process's start)
         down_since: float | None = None
+        alive = f"{getattr(broker, 'namespace', 'dramatiq')}:{ALIVE}{marker}"
         while True:
             try:
+                client.set(alive, "1", ex=max(15, int(3 * self.check)))
                 fresh = client.set(key, f"{marker}:{time.time():.0f}", nx=True)
                 # back with its data: one process queues what moved while it was away
                 after_outage = (
