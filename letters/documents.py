@@ -150,3 +150,15 @@ def loads(raw: str | bytes, field: str = "(job)") -> Any:
         raise JobRejected.one(field, Code.NOT_JSON, _where_json_broke(text, exc)) from None
     except RecursionError:  # pragma: no cover - _too_deep rules it out
         raise JobRejected.one(field, Code.TOO_DEEP, "nested too deeply") from None
+
+
+def job_document(value: Any, field: str = "(line)") -> Any:
+    """``value`` read from a file as one job: it must be a JSON object, or a
+    :class:`JobRejected` says so (a JSON string is not taken as a job's text a second time).
+    """
+    if isinstance(value, dict):
+        return value
+    kind = {str: "text", list: "a list", bool: "true or false"}.get(type(value), "a number")
+    if value is None:
+        kind = "null"
+    raise JobRejected.one(field, Code.NOT_AN_OBJECT, f"a job is an object ({{…}}), not {kind}")

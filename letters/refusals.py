@@ -106,12 +106,45 @@ def code_for(err_type: str, field: str) -> Code:
     return _code(err_type, field)
 
 
+#: pydantic's wording → the product's (one wording for one situation, in every command).
+_WORDS = {
+    "missing": "required, and missing (see `letters schema`)",
+    "model_type": "must be an object ({…})",
+    "model_attributes_type": "must be an object ({…})",
+    "dict_type": "must be an object ({…})",
+    "list_type": "must be a list ([…])",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+}
+
+
+def in_our_words(err_type: str, message: str) -> str:
+    """A pydantic message in the product's wording: the common types by name, the rest
+    with pydantic's "Input should be" and "String should have" said as "must".
+
+    >>> in_our_words("missing", "Field required")
+    'required, and missing (see `letters schema`)'
+    >>> in_our_words("literal_error", "Input should be 'nb' or 'en'")
+    "must be 'nb' or 'en'"
+    >>> in_our_words("string_too_long", "String should have at most 70 characters")
+    'must have at most 70 characters'
+    >>> in_our_words("too_short", "List should have at least 1 item after validation, not 0")
+    'must have at least 1 item, not 0'
+    """
+    if err_type in _WORDS:
+        return _WORDS[err_type]
+    if err_type == "json_invalid":
+        return "not valid JSON: " + message.removeprefix("Invalid JSON: ")
+    said = re.sub(r"^(Input|Value|String|List|Dictionary) should (be|have)\b", r"must \2", message)
+    return said.replace(" after validation", "")
+
+
 def from_pydantic(exc: ValidationError) -> list[FieldError]:
     """One :class:`FieldError` per problem pydantic found, each with its code."""
     errors = []
     for err in exc.errors(include_url=False, include_input=False):
         field = _path(tuple(err["loc"]))
-        reason = str(err["msg"]).removeprefix("Value error, ")
+        reason = in_our_words(err["type"], str(err["msg"]).removeprefix("Value error, "))
         # A model validator names its field at the start of the message ("kid: ...").
         head, sep, tail = reason.partition(": ")
         if sep and re.fullmatch(r"[a-z_]+", head):

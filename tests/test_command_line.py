@@ -389,3 +389,20 @@ def test_status_says_when_jobs_wait_and_no_worker_runs(tmp_path: Path) -> None:
     status = run("status", **env)  # a worker's key (as a live one renews it): no hint
     assert "no worker" not in status.stderr
     redis.Redis.from_url(url).flushdb()
+
+
+def test_refusals_speak_the_products_words_not_the_librarys(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.jsonl"
+    path.write_text('[]\n{}\n"a job as text"\n{"id": "x", "kind": "reminder", "language": 7}\n')
+    result = run(
+        "enqueue", path, DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}", LETTERS_BROKER="stub"
+    )
+    assert result.returncode == 2
+    said = result.stderr
+    for library in ("Field required", "Input should", "instance of Job", "dictionary"):
+        assert library not in said
+    assert f"{path}:1: (line): a job is an object ({{…}}), not a list [not-an-object]" in said
+    assert f"{path}:2: id: required, and missing (see `letters schema`) [required]" in said
+    assert f"{path}:3: (line): a job is an object ({{…}}), not text [not-an-object]" in said
+    assert f"{path}:4: language: must be 'nb' or 'en'" in said
+    assert "0 accepted, 4 refused" in result.stdout

@@ -242,6 +242,6 @@ def read(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield number, documents.loads(line, "(line)")
+                yield number, documents.job_document(documents.loads(line, "(line)"))
             except JobRejected as exc:
                 yield number, exc

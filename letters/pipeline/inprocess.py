@@ -46,7 +46,7 @@ def read_jobs(source: Path) -> Iterator[tuple[str, Any]]:
 
     def decode(where: str, raw: bytes, field: str) -> tuple[str, Any]:
         try:
-            return where, documents.loads(raw, field)
+            return where, documents.job_document(documents.loads(raw, field), field)
         except JobRejected as exc:
             return where, exc
 
