@@ -17,7 +17,7 @@ from reportlab.lib.pagesizes import A6  # type: ignore[import-untyped,unused-ign
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped,unused-ignore]
 
 from channels.printing import inserter
-from channels.printing.cover import BatchFile, CoverInfo, cover_sheet, sheets, winansi
+from channels.printing.cover import BatchFile, CoverInfo, cover_sheet, drawable, sheets
 from channels.printing.inserter import (
     DEFAULT_PLACEMENT,
     Placement,
@@ -385,7 +385,21 @@ def test_sheets_each_letter_on_a_new_sheet(page_counts: list[int]) -> None:
 
 
 @given(st.text(max_size=40))
-def test_winansi_text_always_encodes_and_keeps_norwegian_letters(text: str) -> None:
-    shown = winansi(text)
-    shown.encode("cp1252")
-    assert winansi("æøåÆØÅ " + text).startswith("æøåÆØÅ ")
+def test_cover_text_is_always_drawable_and_keeps_norwegian_letters(text: str) -> None:
+    from channels.printing.cover import _register_fonts
+
+    covered = _register_fonts()
+    shown = drawable(text)
+    assert all(ord(ch) in covered and ch.isprintable() for ch in shown)
+    assert drawable("æøåÆØÅ " + text).startswith("æøåÆØÅ ")
+
+
+@pytest.mark.parametrize("sender", ["Fjordinkasso AS", "Łódź Windykacja Sp. z o.o. — Ærøskøbing"])
+def test_the_cover_passes_the_products_own_print_check(sender: str) -> None:
+    """The vendor's first page: fonts embedded, nothing but text where the envelope
+    window would be, no text across its edge (one finding for all the bars, if any)."""
+    from letters.renderers.safety import check
+
+    report = check(cover_sheet(_info(sender_name=sender)))
+    assert report.ok, [str(f) for f in report.findings]
+    assert "Łódź" in page_texts(cover_sheet(_info(sender_name=sender)))[0] or "Ł" not in sender

@@ -184,3 +184,24 @@ def test_a_name_broken_after_its_hyphen_passes_the_window_check() -> None:
     job["debtor"]["name"] = "Anne-Marie Kristiansen-Løvenskiold Haugland-Fjeldstad-Brekke"
     made = produce(job)
     assert made.safety.ok, made.safety.failures  # PDFium reads the line-end hyphen as U+0002
+
+
+def test_many_shapes_in_the_window_are_one_finding_with_their_extent() -> None:
+    """A barcode's bars in the envelope window: one finding that says where they all are,
+    not one per bar."""
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+
+    from letters.renderers.safety import check as safety_check
+
+    buffer = BytesIO()
+    c = Canvas(buffer, pagesize=A4)
+    for n in range(12):  # bars from x 30 mm, y 50-60 mm from the top
+        c.rect((30 + 2 * n) * mm, A4[1] - 60 * mm, 1 * mm, 10 * mm, stroke=0, fill=1)
+    c.save()
+    found = [f for f in safety_check(buffer.getvalue()).findings if f.code == "window-graphics"]
+    assert len(found) == 1
+    assert "x 30–53 mm, y 50–60 mm (12 shapes)" in found[0].message

@@ -8,10 +8,11 @@ a table of the batch's files and how the inserter code on each page reads.
 Counts only: :class:`CoverInfo` has no place for anything about a debtor, so the cover
 cannot show one.
 
-The text is in ReportLab's standard Helvetica (WinAnsi encoding, not embedded): this page
-is for the vendor, not a letter to a debtor. WinAnsi has æ, ø, å and the other Western
-European letters; a character it lacks is shown without its accent where it has one and
-as ``?`` otherwise (:func:`winansi`), never as a black box.
+The text is in the letters' own Noto Sans, embedded (the page passes the product's own
+print-safety check, as the vendor's first page should): it has æ, ø, å and the letters of
+every European alphabet; a character it lacks is shown without its accent where it has one
+and as ``?`` otherwise (:func:`drawable`), never as a black box. The barcode sits above the
+envelope window's place, which holds nothing but text.
 
 Sheets assume duplex printing where each letter starts on a new sheet: a letter of ``p``
 pages takes ``ceil(p / 2)`` sheets (:func:`sheets`). The cover sheet itself is not counted.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,36 +47,59 @@ from letters.wording import counted
 
 # content streams Flate only, as the fast renderer writes them (letters/renderers/fast)
 rl_config.useA85 = 0
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
+FONT = "Cover-Sans"
+BOLD = "Cover-Sans-Bold"
+_FONT_FILES = {FONT: "NotoSans-Regular.ttf", BOLD: "NotoSans-Bold.ttf"}
+_FONTS_LOCK = threading.Lock()
+
+
+def _register_fonts() -> frozenset[int]:
+    """The cover's fonts registered with ReportLab (once per process); the code points
+    both can draw."""
+    from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped,unused-ignore]
+    from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped,unused-ignore]
+
+    from letters.paths import ASSET_DIR
+
+    global _COVERED
+    with _FONTS_LOCK:
+        if _COVERED is None:
+            covered: set[int] | None = None
+            for name, file in _FONT_FILES.items():
+                font = TTFont(name, str(ASSET_DIR / "fonts" / file))
+                pdfmetrics.registerFont(font)
+                codes = set(font.face.charToGlyph)
+                covered = codes if covered is None else covered & codes
+            _COVERED = frozenset(covered or ())
+        return _COVERED
+
+
+_COVERED: frozenset[int] | None = None
 _BATCH_ID = re.compile(r"[\x21-\x7e]{1,40}")
 
 
-def winansi(text: str) -> str:
-    """``text`` as Helvetica can show it: WinAnsi characters as they are, others without
-    their accent, or ``?``.
+def drawable(text: str) -> str:
+    """``text`` as the cover's fonts can show it: characters they have as they are, others
+    without their accent, or ``?``; no control characters.
 
-    >>> winansi("Fjordinkasso Tromsø – Łódź")
-    'Fjordinkasso Tromsø – ?ódz'
+    >>> drawable("Fjordinkasso Tromsø – Łódź ☃")
+    'Fjordinkasso Tromsø – Łódź ?'
     """
+    covered = _register_fonts()
+
+    def ok(char: str) -> bool:
+        return ord(char) in covered and char.isprintable()
+
     out = []
     for char in unicodedata.normalize("NFC", text):
-        if _in_winansi(char):
+        if ok(char):
             out.append(char)
             continue
         base = "".join(
             c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
         )
-        out.append(base if base and all(_in_winansi(c) for c in base) else "?")
+        out.append(base if base and all(ok(c) for c in base) else "?")
     return "".join(out)
-
-
-def _in_winansi(char: str) -> bool:
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return char.isprintable()
 
 
 def sheets(page_counts: Iterable[int], duplex: bool = True) -> int:
@@ -193,7 +218,7 @@ _TABLE_BOTTOM = 32 * mm
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
     """``text`` shortened with an ellipsis to fit ``width``."""
-    text = winansi(text)
+    text = drawable(text)
     if stringWidth(text, font, size) <= width:
         return text
     while text and stringWidth(text + "…", font, size) > width:
@@ -203,12 +228,25 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     lines: list[str] = []
-    for word in winansi(text).split():
+    for word in drawable(text).split():
         if lines and stringWidth(f"{lines[-1]} {word}", font, size) <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:
             lines.append(word)
     return lines
+
+
+def _below_window_edge(y: float, size: float) -> float:
+    """The baseline for a line of ``size`` pt at ``y``, moved below the envelope window's
+    bottom edge when the line would straddle it (text may sit inside the window's place,
+    not across its edge: the product's check refuses that on a letter's first page)."""
+    from letters.config.sender import Window
+
+    window = Window()
+    edge = PAGE_H - (window.top + window.height) * mm
+    if y - 0.3 * size < edge + 0.5 * mm and y + size > edge - 0.5 * mm:
+        return edge - size - 1 * mm
+    return y
 
 
 def _count(n: int) -> str:
@@ -218,11 +256,12 @@ def _count(n: int) -> str:
 
 def cover_sheet(info: CoverInfo) -> bytes:
     """The cover sheet as a one-page A4 PDF (the same bytes for the same ``info``)."""
+    _register_fonts()
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1)
-    part = f"part {info.part} of {info.parts}" if info.file_name else f"{info.parts} files"
-    c.setTitle(winansi(f"Cover sheet {info.batch_id}, {part}"))
-    c.setAuthor(winansi(info.sender_name))
+    c = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1, initialFontName=FONT)
+    part = f"part {info.part} of {info.parts}" if info.file_name else counted(info.parts, "file")
+    c.setTitle(drawable(f"Cover sheet {info.batch_id}, {part}"))
+    c.setAuthor(drawable(info.sender_name))
     c.setCreator("letters")
 
     y = PAGE_H - MARGIN - 4 * mm
@@ -230,12 +269,12 @@ def cover_sheet(info: CoverInfo) -> bytes:
     c.drawString(MARGIN, y, "PRINT BATCH COVER SHEET")
     c.setFont(FONT, 9)
     c.drawRightString(PAGE_W - MARGIN, y, "Not for mailing: remove before inserting")
-    y -= 8 * mm
-
-    symbol = Code128(info.batch_id, barWidth=0.33 * mm, barHeight=14 * mm, humanReadable=False)
-    y -= symbol.height
+    # the barcode ends above the envelope window's place (44 mm from the top by default),
+    # which holds nothing but text, so the page passes the product's own check
+    symbol = Code128(info.batch_id, barWidth=0.33 * mm, barHeight=11 * mm, humanReadable=False)
+    y = PAGE_H - 41 * mm
     symbol.drawOn(c, MARGIN - symbol.lquiet, y)
-    y -= 6 * mm
+    y -= 8 * mm
     c.setFont(BOLD, 14)
     c.drawString(MARGIN, y, info.batch_id)
     y -= 10 * mm
@@ -260,13 +299,14 @@ def cover_sheet(info: CoverInfo) -> bytes:
     label_w = 45 * mm
     value_w = PAGE_W - 2 * MARGIN - label_w
     for label, value in rows:
+        y = _below_window_edge(y, 10)
         c.setFont(FONT, 10)
         c.drawString(MARGIN, y, label)
         c.setFont(BOLD, 10)
         c.drawString(MARGIN + label_w, y, _fit(value, BOLD, 10, value_w))
         y -= LINE
 
-    y -= 2 * mm
+    y = _below_window_edge(y - 2 * mm, 10)
     c.setFont(FONT, 10)
     c.drawString(MARGIN, y, "Inserter code")
     c.setFont(FONT, 8.5)

@@ -208,6 +208,7 @@ def _check(
             )
             window = to_pdf(height, (w.left, w.top, w.left + w.width, w.top + w.height))
             textpage = page.get_textpage()
+            window_graphics: list[Sequence[float]] = []  # one finding for them all
             for obj in page.get_objects(max_depth=8):
                 if obj.type == _FORM:
                     continue
@@ -247,13 +248,7 @@ def _check(
                     )
                 if number == 1 and overlaps(bounds, window):
                     if obj.type != _TEXT:
-                        findings.append(
-                            Finding(
-                                Code.WINDOW_GRAPHICS,
-                                f"page 1: graphics in the envelope window at {_at(height, bounds)}",
-                                1,
-                            )
-                        )
+                        window_graphics.append(bounds)
                     elif not inside(bounds, window, slack=WINDOW_SLACK_PT):
                         sample = _norm(textpage.get_text_bounded(*bounds))[:40]
                         findings.append(
@@ -264,6 +259,22 @@ def _check(
                                 1,
                             )
                         )
+            if window_graphics:
+                union = (
+                    min(b[0] for b in window_graphics),
+                    min(b[1] for b in window_graphics),
+                    max(b[2] for b in window_graphics),
+                    max(b[3] for b in window_graphics),
+                )
+                shapes = len(window_graphics)
+                findings.append(
+                    Finding(
+                        Code.WINDOW_GRAPHICS,
+                        f"page 1: graphics in the envelope window at {_at(height, union)}"
+                        + (f" ({shapes} shapes)" if shapes > 1 else ""),
+                        1,
+                    )
+                )
             if number == 1 and address_block is not None:
                 seen_text = _joined(textpage.get_text_bounded(*window))
                 expected = _joined(" ".join(address_block))
