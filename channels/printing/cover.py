@@ -243,9 +243,9 @@ def _below_window_edge(y: float, size: float) -> float:
     from letters.config.sender import Window
 
     window = Window()
-    edge = PAGE_H - (window.top + window.height) * mm
+    edge = float(PAGE_H - (window.top + window.height) * mm)
     if y - 0.3 * size < edge + 0.5 * mm and y + size > edge - 0.5 * mm:
-        return edge - size - 1 * mm
+        return float(edge - size - 1 * mm)
     return y
 
 
