@@ -6,8 +6,11 @@ letters rendered and render seconds (the render stage), each channel's circuit b
 (:mod:`channels.breaker`: open or not, and how often it opened; with several worker
 processes the gauge is 1 while any live process has it open). Read from
 the ledger at scrape time, so they are right across machines: jobs by status, failed jobs
-by their stable code, the queue lag (age of the oldest unfinished job) and the days left of
-each rule table.
+by their stable code, letters delivered by kind and channel, print batches by status, the
+queue lag (age of the oldest unfinished job) and the days left of each rule table.
+
+``deploy/grafana-dashboard.json`` and ``deploy/prometheus-alerts.yml`` query these (a test
+checks every series they name is one the service exports).
 
 Worker processes started by ``letters worker`` share one exposition on
 ``LETTERS_METRICS_PORT`` (default 9191) through prometheus_client's multiprocess mode; the
@@ -127,6 +130,23 @@ def exposition(ledger: Ledger | None = None, today: dt.date | None = None) -> tu
         for code, count in sorted(ledger.failures().items(), key=lambda item: item[0] or ""):
             failed.add_metric([code or "unknown"], count)
         registry.register(_Read(failed))
+        delivered = CounterMetricFamily(
+            "letters_delivered",
+            "Letters delivered, by kind and channel (read from the ledger)",
+            labels=["kind", "channel"],
+        )
+        for (kind, channel), count in sorted(ledger.deliveries().items()):
+            delivered.add_metric([kind, channel], count)
+        registry.register(_Read(delivered))
+        batches = Gauge(
+            "letters_print_batches",
+            "Print batches by status (open, closing, closed, handed_off)",
+            ["status"],
+            registry=registry,
+        )
+        states = ledger.batch_states()
+        for state in ("open", "closing", "closed", "handed_off"):
+            batches.labels(state).set(states.get(state, 0))
         days_left = Gauge(
             "letters_rule_table_days_left",
             "Days until a rule table runs out (letters needing it are refused after that)",

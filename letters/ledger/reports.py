@@ -206,3 +206,24 @@ class Reports(Database):
             return s.scalar(
                 select(func.min(JobRow.accepted_at)).where(JobRow.status.in_(IN_PROGRESS))
             )
+
+    def deliveries(self) -> dict[tuple[str, str], int]:
+        """Letters delivered, by (kind, channel): what the dashboard's throughput is the
+        rate of (read at each scrape, so right across machines)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(JobRow.kind, AttemptRow.channel, func.count())
+                .join(LetterRow, LetterRow.id == AttemptRow.letter_id)
+                .join(JobRow, JobRow.id == LetterRow.job_id)
+                .where(AttemptRow.status == "delivered")
+                .group_by(JobRow.kind, AttemptRow.channel)
+            )
+            return {(kind, channel): n for kind, channel, n in rows}
+
+    def batch_states(self) -> dict[str, int]:
+        """Print batches by status (open, closing, closed, handed_off)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(PrintBatchRow.status, func.count()).group_by(PrintBatchRow.status)
+            )
+            return {str(status): n for status, n in rows}
