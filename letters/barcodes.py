@@ -55,7 +55,7 @@ def modules(value: str) -> str:
     return str(barcode.Code128(value).build()[0])
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=32)  # a letter id is drawn once (a proof or a retry again): a few suffice
 def code128_svg(value: str) -> str:
     """Inline SVG markup of a Code128 symbol for ``value``, quiet zones included."""
     pattern = modules(value)
