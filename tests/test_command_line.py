@@ -406,3 +406,48 @@ def test_refusals_speak_the_products_words_not_the_librarys(tmp_path: Path) -> N
     assert f"{path}:3: (line): a job is an object ({{…}}), not text [not-an-object]" in said
     assert f"{path}:4: language: must be 'nb' or 'en'" in said
     assert "0 accepted, 4 refused" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "offered"),
+    [
+        ("letters tem", ["templates"]),
+        ("letters templates ap", ["approve"]),
+        ("letters templates approve 3 --c", ["--comment"]),
+        ("letters batch c", ["close"]),
+        ("letters render jobs/ --j", ["--jobs"]),
+        ("letters completion ", ["--help", "bash", "zsh"]),
+    ],
+)
+def test_bash_completion_offers_what_help_shows(line: str, offered: list[str]) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash here")
+    script = run("completion", "bash")
+    assert script.returncode == 0
+    words = line.split() + ([""] if line.endswith(" ") else [])
+    probe = (
+        f"{script.stdout}\nCOMP_WORDS=({' '.join(repr(w) for w in words)}); "
+        f"COMP_CWORD={len(words) - 1}; _letters; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    )
+    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    assert sorted(done.stdout.split()) == sorted(offered)
+
+
+def test_zsh_completion_loads_where_zsh_is() -> None:
+    import shutil
+    import subprocess
+
+    script = run("completion", "zsh")
+    assert script.returncode == 0 and "bashcompinit" in script.stdout
+    if shutil.which("zsh") is None:
+        pytest.skip("no zsh here (the script is bash's, through zsh's bashcompinit)")
+    done = subprocess.run(
+        ["zsh", "-f", "-c", script.stdout + "\nwhence -w _letters"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "_letters: function" in done.stdout, done.stderr

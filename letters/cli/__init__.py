@@ -22,6 +22,7 @@ from typing import Any
 from letters.cli import (
     access,
     cases,
+    completion,
     operate,
     preview,
     retention,
@@ -48,6 +49,7 @@ AUDIENCES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("compliance", ("templates", "rules", "users", "audit", "purge")),
     ("upstream teams and template authors", ("render", "check", "schema", "codes")),
     ("access", ("token", "credentials")),
+    ("your shell", ("completion",)),
 )
 
 
@@ -114,7 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", help="one of the commands below"
     )
-    for group in (preview, templates, rules, workbench, operate, cases, retention, access):
+    for group in (
+        preview,
+        templates,
+        rules,
+        workbench,
+        operate,
+        cases,
+        retention,
+        access,
+        completion,
+    ):
         group.register(sub)
     parser.epilog = _grouped(sub)
     sub._choices_actions = []  # listed by audience in the epilog instead of in one block
