@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, REHEARSAL_RULES, Pipeline, load_job, password_on
 from tests.letters_command import run
@@ -451,3 +453,33 @@ def test_zsh_completion_loads_where_zsh_is() -> None:
         check=False,
     )
     assert "_letters: function" in done.stdout, done.stderr
+
+
+@given(st.lists(st.text(alphabet="ab{}", min_size=1, max_size=30), max_size=40), st.booleans())
+def test_a_progress_total_counts_the_lines_of_jobs(lines: list[str], newline_at_end: bool) -> None:
+    import tempfile
+
+    from letters.cli.console import job_lines
+
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix, header in ((".jsonl", []), (".csv", ["id,kind"])):
+            path = Path(folder) / f"jobs{suffix}"
+            text = "\n".join(header + lines) + ("\n" if newline_at_end and header + lines else "")
+            path.write_text(text, "utf-8")
+            assert job_lines(path) == len(lines)
+
+
+def test_a_batch_close_tells_its_progress(pipeline: Pipeline) -> None:
+    from channels.printing.batch import BatchCloser
+
+    for name in ("reminder.en", "reminder.nb", "collection_notice.en"):
+        job = load_job(name)
+        job["channels"] = ["print"]
+        pipeline.submit(job)
+    pipeline.drain()
+    rt = pipeline.runtime
+    closer = BatchCloser(rt.settings, rt.ledger, rt.archive)
+    told: list[tuple[str, int, int]] = []
+    closer.on_progress = lambda batch, done, total: told.append((batch, done, total))
+    [closed] = closer.close()
+    assert told == [(closed.id, n, 3) for n in (1, 2, 3)]

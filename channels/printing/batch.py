@@ -40,6 +40,7 @@ import io
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,9 @@ class BatchCloser:
         self.batches = Batches(ledger)
         self.archive = archive
         self.root = Path(settings.printing.folder)
+        #: told (batch id, letters written, letters in the batch) as a close goes on: the
+        #: command line's progress bar
+        self.on_progress: Callable[[str, int, int], None] | None = None
 
     # --- the whole close --------------------------------------------------------------------
 
@@ -276,9 +280,12 @@ class BatchCloser:
         open_chunks: dict[str, _Chunk] = {}
         counters: dict[str, int] = {}
         letters = pages = sheets = 0
+        total = self.batches.size(row.id) if self.on_progress else 0
         with manifest.ManifestWriter(folder) as listing:
             for letter in self.batches.letters(row.id):
                 letters += 1
+                if self.on_progress is not None:
+                    self.on_progress(row.id, letters, total)
                 if letters % 500 == 0:
                     self.batches.renew(row.id)
                 n = letter.page_count

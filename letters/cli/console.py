@@ -52,6 +52,41 @@ def rich_console(console: Console) -> Console:
     return console.made() if isinstance(console, _Console) else console
 
 
+def progress() -> Any:
+    """A progress bar with counts and totals (``12/300``) and the time taken, as ``letters
+    run`` shows it; on standard error, and gone when output is not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    return Progress(*columns, console=rich_console(err), transient=True)
+
+
+def job_lines(path: Any) -> int:
+    """About how many jobs a JSONL or CSV file holds (its non-empty lines, less a CSV's
+    header), for a progress bar's total; read in big blocks, so cheap next to the jobs."""
+    lines = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block
+    if lines and not last.endswith(b"\n"):
+        lines += 1
+    elif not lines:
+        lines = 1 if path.stat().st_size else 0
+    return max(0, lines - 1) if str(path).lower().endswith(".csv") else lines
+
+
 def open_ledger() -> Ledger:
     """The configured ledger, migrated to the current schema (with the shipped approvals
     recorded, when the installation trusts them)."""

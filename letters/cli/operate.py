@@ -14,10 +14,12 @@ from letters.cli.console import (
     FAILED,
     OK,
     err,
+    job_lines,
     ledger_name,
     ledger_to_read,
     oslo_day,
     out,
+    progress,
     rich_console,
 )
 from letters.codes import Code
@@ -204,7 +206,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _overview(as_json=False)
     try:
-        closed = closer.close(args.batch)
+        with progress() as bar:
+            tasks: dict[str, Any] = {}
+
+            def advance(batch: str, done: int, total: int) -> None:
+                if batch not in tasks:
+                    tasks[batch] = bar.add_task(batch, total=total)
+                bar.update(tasks[batch], completed=done)
+
+            closer.on_progress = advance
+            closed = closer.close(args.batch)
     except BatchError as exc:
         err.print(str(exc), markup=False)
         return BAD_INPUT
@@ -234,8 +245,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
     from letters.job import FieldError, JobRejected
     from letters.ledger import JobConflict
     from letters.pipeline import broker as brokers
@@ -250,8 +259,8 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
 
     runtime = get_runtime()
     accepted, refused, unqueued = 0, [], []
-    with Progress(console=rich_console(out), transient=True) as progress:
-        task = progress.add_task("enqueueing", total=None)
+    with progress() as bar:
+        task = bar.add_task("accepting", total=job_lines(args.file))
         for line, data in read(args.file):
             try:
                 if isinstance(data, JobRejected):
@@ -267,7 +276,7 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
                 refused.append(
                     (line, [FieldError(field="id", code=Code.JOB_CONFLICT, reason=str(exc))])
                 )
-            progress.advance(task)
+            bar.advance(task)
     for line, errors in refused:
         for e in errors:
             err.print(f"{args.file}:{line}: {e}", markup=False)

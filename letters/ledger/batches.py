@@ -253,6 +253,12 @@ class Batches:
                 .values(lease_at=now())
             )
 
+    def size(self, batch: str) -> int:
+        """How many letters the batch holds."""
+        with self.ledger.session() as s:
+            count = select(func.count()).select_from(PrintBatchLetterRow)
+            return int(s.scalar(count.where(PrintBatchLetterRow.batch_id == batch)) or 0)
+
     def letters(self, batch: str, chunk: int = 500) -> Iterator[BatchLetter]:
         """The batch's letters in postal order, read in chunks (a batch may hold tens of
         thousands: never all at once)."""
