@@ -483,3 +483,36 @@ def test_a_batch_close_tells_its_progress(pipeline: Pipeline) -> None:
     closer.on_progress = lambda batch, done, total: told.append((batch, done, total))
     [closed] = closer.close()
     assert told == [(closed.id, n, 3) for n in (1, 2, 3)]
+
+
+def test_more_than_a_screenful_is_a_summary_unless_verbose(tmp_path: Path) -> None:
+    import json
+
+    src = tmp_path / "in"
+    src.mkdir()
+    job = load_job("reminder.nb")
+    lines = []
+    for n in range(35):
+        one = dict(job, id=f"many-{n:02d}", reference=f"AX-2026-2{n:05d}")
+        (src / f"{n:02d}.json").write_text(json.dumps(one), "utf-8")
+        lines.append(json.dumps(one))
+    env = {"LETTERS_CLOCK_DATE": "2026-11-20", "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES)}
+    brief = run("render", src, "-o", tmp_path / "out", **env)
+    assert "Rendered letters: 35 (a summary; --verbose lists each)" in brief.stdout
+    assert "many-07" not in brief.stdout
+    assert "│ reminder │ nb   │ 1     │ ok    │ 35" in brief.stdout
+    every = run("render", src, "-o", tmp_path / "out", "--verbose", **env)
+    assert all(f"many-{n:02d}" in every.stdout for n in range(35))
+    (tmp_path / "jobs.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    ran = run(
+        "run",
+        tmp_path / "jobs.jsonl",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'l.db'}",
+        LETTERS_ARCHIVE_DIR=str(tmp_path / "archive"),
+        LETTERS_PRINTING__FOLDER=str(tmp_path / "print"),
+        **env,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "Letters: 35 (a summary; --verbose lists each)" in ran.stdout
+    assert "print batch PB000001" in ran.stdout and "35 accepted and handled" in ran.stdout
+    assert "many-07" not in ran.stdout

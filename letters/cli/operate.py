@@ -33,7 +33,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.source.exists():
         err.print(f"{args.source}: no such file or folder", markup=False)
         return BAD_INPUT
-    return run(args.source, get_settings(), rich_console(out), close_batch=not args.keep_batch_open)
+    return run(
+        args.source,
+        get_settings(),
+        rich_console(out),
+        close_batch=not args.keep_batch_open,
+        verbose=args.verbose,
+    )
 
 
 def _overview(as_json: bool) -> int:
@@ -375,6 +381,12 @@ def register(sub: Any) -> None:
         "--keep-batch-open",
         action="store_true",
         help="leave the print batch open (default: close it at the end)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="a row for every job, however many (default: a summary beyond 30)",
     )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("enqueue", help="hand a JSONL or CSV file of jobs to the workers (Redis)")

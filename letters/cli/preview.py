@@ -123,6 +123,8 @@ def _rehearsal_rules() -> None:
         rules.use(tables.rehearsal(folder))
 
 
+#: More letters than this and the table is a summary (``--verbose`` for a row each).
+ROWS_SHOWN = 30
 #: A folder of at least this many jobs is rendered in several processes (``--jobs``).
 PARALLEL_FROM = 16
 
@@ -181,12 +183,22 @@ def cmd_render(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         for text, markup in outcome.said:
             err.print(text, markup=markup)
-    table = Table(title="Rendered letters (previews: nothing was stored or sent)")
-    for heading in ("job", "kind", "lang", "pages", "KID", "due", "check"):
-        table.add_column(heading, no_wrap=True)
-    for outcome in outcomes:
-        if outcome.row:
-            table.add_row(*outcome.row)
+    rows = [o.row for o in outcomes if o.row]
+    if args.verbose or len(rows) <= ROWS_SHOWN:
+        table = Table(title="Rendered letters (previews: nothing was stored or sent)")
+        for heading in ("job", "kind", "lang", "pages", "KID", "due", "check"):
+            table.add_column(heading, no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+    else:  # more than a screenful: how many of each
+        from collections import Counter
+
+        table = Table(title=f"Rendered letters: {len(rows)} (a summary; --verbose lists each)")
+        for heading in ("kind", "lang", "pages", "check", "letters"):
+            table.add_column(heading, no_wrap=True)
+        groups = Counter((r[1], r[2], r[3], r[6]) for r in rows)
+        for group, n in sorted(groups.items()):
+            table.add_row(*group, str(n))
     if table.row_count:
         out.print(table)
     refused = sum(o.status == BAD_INPUT for o in outcomes)
@@ -262,6 +274,12 @@ def register(sub: Any) -> None:
         default=0,
         help=f"render a folder of {PARALLEL_FROM} or more jobs in N processes (default: one "
         "per CPU core)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=f"a row for every letter, however many (default: a summary beyond {ROWS_SHOWN})",
     )
     p.set_defaults(func=cmd_render)
     p = sub.add_parser("check", help="run the print-safety check on a PDF")

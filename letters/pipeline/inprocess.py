@@ -11,6 +11,7 @@ JSONL file (one job per line), a CSV file (as ``letters enqueue`` reads it), a f
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +63,17 @@ def read_jobs(source: Path) -> Iterator[tuple[str, Any]]:
             yield f"{source}:{number}", data
 
 
-def run(source: Path, settings: Settings, console: Console, close_batch: bool = True) -> int:
+#: More jobs than this and ``letters run`` shows a summary instead of a row each.
+ROWS_SHOWN = 30
+
+
+def run(
+    source: Path,
+    settings: Settings,
+    console: Console,
+    close_batch: bool = True,
+    verbose: bool = False,
+) -> int:
     from dramatiq import Worker
     from dramatiq.brokers.stub import StubBroker
 
@@ -142,7 +153,7 @@ def run(source: Path, settings: Settings, console: Console, close_batch: bool = 
                 time.sleep(0.1)
     finally:
         worker.stop()
-    code = _summary(entries, runtime, console)
+    code = _summary(entries, runtime, console, verbose)
     if close_batch:
         _close_print_batch(runtime, console)
     return code
@@ -170,11 +181,8 @@ def _close_print_batch(runtime: Any, console: Console) -> None:
             )
 
 
-def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
-    table = Table(title="Letters")
-    for heading in ("job", "kind", "status", "pages"):
-        table.add_column(heading, no_wrap=True)
-    table.add_column("where / why", overflow="fold")
+def _summary(entries: list[Entry], runtime: Any, console: Console, verbose: bool) -> int:
+    rows: list[tuple[str, str, str, str, str, str]] = []  # ..., and the row's group
     refused = failed = 0
     for entry in entries:
         if entry.errors:
@@ -185,14 +193,16 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
         letter = runtime.ledger.letter_for_job(entry.job_id)
         history = runtime.ledger.history(entry.job_id)
         attempts = history.attempts if history else []
-        where = ""
+        where = group = ""
         if job.status == JobStatus.FAILED:
             failed += 1
-            where = job.error or ""
+            where, group = job.error or "", f"failed: {job.error_code or 'no code'}"
         elif job.status == JobStatus.UNCERTAIN:  # `letters status JOB` says what to do
             where = f"{job.error} ({job.error_code}; see letters status {job.id})"
+            group = "uncertain"
         elif job.status == JobStatus.HELD:
             where = "held: " + (runtime.ledger.hold_reason(job.reference) or "")
+            group = "held"
         elif attempts and attempts[-1].status == "delivered":
             last = attempts[-1]
             where = (
@@ -200,10 +210,28 @@ def _summary(entries: list[Entry], runtime: Any, console: Console) -> int:
                 if last.channel == "print"
                 else f"{last.channel} {last.external_id}"
             )
-        table.add_row(
-            entry.job_id, job.kind, job.status, str(letter.page_count) if letter else "", where
-        )
+            group = where if last.channel == "print" else last.channel
+        pages = str(letter.page_count) if letter else ""
+        rows.append((entry.job_id, job.kind, job.status, pages, where, group))
+    if verbose or len(rows) <= ROWS_SHOWN:
+        table = Table(title="Letters")
+        for heading in ("job", "kind", "status", "pages"):
+            table.add_column(heading, no_wrap=True)
+        table.add_column("where / why", overflow="fold")
+        for row in rows:
+            table.add_row(*row[:5])
+    else:  # more than a screenful: how many went where; each one that needs a look named
+        table = Table(title=f"Letters: {len(rows)} (a summary; --verbose lists each)")
+        for heading in ("kind", "status", "where", "letters"):
+            table.add_column(heading, no_wrap=heading != "where", overflow="fold")
+        groups = Counter((kind, status, group) for _, kind, status, _, _, group in rows)
+        for (kind, status, group), n in sorted(groups.items()):
+            table.add_row(kind, status, group, str(n))
     console.print(table)
+    if not verbose and len(rows) > ROWS_SHOWN:
+        for job_id, _, status, _, where, _ in rows:
+            if status in (JobStatus.FAILED, JobStatus.UNCERTAIN, JobStatus.HELD):
+                console.print(f"[bold]{escape(job_id)}[/] {status}: {escape(where)}")
     for entry in entries:
         if entry.errors:
             console.print(f"[bold red]{escape(entry.where)}[/]: refused")
