@@ -69,7 +69,9 @@ def progress() -> Any:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    return Progress(*columns, console=rich_console(err), transient=True)
+    console = rich_console(err)
+    # not a terminal (a pipe, a log, CI): no bar at all, not even the blank line it leaves
+    return Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
 
 
 def job_lines(path: Any) -> int:
