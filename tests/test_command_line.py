@@ -516,3 +516,29 @@ def test_more_than_a_screenful_is_a_summary_unless_verbose(tmp_path: Path) -> No
     assert "Letters: 35 (a summary; --verbose lists each)" in ran.stdout
     assert "print batch PB000001" in ran.stdout and "35 accepted and handled" in ran.stdout
     assert "many-07" not in ran.stdout
+
+
+def test_reporting_commands_answer_in_json_when_asked(tmp_path: Path) -> None:
+    import json
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}", "LETTERS_BROKER": "stub"}
+    junk = tmp_path / "junk.pdf"
+    junk.write_text("not a pdf")
+    checked = run("check", junk, "--json")
+    assert checked.returncode == 2
+    assert json.loads(checked.stdout)["findings"][0]["code"] == "pdf-unreadable"
+    assert "PDFium" not in checked.stdout
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("{}\n", "utf-8")
+    enqueued = run("enqueue", path, "--json", **env)
+    report = json.loads(enqueued.stdout)
+    assert enqueued.returncode == 2 and report["accepted"] == 0
+    assert {"line": 1, "field": "id", "code": "required"}.items() <= report["refused"][0].items()
+    ref = "AX-2026-100041"
+    held = json.loads(run("hold", ref, "--reason", "dispute", "--json", **env).stdout)
+    assert held == {"reference": ref, "held": True, "already_held": False, "unfinished_jobs": 0}
+    released = json.loads(run("release", ref, "--reason", "ok", "--json", **env).stdout)
+    assert released == {"reference": ref, "held": False, "was_held": True, "resumed": []}
+    verified = run("credentials", "verify", ref, "nope", "--json", **env)
+    assert verified.returncode == 1
+    assert json.loads(verified.stdout) == {"result": "wrong", "retry_after": None}

@@ -57,6 +57,12 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         clock.current(),
         source=LOCAL,
     )
+    if args.json:
+        import json
+
+        report = {"result": str(answer.verdict), "retry_after": answer.retry_after}
+        out.print_json(json.dumps(report))
+        return OK if answer.verdict is Verdict.VALID else FAILED
     out.print(str(answer.verdict), markup=False)
     if answer.retry_after is not None:
         err.print(f"too many failed logins here: try again in {answer.retry_after} s", markup=False)
@@ -81,4 +87,5 @@ def register(sub: Any) -> None:
     p.add_argument(
         "password", nargs="?", help="the password; omit (or -) to type it or read it from stdin"
     )
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_credentials)

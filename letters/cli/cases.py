@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any, Literal
 
 from letters.cli.console import BAD_INPUT, OK, by_argument, err, open_ledger, out, said
@@ -26,16 +27,27 @@ def cmd_hold(args: argparse.Namespace) -> int:
             if waiting
             else "no job of it is waiting to be sent; jobs that arrive wait for the release"
         )
+        if args.json:  # the same shape as POST /v1/cases/{reference}/hold answers
+            answer = {"reference": ref, "held": True, "already_held": not placed}
+            out.print_json(json.dumps({**answer, "unfinished_jobs": waiting}))
+            return OK
         said = f"case {ref} held" if placed else f"case {ref} was held already; the reason is added"
         out.print(f"{said}: {stops}", markup=False)
         return OK
     from letters.pipeline import broker as brokers
 
-    if not ledger.is_held(ref):
+    was_held = ledger.is_held(ref)
+    resumed = []
+    if was_held:
+        brokers.current()
+        resumed = release(ref, args.reason, by=args.by)
+    if args.json:  # the same shape as POST /v1/cases/{reference}/release answers
+        answer = {"reference": ref, "held": False, "was_held": was_held, "resumed": resumed}
+        out.print_json(json.dumps(answer))
+        return OK
+    if not was_held:
         out.print(f"case {ref} was not held; nothing changed", markup=False)
         return OK
-    brokers.current()
-    resumed = release(ref, args.reason, by=args.by)
     out.print(
         f"case {ref} released: {_jobs(len(resumed))} held go{'es' if len(resumed) == 1 else ''} on"
         if resumed
@@ -91,6 +103,7 @@ def register(sub: Any) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("reference", help="the case reference, as printed on its letters")
+        p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
         p.add_argument("--reason", required=True, type=said, help="why (recorded in the ledger)")
         by_argument(p)
         p.set_defaults(func=cmd_hold)

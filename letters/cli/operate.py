@@ -283,6 +283,21 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
                     (line, [FieldError(field="id", code=Code.JOB_CONFLICT, reason=str(exc))])
                 )
             bar.advance(task)
+    if args.json:
+        import json
+
+        report = {
+            "file": str(args.file),
+            "accepted": accepted,
+            "refused": [
+                {"line": line, "field": e.field, "code": str(e.code), "reason": e.reason}
+                for line, errors in refused
+                for e in errors
+            ],
+            "not_queued": unqueued,  # committed; queued by a worker once the broker is back
+        }
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return FAILED if unqueued else BAD_INPUT if refused else OK
     for line, errors in refused:
         for e in errors:
             err.print(f"{args.file}:{line}: {e}", markup=False)
@@ -391,6 +406,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("enqueue", help="hand a JSONL or CSV file of jobs to the workers (Redis)")
     p.add_argument("file", type=Path, help="a .jsonl file (one job per line) or a .csv file")
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_enqueue)
     p = sub.add_parser("worker", help="run worker processes on Redis, restarting any that dies")
     p.add_argument(

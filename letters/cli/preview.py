@@ -244,6 +244,23 @@ def cmd_check(args: argparse.Namespace) -> int:
         err.print(f"{args.pdf}: {exc.strerror}", markup=False)
         return BAD_INPUT
     report = check(data)
+    if args.json:
+        findings = [
+            {"code": str(f.code), "message": f.message, "page": f.page} for f in report.findings
+        ]
+        unreadable = any(f.code is Code.PDF_UNREADABLE for f in report.findings)
+        out.print_json(
+            json.dumps(
+                {
+                    "file": str(args.pdf),
+                    "pages": report.pages,
+                    "ok": report.ok,
+                    "findings": findings,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return BAD_INPUT if unreadable else OK if report.ok else FAILED
     if any(f.code is Code.PDF_UNREADABLE for f in report.findings):  # not a PDF at all
         err.print(f"{args.pdf}: {report.findings[0]} [{report.findings[0].code}]", markup=False)
         return BAD_INPUT
@@ -284,6 +301,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_render)
     p = sub.add_parser("check", help="run the print-safety check on a PDF")
     p.add_argument("pdf", type=Path, help="the PDF to check")
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("schema", help="print the job contract's JSON Schema")
     p.set_defaults(func=cmd_schema)

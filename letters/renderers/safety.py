@@ -154,8 +154,11 @@ def _open(pdf: bytes) -> pdfium.PdfDocument | Finding:
     except pdfium.PdfiumError as exc:
         if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             return Finding(Code.PDF_ENCRYPTED, "the PDF is encrypted (it needs a password)")
-        why = re.search(r"\((PDFium: [^)]*)\)", str(exc))
-        return Finding(Code.PDF_UNREADABLE, f"not a readable PDF ({why.group(1) if why else exc})")
+        # PDFium's own words ("Data format error", "File not found or could not be opened")
+        # lower-cased, without the library's name: one wording for one situation
+        why = re.search(r"\(PDFium: ([^)]*)\)", str(exc))
+        detail = why.group(1).lower() if why else "its structure cannot be read"
+        return Finding(Code.PDF_UNREADABLE, f"not a readable PDF: {detail}")
 
 
 def check(
