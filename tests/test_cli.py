@@ -103,31 +103,15 @@ def test_no_password_in_cli_output(tmp_path: Path) -> None:
 
 
 def test_enqueue_csv_accepts_good_rows_and_names_bad_ones(tmp_path: Path) -> None:
-    import csv
+    from tests.csv_jobs import REMINDER_ROW as base
+    from tests.csv_jobs import write_csv
 
-    from letters.pipeline.enqueue import CSV_COLUMNS
-
-    base = {
-        "id": "csv-0001", "kind": "reminder", "language": "nb", "letter_date": "2026-11-20",
-        "reference": "AX-2026-700001", "creditor_name": "Nordlys Energi AS",
-        "creditor_org_number": "912345688", "debtor_type": "person",
-        "debtor_name": "Kari Nordmann", "consent_email": "true",
-        "debtor_email": "kari@example.no", "address_line1": "Storgata 12 B",
-        "postal_code": "0161", "city": "Oslo", "invoice_number": "2026-10-4471",
-        "invoice_date": "2026-09-20", "due_date": "2026-10-05", "principal": "1249.00",
-        "description": "Strøm september 2026", "fees": "reminder_fee:37.50",
-        "account_number": "15031123450",
-    }  # fmt: skip
     rows = [
         base,
         dict(base, id="csv-0002", reference="AX-2026-700002"),
         dict(base, id="csv-0003", principal="12,49"),
     ]
-    path = tmp_path / "jobs.csv"
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    path = write_csv(tmp_path / "jobs.csv", rows)
     result = run(
         "enqueue",
         path,

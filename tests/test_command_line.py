@@ -196,25 +196,10 @@ def test_a_refused_hold_leaves_no_ledger_row(tmp_path: Path) -> None:
 
 
 def test_run_reads_a_csv_file_as_enqueue_does(tmp_path: Path) -> None:
-    import csv
+    from tests.csv_jobs import REMINDER_ROW, write_csv
 
-    from letters.pipeline.enqueue import CSV_COLUMNS
-
-    row = {
-        "id": "csv-run-1", "kind": "reminder", "language": "nb", "letter_date": "2026-11-20",
-        "reference": "AX-2026-700011", "creditor_name": "Nordlys Energi AS",
-        "creditor_org_number": "912345688", "debtor_type": "person",
-        "debtor_name": "Kari Nordmann", "address_line1": "Storgata 12 B",
-        "postal_code": "0161", "city": "Oslo", "invoice_number": "2026-10-4471",
-        "invoice_date": "2026-09-20", "due_date": "2026-10-05", "principal": "1249.00",
-        "description": "Strøm september 2026", "fees": "reminder_fee:37.50",
-        "account_number": "15031123450",
-    }  # fmt: skip
-    path = tmp_path / "jobs.csv"
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows([row, dict(row, id="csv-run-2", principal="12,49")])
+    row = dict(REMINDER_ROW, id="csv-run-1", reference="AX-2026-700011")
+    path = write_csv(tmp_path / "jobs.csv", [row, dict(row, id="csv-run-2", principal="12,49")])
     result = run(
         "run",
         path,
