@@ -527,3 +527,38 @@ def test_reporting_commands_answer_in_json_when_asked(tmp_path: Path) -> None:
     verified = run("credentials", "verify", ref, "nope", "--json", **env)
     assert verified.returncode == 1
     assert json.loads(verified.stdout) == {"result": "wrong", "retry_after": None}
+
+
+def test_batch_case_and_token_answer_in_json_too(pipeline: Pipeline, tmp_path: Path) -> None:
+    import json
+
+    job = load_job("reminder.en")
+    job["channels"] = ["print"]
+    pipeline.submit(job)
+    pipeline.drain()
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
+        "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
+        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
+        "LETTERS_BROKER": "stub",
+        "LETTERS_CLOCK_DATE": "2026-11-20",
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
+    }
+    closed = run("batch", "close", "--json", **env)
+    report = json.loads(closed.stdout)
+    [batch] = report["closed"]
+    assert (batch["batch"], batch["letters"], batch["files"]) == ("PB000001", 1, ["C5-001.pdf"])
+    listed = json.loads(run("batch", "list", "--json", **env).stdout)
+    assert listed["print_batches"][0]["id"] == "PB000001"
+    ref = job["reference"]
+    close = run("case", "close", ref, "--by", "kari", "--reason", "paid", "--json", **env)
+    answer = json.loads(close.stdout)
+    assert (answer["closed"], answer["already_closed"]) == (True, False)
+    assert answer["closed_by"] == "kari"
+    reopen = run("case", "reopen", ref, "--by", "kari", "--reason", "no", "--json", **env)
+    assert json.loads(reopen.stdout) == {"reference": ref, "closed": False, "reopened": True}
+    created = run("token", "create", "billing", "--scopes", "submit", "--json", **env)
+    made = json.loads(created.stdout)
+    assert made["name"] == "billing" and made["token"].startswith("lt_")
+    gone = run("token", "revoke", "billing", "--json", **env)
+    assert json.loads(gone.stdout) == {"name": "billing", "revoked": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -23,11 +24,18 @@ def cmd_token(args: argparse.Namespace) -> int:
         except Exception:
             err.print(f"a token named {args.name!r} exists already", markup=False)
             return BAD_INPUT
-        out.print(token, markup=False)
+        if args.json:
+            said = {"name": args.name, "scopes": sorted(scopes), "token": token}
+            out.print_json(json.dumps(said))
+        else:
+            out.print(token, markup=False)
         err.print("shown once: only its SHA-256 is stored", markup=False)
         return OK
     if revoke_token(ledger, args.name, by=args.by):
-        out.print(f"token {args.name!r} revoked", markup=False)
+        if args.json:
+            out.print_json(json.dumps({"name": args.name, "revoked": True}))
+        else:
+            out.print(f"token {args.name!r} revoked", markup=False)
         return OK
     err.print(f"no live token named {args.name!r}", markup=False)
     return BAD_INPUT
@@ -79,6 +87,7 @@ def register(sub: Any) -> None:
         help="comma-separated: submit, read, pdf (letter PDFs: they carry the password), "
         "hold, close (close cases: their retention runs), verify",
     )
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     by_argument(p)
     p.set_defaults(func=cmd_token)
     p = sub.add_parser("credentials", help="check a debtor's login")

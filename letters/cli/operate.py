@@ -210,7 +210,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     rt = Runtime.from_settings()
     closer = BatchCloser(rt.settings, rt.ledger, rt.archive)
     if args.action == "list":
-        return _overview(as_json=False)
+        return _overview(as_json=args.json)
     try:
         with progress() as bar:
             tasks: dict[str, Any] = {}
@@ -225,6 +225,28 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except BatchError as exc:
         err.print(str(exc), markup=False)
         return BAD_INPUT
+    if args.json:
+        import json
+
+        receipts = closer.hand_off()
+        report = {
+            "closed": [
+                {
+                    "batch": b.id,
+                    "letters": b.letters,
+                    "pages": b.pages,
+                    "sheets": b.sheets,
+                    "files": [f.name for f in b.files],
+                    "folder": str(b.folder),
+                    "adopted": b.adopted,
+                }
+                for b in closed
+            ],
+            "handed_off": [r for r in receipts if "error" not in r],
+            "not_handed_off": [r for r in receipts if "error" in r],
+        }
+        out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+        return FAILED if report["not_handed_off"] else OK
     if not closed:
         out.print("no open print batch: nothing to close")
     for b in closed:
@@ -440,6 +462,7 @@ def register(sub: Any) -> None:
         "action", choices=["close", "list"], help="close the open batch, or list the batches"
     )
     p.add_argument("--batch", help="close this batch (default: the open one)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_batch)
     p = sub.add_parser("serve", help="the HTTP service for upstream systems")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on")

@@ -34,6 +34,10 @@ def cmd_case(args: argparse.Namespace) -> int:
     if args.action == "close":
         closure, made = ledger.close_case(ref, *who)
         day = shown(closure.closed_at)
+        if args.json:  # the same shape as POST /v1/cases/{reference}/close answers
+            answer = {"reference": ref, "closed": True, "already_closed": not made}
+            out.print_json(json.dumps({**answer, **closure.model_dump(mode="json")}))
+            return OK
         if made:
             out.print(f"case {ref} closed ({day}): its retention period runs", markup=False)
         else:
@@ -42,7 +46,11 @@ def cmd_case(args: argparse.Namespace) -> int:
                 markup=False,
             )
         return OK
-    if not ledger.reopen_case(ref, *who):
+    reopened = ledger.reopen_case(ref, *who)
+    if args.json:  # the same shape as POST /v1/cases/{reference}/reopen answers
+        out.print_json(json.dumps({"reference": ref, "closed": False, "reopened": reopened}))
+        return OK if reopened else BAD_INPUT
+    if not reopened:
         err.print(f"case {ref} is not closed: nothing done", markup=False)
         return BAD_INPUT
     out.print(f"case {ref} reopened: its retention period no longer runs", markup=False)
@@ -134,6 +142,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--reason", required=True, type=said, help="why: paid, withdrawn, sent to court…"
     )
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_case)
     p = sub.add_parser(
         "purge", help="remove the personal data of cases closed longer than the retention"
