@@ -562,3 +562,36 @@ def test_batch_case_and_token_answer_in_json_too(pipeline: Pipeline, tmp_path: P
     assert made["name"] == "billing" and made["token"].startswith("lt_")
     gone = run("token", "revoke", "billing", "--json", **env)
     assert json.loads(gone.stdout) == {"name": "billing", "revoked": True}
+
+
+def test_every_command_says_its_exit_status_and_the_readme_lists_them() -> None:
+    from letters.cli import EXIT_STATUS
+
+    readme = (FIXTURES.parent / "README.md").read_text("utf-8")
+    for path, parser in _parsers():
+        if len(path.split()) == 2:
+            name = path.split()[1]
+            assert parser.epilog == f"Exit status: 0 all well; {EXIT_STATUS[name]}."
+            assert f"| `{name}` | {EXIT_STATUS[name]} |" in readme
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (("check", "nope.pdf"), 2),
+        (("status", "no-such-job"), 2),
+        (("hold", "not a ref!", "--reason", "x"), 2),
+        (("credentials", "verify", "AX-2026-100041", "wrong"), 1),
+        (("resolve", "no-such-job", "--sent", "--by", "kari", "--reason", "x"), 2),
+        (("batch", "close", "--batch", "PB999999"), 2),
+        (("codes",), 0),
+    ],
+)
+def test_exit_statuses_are_what_help_says(
+    args: tuple[str, ...], status: int, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "l.db"
+    run("hold", "AX-2026-999999", "--reason", "make a ledger", DATABASE_URL=f"sqlite:///{ledger}")
+    done = run(*args, DATABASE_URL=f"sqlite:///{ledger}", LETTERS_BROKER="stub")
+    assert done.returncode == status, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr

@@ -91,6 +91,38 @@ class LettersParser(argparse.ArgumentParser):
         return action
 
 
+#: What each command's exit status means (its --help ends with it; the README lists them).
+#: 0 is always "all well"; 2 is always bad input (a refusal, a file or name not found, and
+#: for every command arguments it cannot take or a setting that is wrong).
+EXIT_STATUS: dict[str, str] = {
+    "run": "1 a letter failed; 2 a job refused",
+    "worker": "1 a process kept dying at start (worker-keeps-dying); SIGTERM stops it with 0",
+    "enqueue": "1 jobs kept but not queued (the broker unreachable); 2 a line refused",
+    "serve": "2 a setting it cannot take (the message names it)",
+    "status": "2 no such job, or no ledger where the settings point",
+    "batch": "1 closed but not handed off; 2 no such batch, or one that cannot close",
+    "hold": "2 not a valid case reference",
+    "release": "2 not a valid case reference",
+    "resolve": "2 the job is not uncertain",
+    "case": "2 not a valid case reference, or reopening a case that is not closed",
+    "templates": "1 a template with no version in force, lint findings, a proof failing "
+    "the print check; 2 a refused submission or decision",
+    "rules": "1 a table running out within 30 days or holding unconfirmed values "
+    "(rules list); 2 a refused proposal or decision",
+    "users": "2 a refused user (a name taken, a role unknown)",
+    "audit": "2 arguments it cannot take",
+    "purge": "2 --by and --reason missing (without --dry-run)",
+    "render": "1 a letter failed the print check or could not be rendered; 2 a job refused",
+    "check": "1 the PDF fails the print-safety check; 2 not a readable PDF",
+    "schema": "2 arguments it cannot take",
+    "codes": "2 arguments it cannot take",
+    "token": "2 a name taken, no live token by that name, or scopes unknown",
+    "credentials": "1 the password is not valid now (wrong, expired, locked, throttled); "
+    "2 not a valid case reference",
+    "completion": "2 arguments it cannot take",
+}
+
+
 def _grouped(sub: Any) -> str:
     """The commands under their audience, each with its one-line help."""
     helps = {
@@ -128,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         completion,
     ):
         group.register(sub)
-    parser.epilog = _grouped(sub)
+    parser.epilog = _grouped(sub) + "\nExit status: 0 all well, 2 bad input; each --help says more."
+    for name, command in sub.choices.items():
+        command.epilog = f"Exit status: 0 all well; {EXIT_STATUS[name]}."
     sub._choices_actions = []  # listed by audience in the epilog instead of in one block
     return parser
 
