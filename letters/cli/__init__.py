@@ -21,6 +21,7 @@ from typing import Any
 
 from letters.cli import (
     access,
+    batch,
     cases,
     completion,
     operate,
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         rules,
         workbench,
         operate,
+        batch,
         cases,
         retention,
         access,

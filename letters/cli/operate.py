@@ -1,5 +1,6 @@
-"""Commands for operators: ``run``, ``worker``, ``enqueue``, ``serve``, ``status`` and
-``batch`` (an operator's decisions on a case or a letter are in :mod:`letters.cli.cases`)."""
+"""Commands for operators: ``run``, ``worker``, ``enqueue``, ``serve`` and ``status``
+(print batches are in :mod:`letters.cli.batch`, an operator's decisions on a case or a
+letter in :mod:`letters.cli.cases`)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
 
 
-def _overview(as_json: bool) -> int:
+def overview(as_json: bool) -> int:
     from rich.markup import escape
     from rich.table import Table
 
@@ -111,7 +112,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from letters.clock import shown
 
     if args.job_id is None:
-        return _overview(args.json)
+        return overview(args.json)
     ledger = ledger_to_read()
     if ledger is None:
         return BAD_INPUT
@@ -201,75 +202,6 @@ def _uncertain(job_id: str, code: str | None, why: str | None, letter_id: str) -
         "  (send it again, same Message-ID: the debtor may get it twice)",
     ):
         out.print(line, markup=False, soft_wrap=True)
-
-
-def cmd_batch(args: argparse.Namespace) -> int:
-    from channels.printing.batch import BatchCloser, BatchError
-    from letters.pipeline.runtime import Runtime
-
-    rt = Runtime.from_settings()
-    closer = BatchCloser(rt.settings, rt.ledger, rt.archive)
-    if args.action == "list":
-        return _overview(as_json=args.json)
-    try:
-        with progress() as bar:
-            tasks: dict[str, Any] = {}
-
-            def advance(batch: str, done: int, total: int) -> None:
-                if batch not in tasks:
-                    tasks[batch] = bar.add_task(batch, total=total)
-                bar.update(tasks[batch], completed=done)
-
-            closer.on_progress = advance
-            closed = closer.close(args.batch)
-    except BatchError as exc:
-        err.print(str(exc), markup=False)
-        return BAD_INPUT
-    if args.json:
-        import json
-
-        receipts = closer.hand_off()
-        report = {
-            "closed": [
-                {
-                    "batch": b.id,
-                    "letters": b.letters,
-                    "pages": b.pages,
-                    "sheets": b.sheets,
-                    "files": [f.name for f in b.files],
-                    "folder": str(b.folder),
-                    "adopted": b.adopted,
-                }
-                for b in closed
-            ],
-            "handed_off": [r for r in receipts if "error" not in r],
-            "not_handed_off": [r for r in receipts if "error" in r],
-        }
-        out.print_json(json.dumps(report, ensure_ascii=False, default=str))
-        return FAILED if report["not_handed_off"] else OK
-    if not closed:
-        out.print("no open print batch: nothing to close")
-    for b in closed:
-        how = "was already written; recorded as closed" if b.adopted else "closed"
-        out.print(
-            f"print batch {b.id} {how}: {counted(b.letters, 'letter')}, "
-            f"{counted(b.pages, 'printed side')} on {counted(b.sheets, 'sheet')} in "
-            f"{counted(len(b.files), 'file')} → {b.folder}",
-            markup=False,
-        )
-    status = OK
-    for receipt in closer.hand_off():
-        if "error" in receipt:
-            err.print(
-                f"print batch {receipt['batch']} NOT handed off: {receipt['error']}",
-                markup=False,
-            )
-            status = FAILED
-        else:
-            out.print(
-                f"print batch {receipt['batch']} handed off: {receipt['target']}", markup=False
-            )
-    return status
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:
@@ -457,13 +389,6 @@ def register(sub: Any) -> None:
     p.add_argument("job_id", nargs="?", help="the job (default: an overview of all)")
     p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_status)
-    p = sub.add_parser("batch", help="print batches: close the open one, or list them")
-    p.add_argument(
-        "action", choices=["close", "list"], help="close the open batch, or list the batches"
-    )
-    p.add_argument("--batch", help="close this batch (default: the open one)")
-    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
-    p.set_defaults(func=cmd_batch)
     p = sub.add_parser("serve", help="the HTTP service for upstream systems")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     p.add_argument("--port", type=int, default=8000, help="the port to listen on")
