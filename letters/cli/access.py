@@ -25,8 +25,8 @@ def cmd_token(args: argparse.Namespace) -> int:
             err.print(f"a token named {args.name!r} exists already", markup=False)
             return BAD_INPUT
         if args.json:
-            said = {"name": args.name, "scopes": sorted(scopes), "token": token}
-            out.print_json(json.dumps(said))
+            made = {"name": args.name, "scopes": sorted(scopes), "token": token}
+            out.print_json(json.dumps(made))
         else:
             out.print(token, markup=False)
         err.print("shown once: only its SHA-256 is stored", markup=False)
@@ -66,8 +66,6 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         source=LOCAL,
     )
     if args.json:
-        import json
-
         report = {"result": str(answer.verdict), "retry_after": answer.retry_after}
         out.print_json(json.dumps(report))
         return OK if answer.verdict is Verdict.VALID else FAILED

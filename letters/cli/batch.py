@@ -4,6 +4,7 @@ folder and hand it off to the vendor, or list the batches."""
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from letters.cli.console import BAD_INPUT, FAILED, OK, err, out, progress
@@ -15,10 +16,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from channels.printing.batch import BatchCloser, BatchError
     from letters.pipeline.runtime import Runtime
 
+    if args.action == "list":  # reads the ledger only: no runtime to build
+        return overview(as_json=args.json)
     rt = Runtime.from_settings()
     closer = BatchCloser(rt.settings, rt.ledger, rt.archive)
-    if args.action == "list":
-        return overview(as_json=args.json)
     try:
         with progress() as bar:
             tasks: dict[str, Any] = {}
@@ -34,8 +35,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
         err.print(str(exc), markup=False)
         return BAD_INPUT
     if args.json:
-        import json
-
         receipts = closer.hand_off()
         report = {
             "closed": [

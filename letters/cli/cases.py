@@ -8,6 +8,7 @@ import json
 from typing import Any, Literal
 
 from letters.cli.console import BAD_INPUT, OK, by_argument, err, open_ledger, out, said
+from letters.wording import counted
 
 
 def cmd_hold(args: argparse.Namespace) -> int:
@@ -23,7 +24,8 @@ def cmd_hold(args: argparse.Namespace) -> int:
         placed = ledger.place_hold(ref, args.reason, by=args.by)
         waiting = ledger.unfinished_jobs(ref)
         stops = (
-            f"{_jobs(waiting)} of it not yet sent wait{'s' if waiting == 1 else ''} for the release"
+            f"{counted(waiting, 'job')} of it not yet sent wait{'s' if waiting == 1 else ''} "
+            "for the release"
             if waiting
             else "no job of it is waiting to be sent; jobs that arrive wait for the release"
         )
@@ -31,8 +33,8 @@ def cmd_hold(args: argparse.Namespace) -> int:
             answer = {"reference": ref, "held": True, "already_held": not placed}
             out.print_json(json.dumps({**answer, "unfinished_jobs": waiting}))
             return OK
-        said = f"case {ref} held" if placed else f"case {ref} was held already; the reason is added"
-        out.print(f"{said}: {stops}", markup=False)
+        done = f"case {ref} held" if placed else f"case {ref} was held already; the reason is added"
+        out.print(f"{done}: {stops}", markup=False)
         return OK
     from letters.pipeline import broker as brokers
 
@@ -49,7 +51,8 @@ def cmd_hold(args: argparse.Namespace) -> int:
         out.print(f"case {ref} was not held; nothing changed", markup=False)
         return OK
     out.print(
-        f"case {ref} released: {_jobs(len(resumed))} held go{'es' if len(resumed) == 1 else ''} on"
+        f"case {ref} released: {counted(len(resumed), 'job')} held "
+        f"go{'es' if len(resumed) == 1 else ''} on"
         if resumed
         else f"case {ref} released: no job of it was waiting",
         markup=False,
@@ -57,20 +60,13 @@ def cmd_hold(args: argparse.Namespace) -> int:
     return OK
 
 
-def _jobs(n: int) -> str:
-    """``1 job``, ``3 jobs``."""
-    return f"{n} job" if n == 1 else f"{n} jobs"
-
-
 def cmd_resolve(args: argparse.Namespace) -> int:
     from letters.ledger import JobStatus
 
     ledger = open_ledger()
     decision: Literal["sent", "resend"] = "sent" if args.sent else "resend"
-    if not args.by.strip() or not args.reason.strip():
-        err.print("--by and --reason must say who decides and why", markup=False)
-        return BAD_INPUT
-    if not ledger.resolve_uncertain(args.job_id, decision, args.by.strip(), args.reason.strip()):
+    # --by and --reason arrive stripped and not empty (console.said refuses the rest)
+    if not ledger.resolve_uncertain(args.job_id, decision, args.by, args.reason):
         row = ledger.job(args.job_id)
         now = f"it is {row.status}" if row else "there is no such job"
         err.print(f"job {args.job_id!r} is not uncertain ({now}): nothing done", markup=False)
