@@ -45,6 +45,13 @@ class PermanentError(ChannelError):
     """This channel cannot deliver this letter."""
 
 
+class NotSent(Exception):
+    """The channel failed before anything left it (its ``__cause__``: e.g. the ledger gone
+    while it read the wording to send): the try is taken back rather than left looking as
+    if the letter may have been sent, and the cause is handled as if the channel had not
+    been called (an outage waited out, any other error retried)."""
+
+
 @dataclass(frozen=True)
 class PostalAddress:
     """Where a printed letter goes: the debtor's name and address as the job gave them."""
@@ -110,7 +117,8 @@ class Channel(ABC):
 
     @abstractmethod
     def deliver(self, letter: Outgoing) -> Receipt:
-        """Hand the letter over; re-delivering the same letter must not duplicate it."""
+        """Hand the letter over; re-delivering the same letter must not duplicate it. An
+        unexpected failure before anything left is raised as :class:`NotSent`."""
 
     def close(self) -> None:  # noqa: B027 - most channels hold nothing to release
         """Release connections (called when the configuration is replaced)."""

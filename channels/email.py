@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 
 from channels.base import (
     Channel,
+    ChannelError,
+    NotSent,
     Outgoing,
     PermanentError,
     Receipt,
@@ -119,7 +121,12 @@ class EmailChannel(Channel):
         return msg
 
     def deliver(self, letter: Outgoing) -> Receipt:
-        msg = self.message(letter)
+        try:
+            msg = self.message(letter)  # the approved wording is read from the ledger
+        except ChannelError:
+            raise
+        except Exception as exc:  # nothing has reached the SMTP server yet
+            raise NotSent(f"the message could not be made: {type(exc).__name__}") from exc
         assert self.smtp.host is not None
         client: _Client | None = None
         try:

@@ -165,6 +165,38 @@ def test_one_delivery_claim_and_no_going_back_from_delivered(
     assert ledger.job(job["id"]).status == JobStatus.DELIVERED  # type: ignore[union-attr]
 
 
+def test_a_claim_and_an_intent_whose_commit_was_not_heard_are_taken_back_by_their_instant(
+    ledger: Ledger, job: dict[str, Any]
+) -> None:
+    """What a worker does once the ledger is back after losing the answer to a commit
+    (tests/test_lost_commit.py has the outage itself)."""
+    ledger.accept(parse(job))
+    letter = _letter(job["id"], "AX-2026-100041")
+    ledger.record_letter(letter)
+    claimed = dt.datetime.now(dt.UTC)
+    assert ledger.claim_delivery(job["id"], ("routed", "email → print"), at=claimed)
+    someone_else = claimed + dt.timedelta(microseconds=1)
+    assert ledger.withdraw_claim(job["id"], someone_else) is False  # not that claim
+    assert ledger.job(job["id"]).status == JobStatus.DELIVERING  # type: ignore[union-attr]
+    began = dt.datetime.now(dt.UTC)
+    ledger.begin_attempt(letter.id, "email", began)
+    assert ledger.withdraw_attempt(letter.id, "email", someone_else) is False
+    assert ledger.withdraw_attempt(letter.id, "print", began) is False
+    assert [a.status for a in ledger.stage(job["id"]).attempts] == ["sending"]
+    assert ledger.withdraw_attempt(letter.id, "email", began) is True
+    assert ledger.stage(job["id"]).attempts == []
+    assert ledger.withdraw_claim(job["id"], claimed) is True
+    assert ledger.job(job["id"]).status == JobStatus.RENDERED  # type: ignore[union-attr]
+    assert "routed" not in _events(ledger, job["id"])
+    assert ledger.withdraw_claim(job["id"], claimed) is False  # once
+    # claimed again (the route told once), the job is one worker's again
+    assert ledger.claim_delivery(job["id"], ("routed", "email → print"))
+    assert ledger.claim_delivery(job["id"], ("routed", "email → print")) is False
+    ledger.release_delivery(job["id"])
+    assert ledger.claim_delivery(job["id"], ("routed", "email → print"))
+    assert _events(ledger, job["id"]).count("routed") == 1
+
+
 def test_the_sweeper_claims_each_stale_job_once_and_frees_stuck_deliveries(
     ledger: Ledger, job: dict[str, Any]
 ) -> None:
@@ -460,3 +492,9 @@ def test_a_new_ledger_migrated_from_several_threads_and_processes_at_once(tmp_pa
     for done in (url, shared):
         with Ledger(done).engine.connect() as conn:
             assert conn.scalar(text("select count(*) from alembic_version")) == 1
+
+
+def _events(ledger: Ledger, job_id: str) -> list[str]:
+    history = ledger.history(job_id)
+    assert history is not None
+    return [e.event for e in history.events]

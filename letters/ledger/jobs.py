@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from letters.clock import now
@@ -161,11 +161,18 @@ class Jobs(Database):
 
     # --- delivery -----------------------------------------------------------------------
 
-    def claim_delivery(self, job_id: str, event: tuple[str, str] | None = None) -> bool:
+    def claim_delivery(
+        self,
+        job_id: str,
+        event: tuple[str, str] | None = None,
+        at: dt.datetime | None = None,
+    ) -> bool:
         """Take a rendered job for delivery; False if another worker has it or it is done.
-        ``event`` (name, detail) is recorded with the claim, in the same transaction."""
+        ``event`` (name, detail) is recorded with the claim, in the same transaction, unless
+        the job's history already tells it (a claim given back after an outage). ``at``
+        (now by default) is the claim's instant, which :meth:`withdraw_claim` knows it by."""
         with self.session() as s:
-            at = now()
+            at = at or now()
             claimed = s.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.status == JobStatus.RENDERED)
@@ -173,7 +180,13 @@ class Jobs(Database):
             )
             if not getattr(claimed, "rowcount", 0):
                 return False
-            if event is not None:
+            if event is not None and not s.scalar(  # told once, however often it is claimed
+                select(EventRow.id).where(
+                    EventRow.job_id == job_id,
+                    EventRow.event == event[0],
+                    EventRow.detail == event[1],
+                )
+            ):
                 s.add(EventRow(job_id=job_id, at=at, event=event[0], detail=event[1]))
             return True
 
@@ -185,6 +198,27 @@ class Jobs(Database):
                 .where(JobRow.id == job_id, JobRow.status == JobStatus.DELIVERING)
                 .values(status=JobStatus.RENDERED, updated_at=now())
             )
+
+    def withdraw_claim(self, job_id: str, at: dt.datetime) -> bool:
+        """Take back the claim made at ``at`` whose commit the worker never heard about (the
+        ledger went away): the job is rendered again and the claim's event is gone, as if
+        it had not been made. Nothing changes if that claim never landed, or the job has
+        moved on since (another worker's claim has an instant of its own). True if a claim
+        was taken back."""
+        with self.session() as s:
+            moved = s.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.status == JobStatus.DELIVERING,
+                    JobRow.updated_at == at,
+                )
+                .values(status=JobStatus.RENDERED, updated_at=now())
+            )
+            if not getattr(moved, "rowcount", 0):
+                return False
+            s.execute(delete(EventRow).where(EventRow.job_id == job_id, EventRow.at == at))
+        return True
 
     def finish_delivery(
         self, job_id: str, attempt: AttemptRow, detail: str, intent: int | None = None
@@ -199,7 +233,7 @@ class Jobs(Database):
                 s.merge(attempt)
             else:
                 s.add(attempt)
-            s.execute(
+            moved = s.execute(
                 update(JobRow)
                 .where(
                     JobRow.id == job_id,
@@ -213,7 +247,8 @@ class Jobs(Database):
                     error=None,
                 )
             )
-            s.add(EventRow(job_id=job_id, at=at, event="delivered", detail=detail))
+            if getattr(moved, "rowcount", 0):  # written again after a lost commit: once
+                s.add(EventRow(job_id=job_id, at=at, event="delivered", detail=detail))
 
     # --- the sweeper --------------------------------------------------------------------
 

@@ -11,9 +11,10 @@ letter, and the job becomes ``uncertain`` until an operator decides
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -92,14 +93,30 @@ class Letters(Database):
         with self.session() as s:
             return letter_of(s, job_id)
 
-    def begin_attempt(self, letter_id: str, channel: str) -> int:
+    def begin_attempt(self, letter_id: str, channel: str, at: dt.datetime | None = None) -> int:
         """Record the intent to hand the letter to ``channel``, committed before the channel
-        is called; returns the attempt's id for its outcome."""
+        is called; returns the attempt's id for its outcome. ``at`` (now by default) is the
+        intent's instant, which :meth:`withdraw_attempt` knows it by."""
         with self.session() as s:
-            row = AttemptRow(letter_id=letter_id, channel=channel, status=SENDING, at=now())
+            row = AttemptRow(letter_id=letter_id, channel=channel, status=SENDING, at=at or now())
             s.add(row)
             s.flush()
             return row.id
+
+    def withdraw_attempt(self, letter_id: str, channel: str, at: dt.datetime) -> bool:
+        """Take back the intent begun at ``at`` whose commit the worker never heard about
+        (the ledger went away before it answered): the channel was not called, so the
+        intent must not stand as a send that may have happened. True if one was there."""
+        with self.session() as s:
+            gone = s.execute(
+                delete(AttemptRow).where(
+                    AttemptRow.letter_id == letter_id,
+                    AttemptRow.channel == channel,
+                    AttemptRow.status == SENDING,
+                    AttemptRow.at == at,
+                )
+            )
+            return bool(getattr(gone, "rowcount", 0))
 
     def record_attempt(self, attempt: AttemptRow, intent: int | None = None) -> None:
         """A delivery attempt that did not deliver (a delivered one ends the job's delivery:

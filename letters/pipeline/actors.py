@@ -27,7 +27,6 @@ import dramatiq
 from channels import registry
 from channels.base import (
     Channel,
-    ChannelError,
     Outgoing,
     PaymentDetails,
     PermanentError,
@@ -36,19 +35,18 @@ from channels.base import (
     RetriableError,
     UncertainError,
 )
-from channels.breaker import Breaker
 from letters import metrics, rules
-from letters.clock import OSLO, today_oslo
+from letters.clock import today_oslo
 from letters.codes import Code
 from letters.compose import amount_due, next_payment
 from letters.config import get_settings
 from letters.credentials import expiry_instant
 from letters.job import FieldError, Job, JobRejected
 from letters.ledger import FINAL, Attempt, JobStatus
-from letters.ledger.letters import SENDING
 from letters.ledger.models import AttemptRow, JobRow, LetterRow
 from letters.ledger.reviews import ReviewRefused
 from letters.numbers import account, kid
+from letters.pipeline import sending
 from letters.pipeline.broker import DELIVER_QUEUE, RENDER_QUEUE, backoff_options, current
 from letters.pipeline.faults import persist, waiting_out
 from letters.pipeline.runtime import Runtime, get_runtime
@@ -190,7 +188,7 @@ def deliver_stage(job_id: str) -> None:
         routed = ("routed", " → ".join(plan.chain) + (f"; skipped: {skipped}" if skipped else ""))
         for skip in plan.skipped:
             log.info("job %s: %s skipped: %s (%s)", job_id, skip.channel, skip.code, skip.why)
-    if not rt.ledger.claim_delivery(job_id, routed):
+    if not sending.claim(rt, job_id, routed):
         log.info("job %s is being delivered by another worker", job_id)
         return
     try:
@@ -245,95 +243,6 @@ def _payment(rt: Runtime, job: Job, letter: LetterRow) -> PaymentDetails:
     )
 
 
-def _may_have_been_sent(channel: str, at: dt.datetime, why: str) -> str:
-    """What an operator reads about an uncertain letter."""
-    local = at.astimezone(OSLO)
-    return (
-        f"may have been sent by {channel} at {local:%H:%M} on {local:%Y-%m-%d} (Oslo); "
-        f"not re-sent: {why}"
-    )
-
-
-def _settle_interrupted(
-    rt: Runtime,
-    job_id: str,
-    letter_id: str,
-    attempts: list[Attempt],
-    available: dict[str, Channel],
-) -> list[Attempt] | None:
-    """Attempts a worker began and never settled (it stopped mid-send). A channel that
-    reconciles gets them marked as cut off and is tried again (it answers for itself); for
-    one that cannot be asked the job becomes ``uncertain`` and None is returned."""
-    settled = []
-    for a in attempts:
-        if a.status != SENDING:
-            settled.append(a)
-            continue
-        channel = available.get(a.channel)
-        if channel is None or not channel.reconciles:
-            why = "a worker stopped while sending it, before it could record the outcome"
-            detail = _may_have_been_sent(a.channel, a.at, why)
-            persist(
-                rt.ledger.mark_uncertain,
-                job_id,
-                a.id,
-                Code.DELIVERY_UNCERTAIN,
-                detail,
-                what=f"job {job_id}: recording it uncertain",
-            )
-            log.warning("job %s: %s [%s]", job_id, detail, Code.DELIVERY_UNCERTAIN)
-            return None
-        error = f"the worker stopped mid-send; {a.channel} reconciles on the next try"
-        rt.ledger.record_attempt(
-            _failed(letter_id, a.channel, a.at, UncertainError(Code.DELIVERY_INTERRUPTED, error)),
-            intent=a.id,
-        )
-        settled.append(
-            a.model_copy(
-                update={
-                    "status": "failed",
-                    "error_class": "UncertainError",
-                    "error_code": str(Code.DELIVERY_INTERRUPTED),
-                    "error": error,
-                }
-            )
-        )
-    return settled
-
-
-def _failed(letter_id: str, channel: str, at: dt.datetime, exc: Exception) -> AttemptRow:
-    return AttemptRow(
-        letter_id=letter_id,
-        channel=channel,
-        status="failed",
-        error_class=type(exc).__name__,
-        error_code=getattr(exc, "code", None),
-        error=str(exc),
-        at=at,
-    )
-
-
-def _hand_over(
-    rt: Runtime, channel: Channel, breaker: Breaker, letter_id: str, outgoing: Outgoing
-) -> tuple[int | None, Receipt | ChannelError]:
-    """One try of one channel through its breaker: the attempt's intent (committed before
-    the send) and the receipt or the channel's error. While the breaker is open nothing is
-    tried or recorded here: (None, the breaker's refusal)."""
-    admission = breaker.admit()
-    if admission is None:
-        return None, breaker.refusal()
-    outcome: Receipt | ChannelError | None = None
-    try:
-        intent = rt.ledger.begin_attempt(letter_id, channel.name)
-        try:
-            outcome = channel.deliver(outgoing)
-        except (RetriableError, PermanentError) as exc:
-            outcome = exc
-    finally:
-        breaker.settle(admission, outcome)  # None: cut off by something else
-    return intent, outcome
-
-
 def _deliver(
     rt: Runtime,
     row: JobRow,
@@ -344,7 +253,7 @@ def _deliver(
     plan: Route,
 ) -> None:
     job_id = row.id
-    settled = _settle_interrupted(rt, job_id, letter.id, attempts, available)
+    settled = sending.settle_interrupted(rt, job_id, letter.id, attempts, available)
     if settled is None:
         return
     attempts = settled
@@ -365,7 +274,7 @@ def _deliver(
             continue
         at = dt.datetime.now(dt.UTC)
         channel = available[name]
-        intent, outcome = _hand_over(rt, channel, breakers[name], letter.id, outgoing)
+        intent, outcome = sending.hand_over(rt, channel, breakers[name], letter.id, outgoing)
         if isinstance(outcome, Receipt):  # sent: recorded even if the ledger is away now
             persist(
                 rt.ledger.finish_delivery,
@@ -390,7 +299,7 @@ def _deliver(
         if intent is None:  # the breaker is open: a turn without a try, counted as one
             log.info("job %s: %s not tried [%s]; the letter waits", job_id, name, exc.code)
         elif isinstance(exc, UncertainError) and not channel.reconciles:
-            detail = _may_have_been_sent(name, at, f"{exc} [{exc.code}]")
+            detail = sending.may_have_been_sent(name, at, f"{exc} [{exc.code}]")
             persist(
                 rt.ledger.mark_uncertain,
                 job_id,
@@ -403,7 +312,7 @@ def _deliver(
             return
         persist(
             rt.ledger.record_attempt,
-            _failed(letter.id, name, at, exc),
+            sending.failed(letter.id, name, at, exc),
             intent=intent,
             what=f"job {job_id}: recording a failed try of {name}",
         )
