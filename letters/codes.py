@@ -303,6 +303,11 @@ class Code(StrEnum):
         "render",
         "the template's manifest entry names a renderer that does not exist",
     )
+    RENDER_DEFECT = (
+        "render-defect",
+        "render",
+        "an unexpected error while making the letter: a defect, to report with the job",
+    )
 
     # --- the print-safety check -----------------------------------------------------------
     PDF_ENCRYPTED = ("pdf-encrypted", "print", "the PDF is encrypted")

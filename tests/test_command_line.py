@@ -402,7 +402,8 @@ def test_refusals_speak_the_products_words_not_the_librarys(tmp_path: Path) -> N
         ("letters templates ap", ["approve"]),
         ("letters templates approve 3 --c", ["--comment"]),
         ("letters batch c", ["close"]),
-        ("letters render jobs/ --j", ["--jobs"]),
+        ("letters render jobs/ --j", ["--jobs", "--json"]),
+        ("letters render jobs/ --jo", ["--jobs"]),
         ("letters completion ", ["--help", "bash", "zsh"]),
     ],
 )
@@ -529,6 +530,52 @@ def test_reporting_commands_answer_in_json_when_asked(tmp_path: Path) -> None:
     assert json.loads(verified.stdout) == {"result": "wrong", "retry_after": None}
 
 
+def test_render_and_run_answer_in_json_too(tmp_path: Path) -> None:
+    import json
+
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}",
+        "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
+        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
+        "LETTERS_BROKER": "stub",
+        "LETTERS_CLOCK_DATE": "2026-11-20",
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
+    }
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    good = load_job("reminder.nb")
+    (folder / "good.json").write_text(json.dumps(good), "utf-8")
+    (folder / "bad.json").write_text(json.dumps({**good, "id": "bad", "kind": "x"}), "utf-8")
+    rendered = run("render", folder, "-o", tmp_path / "out", "--json", **env)
+    assert rendered.returncode == 2  # one refused
+    report = json.loads(rendered.stdout)  # stdout is the JSON and nothing else
+    assert (report["rendered"], report["refused"], report["failed"]) == (1, 1, 0)
+    bad, ok = report["letters"]  # in the order of the files
+    assert bad["outcome"] == "refused" and bad["errors"][0]["field"] == "kind"
+    assert ok["outcome"] == "rendered" and ok["job"] == good["id"] and ok["pages"] == 1
+    assert Path(ok["pdf"]).read_bytes().startswith(b"%PDF")
+    assert ok["refused_today"] is None and ok["findings"] == []
+    dated = run(
+        "render", folder / "good.json", "--json", **{**env, "LETTERS_CLOCK_DATE": "2026-12-01"}
+    )
+    [late] = json.loads(dated.stdout)["letters"]
+    assert late["refused_today"]["code"] == "letter-date-past"
+    ran = run("run", folder, "--json", **env)
+    assert ran.returncode == 2
+    told = json.loads(ran.stdout)
+    assert (told["handled"], told["refused"], told["failed"]) == (1, 1, 0)
+    refused, handled = told["letters"]
+    assert refused["status"] == "refused" and refused["errors"][0]["code"]
+    assert (handled["job"], handled["status"], handled["channel"]) == (
+        good["id"],
+        "delivered",
+        "print",
+    )
+    [batch] = told["print_batches"]
+    assert (batch["batch"], batch["letters"]) == (handled["delivered_as"], 1)
+    assert "accepting" in ran.stderr  # the progress is on stderr, out of the JSON's way
+
+
 def test_batch_case_and_token_answer_in_json_too(pipeline: Pipeline, tmp_path: Path) -> None:
     import json
 
@@ -575,23 +622,121 @@ def test_every_command_says_its_exit_status_and_the_readme_lists_them() -> None:
             assert f"| `{name}` | {EXIT_STATUS[name]} |" in readme
 
 
+#: Each command's statuses other than 0, as its --help says them: (arguments, extra
+#: environment, status, what stderr says). 1 of `worker` (a process keeps dying) is
+#: tests/test_supervisor.py's, 1 of `check` and `batch` tests/test_cli.py's, 1 of `templates`
+#: tests/test_workbench.py's: each needs more than a command line to bring about.
+STATUSES: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
+    (("run", "{bad}"), {}, 2, "payment: required, and missing"),
+    (("enqueue", "{bad}"), {}, 2, "[required]"),
+    (
+        ("enqueue", "{good}"),
+        {"LETTERS_BROKER": "redis", "REDIS_URL": "redis://127.0.0.1:1/0"},
+        1,
+        "[broker-unreachable]",
+    ),
+    (("worker",), {"LETTERS_MAX_RETRIES": "many"}, 2, "LETTERS_MAX_RETRIES: must be a valid"),
+    (("serve", "--port", "99999"), {}, 2, "must be a port number from 1 to 65535"),
+    (("serve",), {"LETTERS_MAX_RETRIES": "many"}, 2, "LETTERS_MAX_RETRIES: must be a valid"),
+    (("status", "no-such-job"), {}, 2, "no-such-job"),
+    (("status",), {"DATABASE_URL": "sqlite:///{tmp}/none.db"}, 2, "no ledger at"),
+    (("batch", "close", "--batch", "PB999999"), {}, 2, "PB999999"),
+    (("hold", "not a ref!", "--reason", "x"), {}, 2, "not a valid case reference"),
+    (("release", "not a ref!", "--reason", "x"), {}, 2, "not a valid case reference"),
+    (
+        ("resolve", "no-such-job", "--sent", "--by", "kari", "--reason", "x"),
+        {},
+        2,
+        "is not uncertain (there is no such job)",
+    ),
+    (
+        ("resolve", "j", "--resend", "--by", "kari", "--reason", "x"),
+        {"DATABASE_URL": "sqlite:///{tmp}/none.db"},
+        2,
+        "no ledger at",
+    ),
+    (
+        ("case", "reopen", "AX-2026-999999", "--by", "kari", "--reason", "x"),
+        {},
+        2,
+        "is not closed: nothing done",
+    ),
+    (
+        ("case", "close", "not a ref!", "--by", "kari", "--reason", "x"),
+        {},
+        2,
+        "not a valid case reference",
+    ),
+    (
+        ("templates", "approve", "9", "--sha256", "ab", "--comment", "x", "--user", "kari"),
+        {},
+        2,
+        "[sign-in-failed]",
+    ),
+    (("rules", "list"), {"LETTERS_REHEARSAL_RULES": ""}, 1, "unconfirmed"),
+    (
+        ("rules", "approve", "9", "--sha256", "ab", "--comment", "x", "--user", "kari"),
+        {},
+        2,
+        "[sign-in-failed]",
+    ),
+    (("users", "create", "kari", "--role", "boss"), {}, 2, "invalid choice: 'boss'"),
+    (("users", "create"), {}, 2, "needs a NAME and --role"),
+    (("audit", "--limit", "many"), {}, 2, "invalid int value"),
+    (("audit",), {"DATABASE_URL": "sqlite:///{tmp}/none.db"}, 2, "no ledger at"),
+    (("purge",), {}, 2, "--by and --reason"),
+    (("render", "{bad}"), {}, 2, "payment: required, and missing"),
+    (("check", "nope.pdf"), {}, 2, "nope.pdf"),
+    (("schema", "extra"), {}, 2, "unrecognized arguments: extra"),
+    (("codes", "extra"), {}, 2, "unrecognized arguments: extra"),
+    (("token", "revoke", "nobody"), {}, 2, "no live token named 'nobody'"),
+    (("credentials", "verify", "AX-2026-100041", "wrong"), {}, 1, ""),
+    (("credentials", "verify", "not a ref!", "x"), {}, 2, "not a valid case reference"),
+    (
+        ("credentials", "verify", "AX-2026-100041", "x"),
+        {"DATABASE_URL": "sqlite:///{tmp}/none.db"},
+        2,
+        "no ledger at",
+    ),
+    (("completion", "fish"), {}, 2, "invalid choice: 'fish'"),
+]
+
+
+def test_every_command_has_its_statuses_tried() -> None:
+    from letters.cli import EXIT_STATUS
+
+    tried = {args[0] for args, _, _, _ in STATUSES}
+    assert tried == set(EXIT_STATUS), set(EXIT_STATUS) ^ tried
+
+
 @pytest.mark.parametrize(
-    ("args", "status"),
-    [
-        (("check", "nope.pdf"), 2),
-        (("status", "no-such-job"), 2),
-        (("hold", "not a ref!", "--reason", "x"), 2),
-        (("credentials", "verify", "AX-2026-100041", "wrong"), 1),
-        (("resolve", "no-such-job", "--sent", "--by", "kari", "--reason", "x"), 2),
-        (("batch", "close", "--batch", "PB999999"), 2),
-        (("codes",), 0),
-    ],
+    ("args", "extra", "status", "says"),
+    STATUSES,
+    ids=[" ".join(a[:2]) + f" {s}" for a, _, s, _ in STATUSES],
 )
 def test_exit_statuses_are_what_help_says(
-    args: tuple[str, ...], status: int, tmp_path: Path
+    args: tuple[str, ...], extra: dict[str, str], status: int, says: str, tmp_path: Path
 ) -> None:
+    import json
+
     ledger = tmp_path / "l.db"
-    run("hold", "AX-2026-999999", "--reason", "make a ledger", DATABASE_URL=f"sqlite:///{ledger}")
-    done = run(*args, DATABASE_URL=f"sqlite:///{ledger}", LETTERS_BROKER="stub")
+    env = {
+        "DATABASE_URL": f"sqlite:///{ledger}",
+        "LETTERS_BROKER": "stub",
+        "LETTERS_CLOCK_DATE": "2026-11-20",
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
+        "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
+        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
+    }
+    run("hold", "AX-2026-999999", "--reason", "make a ledger", **env)
+    (tmp_path / "bad.jsonl").write_text("{}\n", "utf-8")
+    good = load_job("reminder.nb")
+    (tmp_path / "good.jsonl").write_text(json.dumps(good) + "\n", "utf-8")
+    names = {"bad": str(tmp_path / "bad.jsonl"), "good": str(tmp_path / "good.jsonl")}
+    given = [a.format(**names) for a in args]
+    env |= {k: v.replace("{tmp}", str(tmp_path)) for k, v in extra.items()}
+    done = run(*given, **env)
     assert done.returncode == status, done.stdout + done.stderr
+    assert says in done.stderr + done.stdout, done.stderr  # run reports its refusals
     assert "Traceback" not in done.stderr
+    assert not (tmp_path / "none.db").exists()  # a command that reads made no ledger

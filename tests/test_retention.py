@@ -189,7 +189,7 @@ def test_a_closed_case_is_purged_after_retention_and_keeps_its_evidence(
     assert refusal.receipt == {"to": "[purged]"} and "[purged]" in (refusal.error or "")
     [line] = _purges(pipeline)
     assert (line.actor, line.subject_kind) == ("bob", "retention")
-    assert line.detail is not None and line.detail.startswith("1 case(s), 2 job(s), 2 letter(s)")
+    assert line.detail is not None and line.detail.startswith("1 case, 2 jobs, 2 letters")
 
     status = run("status", jobs_a[0]["id"], **env)
     assert status.returncode == 0, status.stderr

@@ -9,6 +9,7 @@ HH:MM; not re-sent"), the sweeper leaves it alone, and an operator decides with
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -199,9 +200,17 @@ def test_the_operator_confirms_it_went_out_and_nothing_is_sent(
         "ops.ola",
         "--reason",
         "relay log: 250 queued",
+        "--json",
         **env,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout) == {
+        "job": job_id,
+        "decision": "sent",
+        "by": "ops.ola",
+        "reason": "relay log: 250 queued",
+        "status": "delivered",
+    }
     _recover(pipeline)
     assert len(inbox.received) == 1
     assert pipeline.status(job_id) == JobStatus.DELIVERED

@@ -366,7 +366,7 @@ def test_a_reviewer_sees_a_one_word_change_in_the_rendered_diff(tmp_path: Path) 
     run = functools.partial(letters_cli_env, tmp_path, env_folder)
     shown = run("templates", "diff", "reminder.nb", "-o", str(tmp_path / "diff"))
     assert shown.returncode == 0, shown.stderr
-    assert "standard: 1 changed region(s)" in shown.stdout
+    assert "standard: 1 changed region" in shown.stdout
     text = (tmp_path / "diff" / "standard.diff").read_text("utf-8")
     assert "-du betalt i løpet av de siste dagene, kan du se bort fra denne påminnelsen." in text
     assert (

@@ -99,19 +99,19 @@ EXIT_STATUS: dict[str, str] = {
     "run": "1 a letter failed; 2 a job refused",
     "worker": "1 a process kept dying at start (worker-keeps-dying); SIGTERM stops it with 0",
     "enqueue": "1 jobs kept but not queued (the broker unreachable); 2 a line refused",
-    "serve": "2 a setting it cannot take (the message names it)",
+    "serve": "2 a setting it cannot take (the message names it), or an address it cannot listen on",
     "status": "2 no such job, or no ledger where the settings point",
     "batch": "1 closed but not handed off; 2 no such batch, or one that cannot close",
     "hold": "2 not a valid case reference",
     "release": "2 not a valid case reference",
-    "resolve": "2 the job is not uncertain",
+    "resolve": "2 the job is not uncertain, or no ledger where the settings point",
     "case": "2 not a valid case reference, or reopening a case that is not closed",
     "templates": "1 a template with no version in force, lint findings, a proof failing "
     "the print check; 2 a refused submission or decision",
     "rules": "1 a table running out within 30 days or holding unconfirmed values "
     "(rules list); 2 a refused proposal or decision",
     "users": "2 a refused user (a name taken, a role unknown)",
-    "audit": "2 arguments it cannot take",
+    "audit": "2 arguments it cannot take, or no ledger where the settings point",
     "purge": "2 --by and --reason missing (without --dry-run)",
     "render": "1 a letter failed the print check or could not be rendered; 2 a job refused",
     "check": "1 the PDF fails the print-safety check; 2 not a readable PDF",
@@ -119,7 +119,7 @@ EXIT_STATUS: dict[str, str] = {
     "codes": "2 arguments it cannot take",
     "token": "2 a name taken, no live token by that name, or scopes unknown",
     "credentials": "1 the password is not valid now (wrong, expired, locked, throttled); "
-    "2 not a valid case reference",
+    "2 not a valid case reference, or no ledger where the settings point",
     "completion": "2 arguments it cannot take",
 }
 
@@ -174,13 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from letters.config import get_settings
+    from letters.refusals import in_our_words
 
     try:
         get_settings()
     except ValidationError as exc:
         for e in exc.errors(include_url=False, include_input=False):
             name = "LETTERS_" + "__".join(str(p) for p in e["loc"]).upper()
-            err.print(f"configuration: {name}: {e['msg']}", markup=False)
+            said = in_our_words(e["type"], str(e["msg"]).removeprefix("Value error, "))
+            err.print(f"configuration: {name}: {said}", markup=False)
         return BAD_INPUT
     try:
         return int(args.func(args))

@@ -7,7 +7,17 @@ import json
 import sys
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, FAILED, OK, by_argument, err, open_ledger, out, said
+from letters.cli.console import (
+    BAD_INPUT,
+    FAILED,
+    OK,
+    by_argument,
+    err,
+    ledger_to_read,
+    open_ledger,
+    out,
+    said,
+)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -56,7 +66,9 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     password = args.password
     if password in (None, "-"):
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
-    ledger = open_ledger()
+    ledger = ledger_to_read()
+    if ledger is None:
+        return BAD_INPUT
     answer = attempt(
         LedgerCredentials(ledger),
         LedgerAttemptLog(ledger),

@@ -7,7 +7,16 @@ import argparse
 import json
 from typing import Any, Literal
 
-from letters.cli.console import BAD_INPUT, OK, by_argument, err, open_ledger, out, said
+from letters.cli.console import (
+    BAD_INPUT,
+    OK,
+    by_argument,
+    err,
+    ledger_to_read,
+    open_ledger,
+    out,
+    said,
+)
 from letters.wording import counted
 
 
@@ -63,7 +72,9 @@ def cmd_hold(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     from letters.ledger import JobStatus
 
-    ledger = open_ledger()
+    ledger = ledger_to_read()
+    if ledger is None:
+        return BAD_INPUT
     decision: Literal["sent", "resend"] = "sent" if args.sent else "resend"
     # --by and --reason arrive stripped and not empty (console.said refuses the rest)
     if not ledger.resolve_uncertain(args.job_id, decision, args.by, args.reason):
@@ -71,8 +82,12 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         now = f"it is {row.status}" if row else "there is no such job"
         err.print(f"job {args.job_id!r} is not uncertain ({now}): nothing done", markup=False)
         return BAD_INPUT
+    told = {"job": args.job_id, "decision": decision, "by": args.by, "reason": args.reason}
     if decision == "sent":
-        out.print(f"job {args.job_id}: recorded as delivered by decision of {args.by}")
+        if args.json:
+            out.print_json(json.dumps({**told, "status": str(JobStatus.DELIVERED)}))
+        else:
+            out.print(f"job {args.job_id}: recorded as delivered by decision of {args.by}")
         return OK
     from letters.pipeline import broker as brokers
 
@@ -84,6 +99,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         queued = "sent to the workers"
     except Exception as exc:  # the broker is down: the sweeper takes it up
         queued = f"left for the sweeper (broker: {type(exc).__name__})"
+    if args.json:
+        told |= {"status": str(JobStatus.RENDERED), "queued": queued == "sent to the workers"}
+        out.print_json(json.dumps(told))
+        return OK
     out.print(
         f"job {args.job_id}: {JobStatus.RENDERED}, to be sent again ({queued}); "
         f"decided by {args.by}",
@@ -117,4 +136,5 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--by", required=True, type=said, help="who decides (recorded, with the reason)")
     p.add_argument("--reason", required=True, type=said, help="why (recorded in the ledger)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_resolve)

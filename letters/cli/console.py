@@ -160,6 +160,24 @@ def said(value: str) -> str:
     return text
 
 
+def port(value: str) -> int:
+    """An argparse ``type`` for a TCP port.
+
+    >>> port("8000")
+    8000
+    >>> port("99999")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: must be a port number from 1 to 65535
+    """
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number from 1 to 65535")
+    return number
+
+
 def by_argument(p: argparse.ArgumentParser) -> None:
     """``--by NAME``: who does it, for the audit log (default: the login name)."""
     p.add_argument(

@@ -20,6 +20,7 @@ from letters.cli.console import (
     ledger_to_read,
     oslo_day,
     out,
+    port,
     progress,
     rich_console,
 )
@@ -37,9 +38,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(
         args.source,
         get_settings(),
-        rich_console(out),
+        rich_console(err if args.json else out),
         close_batch=not args.keep_batch_open,
         verbose=args.verbose,
+        as_json=args.json,
     )
 
 
@@ -316,18 +318,34 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import socket
+
     import uvicorn
+    from dramatiq.brokers.stub import StubBroker
 
     from letters.http import create_app
     from letters.pipeline import broker as brokers
     from letters.pipeline.runtime import get_runtime
 
+    try:  # a clear word now rather than uvicorn's log line after the start-up
+        with socket.create_server((args.host, args.port)):
+            pass
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        err.print(f"cannot listen on {args.host}:{args.port}: {why}", markup=False)
+        return BAD_INPUT
     broker = brokers.current()
     runtime = get_runtime()  # migrate before serving
+    carried = (
+        "the in-memory broker (LETTERS_BROKER=stub: jobs taken are queued in this process "
+        "only, and no worker sees them)"
+        if isinstance(broker, StubBroker)
+        else _safe_url(runtime.settings.redis_url)
+    )
     out.print(
         f"letters serve on http://{args.host}:{args.port}: ledger "
-        f"{ledger_name(runtime.settings.database_url)}, broker "
-        f"{_safe_url(runtime.settings.redis_url)}; the OpenAPI document at /openapi.json",
+        f"{ledger_name(runtime.settings.database_url)}, broker {carried}; the OpenAPI "
+        "document at /openapi.json",
         markup=False,
     )
     alive = brokers.workers_alive(broker)
@@ -345,7 +363,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run the whole pipeline in this process (no services)")
-    p.add_argument("source", type=Path, help="JOBS.jsonl, a folder of *.json jobs, or one")
+    p.add_argument(
+        "source", type=Path, help="JOBS.jsonl or JOBS.csv, a folder of *.json jobs, or one"
+    )
     p.add_argument(
         "--keep-batch-open",
         action="store_true",
@@ -356,6 +376,11 @@ def register(sub: Any) -> None:
         "--verbose",
         action="store_true",
         help="a row for every job, however many (default: a summary beyond 30)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="machine-readable output (JSON) on stdout; warnings and progress on stderr",
     )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("enqueue", help="hand a JSONL or CSV file of jobs to the workers (Redis)")
@@ -391,5 +416,5 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_status)
     p = sub.add_parser("serve", help="the HTTP service for upstream systems")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
-    p.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    p.add_argument("--port", type=port, default=8000, help="the port to listen on")
     p.set_defaults(func=cmd_serve)

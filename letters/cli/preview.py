@@ -23,6 +23,8 @@ class Outcome:
     said: list[tuple[str, bool]] = field(default_factory=list)
     #: the pipeline would refuse it today (its letter date): the preview says so
     dated: bool = False
+    #: the same for ``--json``: plain values, stable codes
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 def _read_job(path: Path) -> Any:
@@ -71,16 +73,22 @@ def _render_one(source: Path, target: Path) -> Outcome:
     except JobRejected as exc:
         said = [(f"[bold red]{name}[/]: refused", True)]
         said += [(f"  {e}", False) for e in exc.errors]
-        return Outcome(source, BAD_INPUT, said=said)
+        errors = [e.model_dump(mode="json") for e in exc.errors]
+        record = {"file": str(source), "outcome": "refused", "errors": errors}
+        return Outcome(source, BAD_INPUT, said=said, record=record)
     except RenderError as exc:
         text = f"[bold red]{name}[/]: could not be rendered: {escape(str(exc))}"
-        return Outcome(source, FAILED, said=[(text, True)])
+        error = {"code": str(exc.code), "reason": str(exc)}
+        record = {"file": str(source), "outcome": "failed", "errors": [error]}
+        return Outcome(source, FAILED, said=[(text, True)], record=record)
     except Exception as exc:  # one broken job must not stop a folder of others
         text = (
             f"[bold red]{name}[/]: internal error {type(exc).__name__}: "
-            f"{escape(str(exc))} (please report it with the job file)"
+            f"{escape(str(exc))} (please report it with the job file) [{Code.RENDER_DEFECT}]"
         )
-        return Outcome(source, FAILED, said=[(text, True)])
+        error = {"code": str(Code.RENDER_DEFECT), "reason": f"{type(exc).__name__}: {exc}"}
+        record = {"file": str(source), "outcome": "failed", "errors": [error]}
+        return Outcome(source, FAILED, said=[(text, True)], record=record)
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, produced.rendered.pdf)  # 0600: the letter carries its password
     letter = produced.composed.letter
@@ -98,6 +106,24 @@ def _render_one(source: Path, target: Path) -> Outcome:
             (f"[yellow]{name}[/]: a preview only: the pipeline refuses this job today", True)
         )
         outcome.said.append((f"  {problem}", False))
+    outcome.record = {
+        "file": str(source),
+        "outcome": "rendered" if produced.safety.ok else "failed",
+        "job": produced.job.id,
+        "kind": letter.kind,
+        "language": letter.language,
+        "pages": produced.safety.pages,
+        "kid": letter.kid,
+        "due_date": letter.due_date.isoformat(),
+        "letter_date": letter.letter_date.isoformat(),
+        "pdf": str(target),
+        "findings": [
+            {"code": str(f.code), "message": f.message, "page": f.page}
+            for f in produced.safety.findings
+        ],
+        # the pipeline would refuse it today: a preview only
+        "refused_today": {"code": str(problem.code), "reason": problem.reason} if problem else None,
+    }
     check = "ok" if produced.safety.ok else "FAILED"
     outcome.row = (
         produced.job.id,
@@ -180,6 +206,18 @@ def cmd_render(args: argparse.Namespace) -> int:
     _rehearsal_rules()
     processes = args.jobs or os.cpu_count() or 1
     outcomes = _render_all(list(zip(jobs, targets, strict=True)), processes)
+    refused = sum(o.status == BAD_INPUT for o in outcomes)
+    failed = sum(o.status == FAILED for o in outcomes)
+    status = BAD_INPUT if refused else FAILED if failed else OK
+    if args.json:
+        report = {
+            "rendered": len(outcomes) - refused - failed,
+            "refused": refused,
+            "failed": failed,
+            "letters": [o.record for o in outcomes],
+        }
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return status
     for outcome in outcomes:
         for text, markup in outcome.said:
             err.print(text, markup=markup)
@@ -201,8 +239,6 @@ def cmd_render(args: argparse.Namespace) -> int:
             table.add_row(*group, str(n))
     if table.row_count:
         out.print(table)
-    refused = sum(o.status == BAD_INPUT for o in outcomes)
-    failed = sum(o.status == FAILED for o in outcomes)
     written = sorted({str(target.parent) for target in targets if target.exists()})
     out.print(f"{len(outcomes) - refused - failed} rendered, {refused} refused, {failed} failed")
     dated = sum(o.dated for o in outcomes)
@@ -214,7 +250,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         )
     if written:
         out.print(f"PDFs in {', '.join(written)}")
-    return BAD_INPUT if refused else FAILED if failed else OK
+    return status
 
 
 def cmd_schema(_: argparse.Namespace) -> int:
@@ -298,6 +334,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help=f"a row for every letter, however many (default: a summary beyond {ROWS_SHOWN})",
     )
+    p.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     p.set_defaults(func=cmd_render)
     p = sub.add_parser("check", help="run the print-safety check on a PDF")
     p.add_argument("pdf", type=Path, help="the PDF to check")

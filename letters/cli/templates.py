@@ -17,6 +17,7 @@ from letters.cli.workbench import (
     signed_in,
     version_json,
 )
+from letters.wording import counted
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
@@ -187,7 +188,7 @@ def _proof_or_diff(args: argparse.Namespace, settings: Any) -> int:
         out.print_json(json.dumps(listed, ensure_ascii=False))
         return OK
     for d in diffs:
-        state = f"{d.changed_regions} changed region(s)" if d.changed else "the same"
+        state = counted(d.changed_regions, "changed region") if d.changed else "the same"
         out.print(f"{d.case}: {state}", markup=False)
     out.print(f"{args.subject} {old.version} → {new.version}: text diffs and pictures in {target}")
     return OK

@@ -15,7 +15,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from letters.cli.console import BAD_INPUT, OK, err, open_ledger, out
+from letters.cli.console import BAD_INPUT, OK, err, ledger_to_read, open_ledger, out
 from letters.names import Role
 
 if TYPE_CHECKING:
@@ -145,7 +145,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from letters.clock import shown
     from letters.ledger.reviews import Reviews
 
-    entries = Reviews(open_ledger()).audit_log(limit=args.limit, subject=args.subject)
+    ledger = ledger_to_read()
+    if ledger is None:
+        return BAD_INPUT
+    entries = Reviews(ledger).audit_log(limit=args.limit, subject=args.subject)
     if args.json:
         listed = [
             {

@@ -50,6 +50,7 @@ from letters.ledger.models import (
 )
 from letters.ledger.redaction import personal_strings, redacted, scrub
 from letters.ledger.states import FINAL, BatchStatus
+from letters.wording import counted
 
 _CHUNK = 500
 
@@ -207,7 +208,7 @@ def plan(
         unfinished = cases[ref][1]
         if unfinished or ref in held or ref in unwritten:
             reason = (
-                f"{unfinished} job(s) not finished (held, uncertain or on their way)"
+                f"{counted(unfinished, 'job')} not finished (held, uncertain or on their way)"
                 if unfinished
                 else "a hold stands on the case"
                 if ref in held
@@ -343,8 +344,10 @@ def apply(s: Session, due: Plan, by: str, reason: str, days: int) -> Purged:
             "purge",
             "retention",
             f"closed before {due.closed_before.date().isoformat()}",
-            f"{done.cases} case(s), {done.jobs} job(s), {done.letters} letter(s), "
-            f"{len(done.batches)} print batch folder(s); retention {days} days{idle}: {reason}",
+            f"{counted(done.cases, 'case')}, {counted(done.jobs, 'job')}, "
+            f"{counted(done.letters, 'letter')}, "
+            f"{counted(len(done.batches), 'print batch folder')}; retention {days} days{idle}: "
+            f"{reason}",
             at=at,
         )
     return done

@@ -10,6 +10,7 @@ JSONL file (one job per line), a CSV file (as ``letters enqueue`` reads it), a f
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -73,7 +74,11 @@ def run(
     console: Console,
     close_batch: bool = True,
     verbose: bool = False,
+    as_json: bool = False,
 ) -> int:
+    """Run every job of ``source`` and report on ``console`` (with ``as_json``, the report
+    is one JSON document on stdout and ``console``, then stderr, has only the warnings and
+    the progress)."""
     from dramatiq import Worker
     from dramatiq.brokers.stub import StubBroker
 
@@ -153,23 +158,51 @@ def run(
                 time.sleep(0.1)
     finally:
         worker.stop()
-    code = _summary(entries, runtime, console, verbose)
-    if close_batch:
-        _close_print_batch(runtime, console)
-    return code
+    results = _results(entries, runtime)
+    if not as_json:
+        _summary(results, runtime, console, verbose)
+    batches = _close_print_batch(runtime, None if as_json else console) if close_batch else []
+    if as_json:
+        report = {
+            **_totals(results),
+            "ledger": ledger_name(runtime.settings.database_url),
+            "letters": results,
+            "print_batches": batches,
+        }
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    return _exit_status(results)
 
 
-def _close_print_batch(runtime: Any, console: Console) -> None:
+def _close_print_batch(runtime: Any, console: Console | None) -> list[dict[str, Any]]:
+    """Close the open print batch and hand it off; what became of each batch (told on
+    ``console`` unless it is None: ``--json`` reports them instead)."""
     from channels.printing.batch import BatchCloser
 
     closer = BatchCloser(runtime.settings, runtime.ledger, runtime.archive)
+    batches: dict[str, dict[str, Any]] = {}
     for b in closer.close():
-        console.print(
-            f"Print batch [bold]{b.id}[/] closed: {counted(b.letters, 'letter')}, "
-            f"{counted(b.pages, 'printed side')} on {counted(b.sheets, 'sheet')} in "
-            f"{counted(len(b.files), 'file')} → {escape(str(b.folder))}"
-        )
+        batches[b.id] = {
+            "batch": b.id,
+            "letters": b.letters,
+            "printed_sides": b.pages,
+            "sheets": b.sheets,
+            "files": len(b.files),
+            "folder": str(b.folder),
+            "handed_off": None,
+            "error": None,
+        }
+        if console is not None:
+            console.print(
+                f"Print batch [bold]{b.id}[/] closed: {counted(b.letters, 'letter')}, "
+                f"{counted(b.pages, 'printed side')} on {counted(b.sheets, 'sheet')} in "
+                f"{counted(len(b.files), 'file')} → {escape(str(b.folder))}"
+            )
     for receipt in closer.hand_off():
+        told = batches.setdefault(receipt["batch"], {"batch": receipt["batch"]})
+        told["handed_off"] = None if "error" in receipt else str(receipt["target"])
+        told["error"] = receipt.get("error")
+        if console is None:
+            continue
         if "error" in receipt:
             console.print(
                 f"[bold red]Print batch {receipt['batch']} NOT handed off[/]: "
@@ -179,40 +212,65 @@ def _close_print_batch(runtime: Any, console: Console) -> None:
             console.print(
                 f"Print batch {receipt['batch']} handed off: {escape(str(receipt['target']))}"
             )
+    return list(batches.values())
 
 
-def _summary(entries: list[Entry], runtime: Any, console: Console, verbose: bool) -> int:
-    rows: list[tuple[str, str, str, str, str, str]] = []  # ..., and the row's group
-    refused = failed = 0
+def _results(entries: list[Entry], runtime: Any) -> list[dict[str, Any]]:
+    """What became of each job read, in the order read: plain values, stable codes."""
+    results: list[dict[str, Any]] = []
     for entry in entries:
         if entry.errors:
-            refused += 1
+            errors = [e.model_dump(mode="json") for e in entry.errors]
+            results.append({"where": entry.where, "status": "refused", "errors": errors})
             continue
         assert entry.job_id is not None
         job = runtime.ledger.job(entry.job_id)
         letter = runtime.ledger.letter_for_job(entry.job_id)
         history = runtime.ledger.history(entry.job_id)
         attempts = history.attempts if history else []
+        last = attempts[-1] if attempts and attempts[-1].status == "delivered" else None
+        results.append(
+            {
+                "where": entry.where,
+                "job": entry.job_id,
+                "kind": job.kind,
+                "status": str(job.status),
+                "pages": letter.page_count if letter else None,
+                "channel": last.channel if last else None,
+                # the Digipost or e-mail message id, or the print batch
+                "delivered_as": last.external_id if last else None,
+                "error_code": job.error_code,
+                "error": job.error,
+                "hold_reason": runtime.ledger.hold_reason(job.reference)
+                if job.status == JobStatus.HELD
+                else None,
+            }
+        )
+    return results
+
+
+def _summary(results: list[dict[str, Any]], runtime: Any, console: Console, verbose: bool) -> None:
+    rows: list[tuple[str, str, str, str, str, str]] = []  # ..., and the row's group
+    for r in results:
+        if r["status"] == "refused":
+            continue
         where = group = ""
-        if job.status == JobStatus.FAILED:
-            failed += 1
-            where, group = job.error or "", f"failed: {job.error_code or 'no code'}"
-        elif job.status == JobStatus.UNCERTAIN:  # `letters status JOB` says what to do
-            where = f"{job.error} ({job.error_code}; see letters status {job.id})"
+        if r["status"] == JobStatus.FAILED:
+            where, group = r["error"] or "", f"failed: {r['error_code'] or 'no code'}"
+        elif r["status"] == JobStatus.UNCERTAIN:  # `letters status JOB` says what to do
+            where = f"{r['error']} ({r['error_code']}; see letters status {r['job']})"
             group = "uncertain"
-        elif job.status == JobStatus.HELD:
-            where = "held: " + (runtime.ledger.hold_reason(job.reference) or "")
-            group = "held"
-        elif attempts and attempts[-1].status == "delivered":
-            last = attempts[-1]
+        elif r["status"] == JobStatus.HELD:
+            where, group = "held: " + (r["hold_reason"] or ""), "held"
+        elif r["channel"] is not None:
             where = (
-                f"print batch {last.external_id}"
-                if last.channel == "print"
-                else f"{last.channel} {last.external_id}"
+                f"print batch {r['delivered_as']}"
+                if r["channel"] == "print"
+                else f"{r['channel']} {r['delivered_as']}"
             )
-            group = where if last.channel == "print" else last.channel
-        pages = str(letter.page_count) if letter else ""
-        rows.append((entry.job_id, job.kind, job.status, pages, where, group))
+            group = where if r["channel"] == "print" else r["channel"]
+        pages = "" if r["pages"] is None else str(r["pages"])
+        rows.append((r["job"], r["kind"], r["status"], pages, where, group))
     if verbose or len(rows) <= ROWS_SHOWN:
         table = Table(title="Letters")
         for heading in ("job", "kind", "status", "pages"):
@@ -227,20 +285,33 @@ def _summary(entries: list[Entry], runtime: Any, console: Console, verbose: bool
         groups = Counter((kind, status, group) for _, kind, status, _, _, group in rows)
         for (kind, status, group), n in sorted(groups.items()):
             table.add_row(kind, status, group, str(n))
-    console.print(table)
+    if rows:  # none when every job was refused: the refusals below say it
+        console.print(table)
     if not verbose and len(rows) > ROWS_SHOWN:
         for job_id, _, status, _, where, _ in rows:
             if status in (JobStatus.FAILED, JobStatus.UNCERTAIN, JobStatus.HELD):
                 console.print(f"[bold]{escape(job_id)}[/] {status}: {escape(where)}")
-    for entry in entries:
-        if entry.errors:
-            console.print(f"[bold red]{escape(entry.where)}[/]: refused")
-            for error in entry.errors:
-                console.print(f"  {error}", markup=False)
-    ok = len(entries) - refused - failed
+    for r in results:
+        if r["status"] == "refused":
+            console.print(f"[bold red]{escape(r['where'])}[/]: refused")
+            for error in r["errors"]:
+                console.print(
+                    f"  {error['field']}: {error['reason']} [{error['code']}]", markup=False
+                )
+    totals = _totals(results)
     console.print(
-        f"{ok} accepted and handled, {refused} refused, {failed} failed. "
-        f"Ledger: {ledger_name(runtime.settings.database_url)}. "
+        f"{totals['handled']} accepted and handled, {totals['refused']} refused, "
+        f"{totals['failed']} failed. Ledger: {ledger_name(runtime.settings.database_url)}. "
         "See one job's history with `letters status JOB_ID`."
     )
-    return 2 if refused else 1 if failed else 0
+
+
+def _totals(results: list[dict[str, Any]]) -> dict[str, int]:
+    refused = sum(r["status"] == "refused" for r in results)
+    failed = sum(r["status"] == JobStatus.FAILED for r in results)
+    return {"handled": len(results) - refused - failed, "refused": refused, "failed": failed}
+
+
+def _exit_status(results: list[dict[str, Any]]) -> int:
+    totals = _totals(results)
+    return 2 if totals["refused"] else 1 if totals["failed"] else 0

@@ -17,6 +17,7 @@ from letters.job import Job, JobRejected, fingerprint_document
 from letters.ledger import JobStatus
 from letters.pipeline.runtime import Runtime, get_runtime
 from letters.validation import parse
+from letters.wording import counted
 from letters.workbench import approval
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,9 @@ def _send(job_id: str, letter_id: str = "") -> None:
         _unqueued_since_warning += 1
         if time.monotonic() - _warned_at >= BROKER_WARNING_SECONDS:  # once a minute, counted
             log.warning(
-                "%d job(s) accepted but not queued, the last %s: the broker is unreachable "
+                "%s accepted but not queued, the last %s: the broker is unreachable "
                 "(%s); the sweeper queues them when the broker is back [broker-unreachable]",
-                _unqueued_since_warning,
+                counted(_unqueued_since_warning, "job"),
                 job_id,
                 type(exc).__name__,
             )
@@ -158,7 +159,7 @@ def sweep(older_than: dt.timedelta | None = None, runtime: Runtime | None = None
     if stale:
         for job_id in stale:
             render_letter.send(job_id)
-        log.info("sweeper re-enqueued %d job(s)", len(stale))
+        log.info("sweeper re-enqueued %s", counted(len(stale), "job"))
     return stale
 
 

@@ -257,7 +257,7 @@ def worker_process(threads: int, stop_timeout: float, parent: int = 0) -> int:
 
     def stop(signum: int, frame: object) -> None:
         if not stopping.is_set():
-            log.info("stopping: finishing the message(s) in hand")
+            log.info("stopping: finishing the messages in hand")
         stopping.set()  # a second signal changes nothing: the supervisor kills if need be
 
     signal.signal(signal.SIGTERM, stop)

@@ -36,6 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from letters.config import get_settings
 from letters.pipeline import broker as brokers
+from letters.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -177,12 +178,11 @@ class Sweeper(Middleware):
                 client.delete(key if since is None else f"{key}:after-outage")
             return False
         if since is not None:
-            log.info("%d job(s) that moved while Redis was away queued again", queued)
+            log.info("%s that moved while Redis was away queued again", counted(queued, "job"))
         elif queued:
             log.warning(
-                "Redis had lost its queues (restarted empty, or flushed): %d unfinished "
-                "job(s) queued again",
-                queued,
+                "Redis had lost its queues (restarted empty, or flushed): %s queued again",
+                counted(queued, "unfinished job"),
             )
         else:
             log.info("Redis holds no queues yet (a new or emptied Redis); nothing was waiting")
