@@ -498,3 +498,21 @@ def _events(ledger: Ledger, job_id: str) -> list[str]:
     history = ledger.history(job_id)
     assert history is not None
     return [e.event for e in history.events]
+
+
+def test_the_head_revision_read_from_the_file_names_is_alembics(database_url: str) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from letters.ledger.db import HEAD, MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD]
+    ledger = Ledger(database_url)
+    assert ledger.schema_version() is None  # nothing there yet
+    ledger.migrate()
+    assert ledger.schema_version() == HEAD
+    ledger.migrate()  # at head: the short way, and nothing changes
+    assert ledger.schema_version() == HEAD
+    ledger.engine.dispose()

@@ -120,7 +120,7 @@ def test_sigterm_stops_every_child_and_kills_one_that_will_not_stop(tmp_path: Pa
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
     text = log.read_text()
-    assert "stopping 2 worker process(es)" in text
+    assert "stopping 2 worker processes" in text
     assert text.count("did not stop: killed") == 2
     assert not any(alive(pid) for pid in pids)
 

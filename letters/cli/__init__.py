@@ -97,7 +97,8 @@ class LettersParser(argparse.ArgumentParser):
 #: for every command arguments it cannot take or a setting that is wrong).
 EXIT_STATUS: dict[str, str] = {
     "run": "1 a letter failed; 2 a job refused",
-    "worker": "1 a process kept dying at start (worker-keeps-dying); SIGTERM stops it with 0",
+    "worker": "1 a process kept dying at start (worker-keeps-dying), or the ledger unavailable "
+    "at start (ledger-unavailable); SIGTERM stops it with 0",
     "enqueue": "1 jobs kept but not queued (the broker unreachable); 2 a line refused",
     "serve": "2 a setting it cannot take (the message names it), or an address it cannot listen on",
     "status": "2 no such job, or no ledger where the settings point",

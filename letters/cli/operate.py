@@ -289,15 +289,19 @@ def _safe_url(url: str) -> str:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     import logging
+    import subprocess
 
-    from letters.pipeline.runtime import Runtime
+    from letters.config import get_settings
     from letters.pipeline.supervisor import LOG_FORMAT, Supervisor, child_command
 
     if args.processes < 1 or args.threads < 1:
         err.print("--processes and --threads must be at least 1", markup=False)
         return BAD_INPUT
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
-    runtime = Runtime.from_settings()  # migrate the ledger once, before the processes start
+    # the ledger migrated once, before the processes start, in a process of its own
+    prepared = subprocess.run([sys.executable, "-m", "letters.pipeline.prepare"], check=False)
+    if prepared.returncode:
+        return FAILED
     os.environ["LETTERS_BROKER"] = "redis"
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # one metrics view for all processes
         import tempfile
@@ -307,7 +311,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from letters.metrics import serve_worker_metrics
 
-    serve_worker_metrics(runtime.settings.metrics_port)  # up while a child restarts
+    serve_worker_metrics(get_settings().metrics_port)  # up while a child restarts
     supervisor = Supervisor(
         child_command(args.threads, args.stop_timeout),
         args.processes,

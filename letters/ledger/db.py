@@ -15,15 +15,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from letters.fsutil import PRIVATE_FILE, private_dirs, restrict
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATING = threading.Lock()
+#: The newest migration's revision: each file in versions/ is named by its revision
+#: ("0008_retention.py" is revision "0008"; tests/test_ledger.py checks alembic agrees).
+HEAD = max(p.name.partition("_")[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
 #: How long a connection to PostgreSQL may take to open: a server that does not answer (a
 #: host gone, packets dropped) is given up on, and the caller waits it out, not hangs.
 CONNECT_TIMEOUT_SECONDS = 10
@@ -88,11 +90,30 @@ class Database:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def schema_version(self) -> str | None:
+        """The ledger's migration revision (alembic's ``alembic_version``); None for a
+        ledger with no schema yet, or one that cannot be read now (then :meth:`migrate`
+        goes the long way and says why)."""
+        try:
+            with self.engine.connect() as connection:
+                found = connection.execute(text("SELECT version_num FROM alembic_version"))
+                return found.scalar_one_or_none()
+        except DBAPIError:
+            return None
+
     def migrate(self) -> None:
         """Bring the schema up to date (alembic ``upgrade head``), one migration at a time:
         alembic's ``op`` is one per process (threads take turns), and processes starting at
         once on one ledger take a database lock first (``letters serve`` and ``letters
-        worker`` started together on a new SQLite file would otherwise both add a column)."""
+        worker`` started together on a new SQLite file would otherwise both add a column).
+
+        A ledger already at :data:`HEAD` is left as it is without loading alembic (about
+        10 MB a process: every worker process checks on start)."""
+        if self.schema_version() == HEAD:
+            return
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with _MIGRATING, self.engine.begin() as connection:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from letters.codes import Code
+from letters.wording import counted
 
 log = logging.getLogger("letters.worker")
 
@@ -140,7 +141,11 @@ class Supervisor:
         log.info("worker process %d started (slot %d%s)", slot.proc.pid, slot.number, again)
 
     def _supervise(self) -> int:
-        log.info("supervising %d worker process(es): %s", len(self.slots), " ".join(self.command))
+        log.info(
+            "supervising %s: %s",
+            counted(len(self.slots), "worker process", "worker processes"),
+            " ".join(self.command),
+        )
         for slot in self.slots:
             self._start(slot)
         while not self.signals:
@@ -199,7 +204,7 @@ class Supervisor:
         running = [s.proc for s in self.slots if s.proc is not None and s.proc.poll() is None]
         if not running:
             return
-        log.info("stopping %d worker process(es)", len(running))
+        log.info("stopping %s", counted(len(running), "worker process", "worker processes"))
         seen = self.signals
         for proc in running:
             proc.send_signal(signal.SIGTERM)
@@ -273,7 +278,7 @@ def worker_process(threads: int, stop_timeout: float, parent: int = 0) -> int:
     broker.emit_after("process_boot")
     worker = Worker(broker, queues=set(QUEUES), worker_threads=threads)
     worker.start()
-    log.info("worker process %d ready (%d thread(s))", os.getpid(), threads)
+    log.info("worker process %d ready (%s)", os.getpid(), counted(threads, "thread"))
     while not stopping.wait(1.0):
         pass
     worker.stop(timeout=int(stop_timeout * 1000))

@@ -1,0 +1,40 @@
+"""The ledger made ready for the worker processes (``letters worker`` runs this once, in a
+short-lived process of its own, before it starts them): migrated to the current schema,
+with the shipped approvals recorded where the installation trusts them.
+
+In a process of its own because the supervisor then stays small: it never loads the
+ledger's database drivers and alembic, which would stay resident for as long as the
+workers run (about 60 MB). Exit status 0 ready, 1 the ledger unavailable (said in one
+line with its code, never a traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> int:
+    from letters.codes import Code
+    from letters.config import get_settings
+    from letters.pipeline.faults import ledger_unavailable
+    from letters.pipeline.runtime import Runtime
+    from letters.wording import ledger_name
+
+    settings = get_settings()
+    try:
+        Runtime.from_settings(settings)
+    except Exception as exc:
+        if not ledger_unavailable(exc):
+            raise
+        print(
+            f"the ledger {ledger_name(settings.database_url)} cannot be reached "
+            f"({type(exc).__name__}); start it, or check LETTERS_DATABASE_URL "
+            f"[{Code.LEDGER_UNAVAILABLE}]",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
