@@ -16,6 +16,7 @@ import pikepdf
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from sqlalchemy import select
 
 from channels.base import Outgoing, PermanentError, PostalAddress
 from channels.printing.batch import BatchCloser, BatchError
@@ -220,6 +221,28 @@ def test_a_folder_written_before_a_crash_is_adopted_not_rewritten(
         s.get(PrintBatchRow, row.id).lease_at = None  # type: ignore[union-attr]
     [done] = closer.close()
     assert done.adopted and (folder / "READY").read_bytes() == ready
+
+
+def test_a_folder_another_ledger_wrote_is_not_adopted(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ledgers on one print folder (`make main` on SQLite, then a PostgreSQL ledger
+    with the same jobs): the same letter ids, other PDFs. The folder is not this ledger's
+    batch and must not be recorded as it."""
+    from letters.ledger.models import LetterRow, PrintBatchRow
+
+    closer, batches, row, folder = published_then_crashed(pipeline, monkeypatch)
+    ready = (folder / "READY").read_bytes()
+    with batches.ledger.session() as s:
+        s.get(PrintBatchRow, row.id).lease_at = None  # type: ignore[union-attr]
+        for letter in s.scalars(select(LetterRow)):
+            letter.pdf_sha256 = "0" * 64  # as the other ledger made it: another password
+    assert closer.close() == []
+    [why] = closer.unfinished
+    assert f"print batch {row.id} has READY but cannot be adopted" in why
+    assert "not this ledger's" in why
+    assert batches.get(row.id).status != BatchStatus.CLOSED  # type: ignore[union-attr]
+    assert (folder / "READY").read_bytes() == ready  # the folder left as it was
 
 
 def test_a_letter_failing_the_print_check_never_enters_a_batch(pipeline: Pipeline) -> None:

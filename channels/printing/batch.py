@@ -111,12 +111,17 @@ class BatchCloser:
         #: told (batch id, letters written, letters in the batch) as a close goes on: the
         #: command line's progress bar
         self.on_progress: Callable[[str, int, int], None] | None = None
+        #: why a half-closed batch could not be finished by the last :meth:`close`
+        self.unfinished: list[str] = []
 
     # --- the whole close --------------------------------------------------------------------
 
     def close(self, batch: str | None = None) -> list[ClosedBatch]:
         """Finish any batch a crash left half-closed, then close the open batch (or the one
-        named). Returns what was closed; empty when nothing was waiting."""
+        named). Returns what was closed; empty when nothing was waiting. A half-closed batch
+        that cannot be finished (it needs an operator) does not keep the others from
+        closing: why is in :attr:`unfinished`."""
+        self.unfinished = []
         done = self._resume()
         row = self.batches.claim_close(batch)
         if row is not None:
@@ -137,9 +142,10 @@ class BatchCloser:
                 log.warning("print batch %s: resuming a close that stopped", stuck.id)
                 try:
                     done.append(self._write(stuck))
-                except BatchError:
+                except BatchError as exc:
                     # needs an operator; it must not keep the next batches from closing
-                    log.exception("print batch %s cannot be finished", stuck.id)
+                    log.error("%s", exc)
+                    self.unfinished.append(str(exc))
             else:
                 log.info("print batch %s is being closed by another process", stuck.id)
         return done
@@ -254,11 +260,21 @@ class BatchCloser:
         log.error("print batch %s: the print folder is full; the next close tries again", row.id)
 
     def _other_letters(self, row: PrintBatchRow, final: Path) -> list[str]:
-        """Problems if the folder's manifest is not exactly this batch's letters (an old
-        folder of the same name after the ledger was reset, say)."""
+        """Problems if the folder's manifest is not exactly this batch's letters as this
+        ledger made them: an old folder of the same name after the ledger was reset, or one
+        another ledger wrote into the same print folder (the same jobs give the same letter
+        ids, but each ledger drew its own passwords, so the PDFs differ)."""
         listed = manifest.listed_letters(final)
-        ours = {letter.letter_id for letter in self.batches.letters(row.id)}
-        return [] if listed <= ours else ["its manifest lists letters of another batch"]
+        ours = {letter.letter_id: letter.pdf_sha256 for letter in self.batches.letters(row.id)}
+        if not listed.keys() <= ours.keys():
+            return ["its manifest lists letters of another batch"]
+        if any(ours[letter] != digest for letter, digest in listed.items()):
+            return [
+                "its letters are not this ledger's (the same letter ids with other PDFs: "
+                f"another ledger wrote {final}); move that folder away if it is not this "
+                "ledger's, and close again"
+            ]
+        return []
 
     @functools.cached_property
     def placement(self) -> Placement:

@@ -195,10 +195,10 @@ def read_summary(folder: Path) -> tuple[tuple[FileInfo, ...], Totals]:
     return files, Totals(**manifest["totals"])
 
 
-def listed_letters(folder: Path) -> set[str]:
-    """The letter ids a written ``manifest.csv`` lists."""
+def listed_letters(folder: Path) -> dict[str, str]:
+    """The letters a written ``manifest.csv`` lists: letter id → the PDF's SHA-256."""
     with (folder / CSV).open(encoding="utf-8", newline="") as fh:
-        return {row["letter_id"] for row in csv.DictReader(fh)}
+        return {row["letter_id"]: row["sha256"] for row in csv.DictReader(fh)}
 
 
 def cover_info(

@@ -34,6 +34,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except BatchError as exc:
         err.print(str(exc), markup=False)
         return BAD_INPUT
+    for problem in closer.unfinished:
+        err.print(problem, markup=False)
     if args.json:
         receipts = closer.hand_off()
         report = {
@@ -51,11 +53,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
             ],
             "handed_off": [r for r in receipts if "error" not in r],
             "not_handed_off": [r for r in receipts if "error" in r],
+            "cannot_be_finished": closer.unfinished,
         }
         out.print_json(json.dumps(report, ensure_ascii=False, default=str))
+        if closer.unfinished:
+            return BAD_INPUT
         return FAILED if report["not_handed_off"] else OK
-    if not closed:
-        out.print("no open print batch: nothing to close")
+    if not closed and not closer.unfinished:
+        out.print(
+            f"print batch {args.batch} is closed already: nothing to close"
+            if args.batch
+            else "no open print batch: nothing to close",
+            markup=False,
+        )
     for b in closed:
         how = "was already written; recorded as closed" if b.adopted else "closed"
         out.print(
@@ -76,7 +86,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             out.print(
                 f"print batch {receipt['batch']} handed off: {receipt['target']}", markup=False
             )
-    return status
+    return BAD_INPUT if closer.unfinished else status
 
 
 def register(sub: Any) -> None:
