@@ -19,8 +19,7 @@ from enum import StrEnum
 FAMILIES = {
     "contract": "the job's shape: a field missing, of the wrong type or format, or a number "
     "with a wrong check digit (HTTP 422, CLI exit 2)",
-    "rule": "the law or the agency's rules (letters/rules.py) refuse the job "
-    "(HTTP 422, CLI exit 2)",
+    "rule": "the law or the agency's rules (letters/rules/) refuse the job (HTTP 422, CLI exit 2)",
     "intake": "the job is well formed but cannot be taken now (HTTP 409/422)",
     "request": "the request or file around the jobs (HTTP status, CLI exit 2)",
     "print": "the rendered letter fails the print-safety check (the job fails; CLI exit 1)",

@@ -52,7 +52,7 @@ from letters.ledger.views import JobHistory
 from letters.lockout import attempt
 from letters.pipeline import faults
 from letters.pipeline.runtime import Runtime, get_runtime
-from letters.refusals import code_for, path_of
+from letters.refusals import code_for, in_our_words, path_of
 
 bearer = HTTPBearer(auto_error=False)
 LEDGER_DOWN = Code.LEDGER_UNAVAILABLE
@@ -73,6 +73,12 @@ _HTTP_CODES = {
     405: Code.METHOD_NOT_ALLOWED,
     409: Code.JOB_CONFLICT,
     413: Code.BODY_TOO_LARGE,
+}
+#: Starlette's own sentences for the errors it raises, in the product's words.
+_HTTP_WORDS = {
+    "Not Found": "no such path (the OpenAPI document at /openapi.json lists them)",
+    "Method Not Allowed": "this path does not take that method (the Allow header lists those "
+    "it takes)",
 }
 
 
@@ -188,7 +194,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         if exc.status_code == 405:  # every method the path takes, not only the first route's
             methods = http_methods.allowed(app.router.routes, request.scope)
             headers = {**(headers or {}), "Allow": http_methods.allow_header(methods)}
-        body = Problem(errors=[FieldError(field="(request)", code=code, reason=str(exc.detail))])
+        reason = _HTTP_WORDS.get(str(exc.detail), str(exc.detail))
+        body = Problem(errors=[FieldError(field="(request)", code=code, reason=reason)])
         return JSONResponse(status_code=exc.status_code, content=body.model_dump(), headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -197,7 +204,11 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         for e in exc.errors():
             loc = tuple(p for p in e["loc"] if p != "body")
             field = path_of(loc) if loc else "(body)"
-            reason = str(e["msg"])
+            reason = in_our_words(e["type"], str(e["msg"]).removeprefix("Value error, "))
+            if e["type"] == "extra_forbidden":  # as a job's unknown field is said
+                reason = "unknown field (check the spelling against the OpenAPI document)"
+            if e["type"] == "missing":
+                reason = "required, and missing (see the OpenAPI document)"
             errors.append(FieldError(field=field, code=code_for(e["type"], field), reason=reason))
         return _problem(422, errors)
 

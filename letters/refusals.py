@@ -8,7 +8,7 @@ import re
 
 from pydantic import BaseModel, ValidationError
 
-from letters import codes
+from letters import codes, syntax
 from letters.codes import Code
 
 
@@ -118,6 +118,15 @@ _WORDS = {
 }
 
 
+#: The patterns of the contract (letters.syntax) as a person reads them.
+_PATTERNS = {
+    syntax.JOB_ID: f"must be 1 to {syntax.JOB_ID_MAX} letters (A-Z, a-z), digits or . _ : -",
+    syntax.REFERENCE: "must be letters A-Z and digits, with single hyphens inside",
+    syntax.LETTER_ID: f"must be {syntax.LETTER_ID_MAX} digits",
+    syntax.DATE: "must be a date as YYYY-MM-DD",
+}
+
+
 def in_our_words(err_type: str, message: str) -> str:
     """A pydantic message in the product's wording: the common types by name, the rest
     with pydantic's "Input should be" and "String should have" said as "must".
@@ -130,9 +139,14 @@ def in_our_words(err_type: str, message: str) -> str:
     'must have at most 70 characters'
     >>> in_our_words("too_short", "List should have at least 1 item after validation, not 0")
     'must have at least 1 item, not 0'
+    >>> in_our_words("string_pattern_mismatch", "String should match pattern '^[0-9]{20}$'")
+    'must be 20 digits'
     """
     if err_type in _WORDS:
         return _WORDS[err_type]
+    if err_type == "string_pattern_mismatch":
+        pattern = message.removeprefix("String should match pattern ").strip("'")
+        return _PATTERNS.get(pattern, "does not have the form the contract asks for")
     if err_type == "json_invalid":
         return "not valid JSON: " + message.removeprefix("Invalid JSON: ")
     said = re.sub(r"^(Input|Value|String|List|Dictionary) should (be|have)\b", r"must \2", message)

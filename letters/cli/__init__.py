@@ -16,6 +16,7 @@ rendered; 2 bad input (a job refused, a file unreadable), with one message per f
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
@@ -31,7 +32,8 @@ from letters.cli import (
     templates,
     workbench,
 )
-from letters.cli.console import BAD_INPUT, err
+from letters.cli.console import BAD_INPUT, FAILED, err
+from letters.codes import Code
 
 
 def _version() -> str:
@@ -173,22 +175,63 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # --help and usage errors end here, loading little
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from letters.config import get_settings
     from letters.refusals import in_our_words
 
     try:
-        get_settings()
+        settings = get_settings()
     except ValidationError as exc:
         for e in exc.errors(include_url=False, include_input=False):
-            name = "LETTERS_" + "__".join(str(p) for p in e["loc"]).upper()
             said = in_our_words(e["type"], str(e["msg"]).removeprefix("Value error, "))
-            err.print(f"configuration: {name}: {said}", markup=False)
+            if e["loc"]:
+                name = "LETTERS_" + "__".join(str(p) for p in e["loc"]).upper()
+                said = f"{name}: {said}"
+            err.print(f"configuration: {said}", markup=False)
+        return BAD_INPUT
+    except SettingsError as exc:  # a value that is not even JSON where JSON is asked for
+        field = re.search(r'field "(\w+)"', str(exc))
+        if field:
+            cause = f": {exc.__cause__}" if exc.__cause__ else ""
+            said = f"LETTERS_{field.group(1).upper()}… cannot be read{cause}"
+        else:
+            said = str(exc)
+        err.print(f"configuration: {said}", markup=False)
         return BAD_INPUT
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        problem = _ledger_problem(exc, settings.database_url)
+        if problem is None:
+            raise
+        err.print(problem[1], markup=False)
+        return problem[0]
+
+
+def _ledger_problem(exc: Exception, url: str) -> tuple[int, str] | None:
+    """A ledger the settings point to that cannot be used, in one line with its code (exit
+    1: unreachable now; 2: not a URL the product can use); None for anything else."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from letters.pipeline.faults import ledger_unavailable
+    from letters.wording import ledger_name
+
+    if isinstance(exc, NoSuchModuleError | ArgumentError):
+        return BAD_INPUT, (
+            f"configuration: DATABASE_URL: {ledger_name(url)!r} is not a ledger URL this "
+            "product takes (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
+        )
+    if not ledger_unavailable(exc):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    return FAILED, (
+        f"the ledger {ledger_name(url)} cannot be used now ({first.strip()}): start it, or "
+        f"check DATABASE_URL [{Code.LEDGER_UNAVAILABLE}]"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

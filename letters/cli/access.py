@@ -23,7 +23,10 @@ from letters.cli.console import (
 def cmd_token(args: argparse.Namespace) -> int:
     from letters.ledger import create_token, revoke_token
 
-    ledger = open_ledger()
+    found = open_ledger() if args.action == "create" else ledger_to_read()
+    if found is None:
+        return BAD_INPUT
+    ledger = found
     if args.action == "create":
         scopes = {s.strip() for s in args.scopes.split(",") if s.strip()}
         try:

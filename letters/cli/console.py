@@ -160,6 +160,26 @@ def said(value: str) -> str:
     return text
 
 
+def cannot_read(path: object, exc: OSError | None = None, folder_too: bool = False) -> None:
+    """Say, in one wording for every command, that ``path`` cannot be read (on stderr,
+    with the code ``file-unreadable``): missing, a folder where a file is asked for, or
+    what the system said."""
+    import errno
+    from pathlib import Path
+
+    from letters.codes import Code
+
+    if exc is None and not folder_too and Path(str(path)).is_dir():
+        why = "a folder, not a file"
+    elif exc is None or exc.errno == errno.ENOENT:
+        why = "no such file or folder" if folder_too else "no such file"
+    elif exc.errno == errno.EISDIR:
+        why = "a folder, not a file"
+    else:
+        why = (exc.strerror or str(exc)).lower()
+    err.print(f"{path}: {why} [{Code.FILE_UNREADABLE}]", markup=False)
+
+
 def port(value: str) -> int:
     """An argparse ``type`` for a TCP port.
 

@@ -14,6 +14,7 @@ from letters.cli.console import (
     BAD_INPUT,
     FAILED,
     OK,
+    cannot_read,
     err,
     job_lines,
     ledger_name,
@@ -33,7 +34,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from letters.pipeline.inprocess import run
 
     if not args.source.exists():
-        err.print(f"{args.source}: no such file or folder", markup=False)
+        cannot_read(args.source, folder_too=True)
         return BAD_INPUT
     return run(
         args.source,
@@ -214,7 +215,7 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
     from letters.pipeline.runtime import get_runtime
 
     if not args.file.is_file():
-        err.print(f"{args.file}: no such file", markup=False)
+        cannot_read(args.file)
         return BAD_INPUT
     brokers.current()
     from letters.pipeline.intake import BrokerUnreachable, submit

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, FAILED, OK, counted, err, out
+from letters.cli.console import BAD_INPUT, FAILED, OK, cannot_read, counted, err, out
 from letters.codes import Code
 
 
@@ -201,7 +201,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             target = target / f"{_safe_name(source.stem)}.pdf"
         jobs, targets = [source], [target]
     else:
-        err.print(f"{source}: no such file or folder", markup=False)
+        cannot_read(source, folder_too=True)
         return BAD_INPUT
     _rehearsal_rules()
     processes = args.jobs or os.cpu_count() or 1
@@ -277,7 +277,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         data = args.pdf.read_bytes()
     except OSError as exc:
-        err.print(f"{args.pdf}: {exc.strerror}", markup=False)
+        cannot_read(args.pdf, exc)
         return BAD_INPUT
     report = check(data)
     if args.json:

@@ -8,7 +8,17 @@ import argparse
 import json
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, OK, counted, err, open_ledger, oslo_day, out, said
+from letters.cli.console import (
+    BAD_INPUT,
+    OK,
+    counted,
+    err,
+    ledger_to_read,
+    open_ledger,
+    oslo_day,
+    out,
+    said,
+)
 
 
 def _who(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -63,6 +73,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     who = None if args.dry_run else _who(args)
     if not args.dry_run and who is None:
+        return BAD_INPUT
+    if args.dry_run and ledger_to_read() is None:  # a survey reads: it makes no ledger
         return BAD_INPUT
     rt = Runtime.from_settings()
     done = retention.survey(rt) if who is None else retention.purge(rt, *who)

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from letters.cli.console import FAILED, OK, err, open_ledger, out
+from letters.cli.console import BAD_INPUT, FAILED, OK, err, ledger_to_read, open_ledger, out
 from letters.cli.workbench import (
     author_args,
     current_settings,
@@ -32,7 +32,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.action == "list":
         settings = current_settings()
         today = today_oslo(settings)
-        status = approval.table_status(open_ledger(), today, settings.rehearsal_rules)
+        ledger = ledger_to_read()
+        if ledger is None:
+            return BAD_INPUT
+        status = approval.table_status(ledger, today, settings.rehearsal_rules)
         if args.json:
             listed = [
                 {

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from letters.cli.console import BAD_INPUT, FAILED, OK, err, open_ledger, out
+from letters.cli.console import BAD_INPUT, FAILED, OK, err, ledger_to_read, open_ledger, out
 from letters.cli.workbench import (
     author_args,
     current_settings,
@@ -30,7 +30,10 @@ def cmd_templates(args: argparse.Namespace) -> int:
     settings = current_settings()
     if args.action == "list":
         today = today_oslo(settings)
-        status = approval.template_status(open_ledger(), settings, today)
+        ledger = ledger_to_read()
+        if ledger is None:
+            return BAD_INPUT
+        status = approval.template_status(ledger, settings, today)
         if args.json:
             listed = [
                 {

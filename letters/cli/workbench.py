@@ -117,7 +117,10 @@ def cmd_users(args: argparse.Namespace) -> int:
     from letters.ledger.users import Users
     from letters.workbench import accounts
 
-    ledger = open_ledger()
+    found = ledger_to_read() if args.action == "list" else open_ledger()
+    if found is None:
+        return BAD_INPUT
+    ledger = found
     if args.action == "list":
         users = Users(ledger).all()
         if args.json:

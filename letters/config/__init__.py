@@ -21,6 +21,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -142,6 +143,10 @@ class Settings(BaseSettings):
                 "and is for rehearsals only: set it only together with clock_date "
                 "(LETTERS_CLOCK_DATE)"
             )
+        if self.rehearsal_rules is not None and not self.rehearsal_rules.is_dir():
+            raise ValueError(
+                f"rehearsal_rules (LETTERS_REHEARSAL_RULES): no such folder: {self.rehearsal_rules}"
+            )
         return self
 
     @classmethod
@@ -155,6 +160,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         path = os.environ.get("LETTERS_CONFIG")
+        if path and not Path(path).is_file():
+            raise SettingsError(f"LETTERS_CONFIG: no such file: {path}")
         if path:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
         return tuple(sources)

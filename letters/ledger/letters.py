@@ -23,6 +23,7 @@ from letters.ledger.db import Database
 from letters.ledger.models import AttemptRow, AuditRow, EventRow, JobRow, LetterRow
 from letters.ledger.states import JobStatus
 from letters.ledger.views import Attempt
+from letters.wording import counted
 
 #: An attempt begun and not (yet) settled: the channel has been, or is being, called.
 SENDING = "sending"
@@ -78,7 +79,7 @@ class Letters(Database):
                         at=at,
                         event="rendered",
                         detail=f"{row.template_name} v{row.template_version} by {row.renderer}, "
-                        f"{row.page_count} page(s), pdf {row.pdf_sha256[:12]}",
+                        f"{counted(row.page_count, 'page')}, pdf {row.pdf_sha256[:12]}",
                     )
                 )
         except IntegrityError:
