@@ -699,6 +699,31 @@ STATUSES: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
         "no ledger at",
     ),
     (("completion", "fish"), {}, 2, "invalid choice: 'fish'"),
+    # what every command shares: a ledger it cannot reach or use, a setting naming nothing
+    (
+        ("status",),
+        {"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/x"},
+        1,
+        "cannot be used now",
+    ),
+    (
+        ("enqueue", "{good}"),
+        {"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/x"},
+        1,
+        "[ledger-unavailable]",
+    ),
+    (("status",), {"DATABASE_URL": "bogus://x"}, 2, "is not a ledger URL this product takes"),
+    (("status",), {"LETTERS_CONFIG": "{tmp}/none.toml"}, 2, "LETTERS_CONFIG: no such file"),
+    (("status",), {"LETTERS_REHEARSAL_RULES": "{tmp}/none"}, 2, "no such folder"),
+    (("status",), {"LETTERS_SENDER__ACCOUNTS_ABROAD": "not json"}, 2, "cannot be read"),
+    # commands that only read make no ledger to read
+    (("rules", "list"), {"DATABASE_URL": "sqlite:///{tmp}/none.db"}, 2, "no ledger at"),
+    (("templates", "list"), {"DATABASE_URL": "sqlite:///{tmp}/none.db"}, 2, "no ledger at"),
+    (("users", "list"), {"DATABASE_URL": "sqlite:///{tmp}/none.db"}, 2, "no ledger at"),
+    (("purge", "--dry-run"), {"DATABASE_URL": "sqlite:///{tmp}/none.db"}, 2, "no ledger at"),
+    (("token", "revoke", "x"), {"DATABASE_URL": "sqlite:///{tmp}/none.db"}, 2, "no ledger at"),
+    (("check", "{tmp}"), {}, 2, "a folder, not a file [file-unreadable]"),
+    (("enqueue", "{tmp}/none.jsonl"), {}, 2, "none.jsonl: no such file [file-unreadable]"),
 ]
 
 
@@ -733,7 +758,7 @@ def test_exit_statuses_are_what_help_says(
     good = load_job("reminder.nb")
     (tmp_path / "good.jsonl").write_text(json.dumps(good) + "\n", "utf-8")
     names = {"bad": str(tmp_path / "bad.jsonl"), "good": str(tmp_path / "good.jsonl")}
-    given = [a.format(**names) for a in args]
+    given = [a.replace("{tmp}", str(tmp_path)).format(**names) for a in args]
     env |= {k: v.replace("{tmp}", str(tmp_path)) for k, v in extra.items()}
     done = run(*given, **env)
     assert done.returncode == status, done.stdout + done.stderr

@@ -221,6 +221,31 @@ def test_validation_errors_never_echo_the_input(api: Any) -> None:
     assert response.json()["errors"][0]["field"] == "reference"
 
 
+def test_request_errors_speak_the_products_words_not_the_frameworks(api: Any) -> None:
+    client, _, tokens = api
+    headers = auth(tokens["all"])
+
+    def reasons(response: Any) -> list[str]:
+        return [e["reason"] for e in response.json()["errors"]]
+
+    missing = client.post("/v1/credentials/verify", headers=headers, json={"reference": "AX-1"})
+    assert missing.status_code == 422
+    assert reasons(missing) == ["required, and missing (see the OpenAPI document)"]
+    extra = client.post(
+        "/v1/credentials/verify",
+        headers=headers,
+        json={"reference": "AX-2026-1", "password": "x", "pasword": "x"},
+    )
+    assert extra.status_code == 422 and reasons(extra)[0].startswith("unknown field")
+    nowhere = client.get("/v1/nowhere", headers=headers)
+    assert nowhere.status_code == 404 and reasons(nowhere)[0].startswith("no such path")
+    wrong_method = client.put("/v1/jobs", headers=headers, json={})
+    assert wrong_method.status_code == 405 and "Allow header" in reasons(wrong_method)[0]
+    for response in (missing, extra, nowhere, wrong_method):
+        for library in ("Field required", "Extra inputs", "Not Found", "Method Not Allowed"):
+            assert library not in response.text
+
+
 def test_openapi_describes_the_job_contract(api: Any) -> None:
     client, _, _ = api
     spec = client.get("/openapi.json").json()
