@@ -21,6 +21,7 @@ from pydantic import (
     EmailStr,
     Field,
     JsonValue,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -120,8 +121,9 @@ class Address(_Model):
 
 
 class Consents(_Model):
-    digipost: bool = False
-    email: bool = False
+    # strictly true or false: "yes", 1 or "0" are refused, not read as a consent
+    digipost: StrictBool = False
+    email: StrictBool = False
 
 
 class Debtor(_Model):

@@ -117,7 +117,7 @@ def test_render_one_file_without_o_writes_into_out(tmp_path: Path) -> None:
     assert env_run.returncode == 0, env_run.stderr
     assert (tmp_path / "out" / "my_job.pdf").read_bytes().startswith(b"%PDF-")
     assert {p.name for p in tmp_path.iterdir()} == {"my job.json", "out"}
-    assert "PDFs in out" in env_run.stdout
+    assert "PDF: out/my_job.pdf" in env_run.stdout
 
 
 def test_render_a_folder_into_a_pdf_name_is_refused(tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ def test_render_table_names_the_job_id_and_a_past_letter_date(tmp_path: Path) ->
     )
     assert on_time.returncode == 0, on_time.stderr
     assert "job-id-not-the-file-name" in on_time.stdout
-    assert "some-file" not in on_time.stdout.split("PDFs in")[0]
+    assert "some-file" not in on_time.stdout.split("PDF: ")[0]
     assert "refuses" not in on_time.stdout + on_time.stderr
     late = run(
         "render",

@@ -409,7 +409,7 @@ def test_a_failed_job_keeps_its_stable_code(ledger: Ledger, job: dict[str, Any])
         job["id"],
         JobStatus.FAILED,
         "failed",
-        "deliver_letter: not sent: the letter date passed",
+        "not sent: the letter date passed (while delivering)",
         error_class="PermanentFailure:letter_date_passed",
         code=Code.LETTER_DATE_PAST,
     )

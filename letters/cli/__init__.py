@@ -168,12 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.epilog = _grouped(sub) + "\nExit status: 0 all well, 2 bad input; each --help says more."
     for name, command in sub.choices.items():
         command.epilog = f"Exit status: 0 all well; {EXIT_STATUS[name]}."
+        command.set_defaults(command_parser=command)  # its own usage on a stray argument
     sub._choices_actions = []  # listed by audience in the epilog instead of in one block
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)  # --help and usage errors end here, loading little
+    parser = build_parser()
+    args, stray = parser.parse_known_args(argv)  # --help and usage errors end here
+    if stray:  # said with the command's own usage, not the top level's
+        getattr(args, "command_parser", parser).error(f"unrecognized arguments: {' '.join(stray)}")
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 

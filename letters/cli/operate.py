@@ -5,6 +5,7 @@ letter in :mod:`letters.cli.cases`)."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -121,7 +122,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         return BAD_INPUT
     history = ledger.history(args.job_id)
     if history is None:
-        err.print(f"no job {args.job_id!r} in the ledger", markup=False)
+        if args.json:  # the same shape as GET /v1/jobs/{id} answers
+            missing = {"field": "job_id", "code": "not-found", "reason": "no such job"}
+            out.print_json(json.dumps({"errors": [missing]}))
+        else:
+            err.print(f"no job {args.job_id!r} in the ledger", markup=False)
         return BAD_INPUT
     if args.json:
         out.print_json(history.model_dump_json())
@@ -145,8 +150,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if job.status == "uncertain":
         _uncertain(job.id, job.error_code, job.error, letter.id if letter else "")
     elif job.error:
-        code = f" {job.error_code}" if job.error_code else ""
-        out.print(f"  error{code} ({job.error_class}): {job.error}", markup=False)
+        # the stable code; the exception's class only for a failure with no code (a defect)
+        said = job.error_code or f"({job.error_class or 'no code'})"
+        out.print(f"  error {said}: {job.error}", markup=False)
     if letter:
         out.print(
             f"  letter {letter.id}: {letter.template} v{letter.template_version} "
@@ -293,12 +299,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import subprocess
 
     from letters.config import get_settings
-    from letters.pipeline.supervisor import LOG_FORMAT, Supervisor, child_command
+    from letters.pipeline.supervisor import LOG_FORMAT, Supervisor, child_command, quiet_libraries
 
     if args.processes < 1 or args.threads < 1:
         err.print("--processes and --threads must be at least 1", markup=False)
         return BAD_INPUT
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    quiet_libraries()
     # the ledger migrated once, before the processes start, in a process of its own
     prepared = subprocess.run([sys.executable, "-m", "letters.pipeline.prepare"], check=False)
     if prepared.returncode:
@@ -369,7 +376,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run the whole pipeline in this process (no services)")
     p.add_argument(
-        "source", type=Path, help="JOBS.jsonl or JOBS.csv, a folder of *.json jobs, or one"
+        "source",
+        type=Path,
+        help="JOBS.jsonl or JOBS.csv, a folder of *.json jobs, or one .json job",
     )
     p.add_argument(
         "--keep-batch-open",

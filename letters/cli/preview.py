@@ -58,7 +58,7 @@ def _render_one(source: Path, target: Path) -> Outcome:
     from rich.markup import escape
 
     from letters.clock import today_oslo
-    from letters.fsutil import atomic_write
+    from letters.fsutil import atomic_write, private_dirs
     from letters.job import JobRejected
     from letters.produce import produce  # heavy imports only when rendering
     from letters.renderers import RenderError
@@ -89,7 +89,7 @@ def _render_one(source: Path, target: Path) -> Outcome:
         error = {"code": str(Code.RENDER_DEFECT), "reason": f"{type(exc).__name__}: {exc}"}
         record = {"file": str(source), "outcome": "failed", "errors": [error]}
         return Outcome(source, FAILED, said=[(text, True)], record=record)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(target.parent)  # 0700, as every folder the product makes
     atomic_write(target, produced.rendered.pdf)  # 0600: the letter carries its password
     letter = produced.composed.letter
     outcome = Outcome(source, OK)
@@ -248,8 +248,10 @@ def cmd_render(args: argparse.Namespace) -> int:
             "the pipeline refuses today (see above): a preview only, nothing to send",
             markup=False,
         )
-    if written:
-        out.print(f"PDFs in {', '.join(written)}")
+    if len(targets) == 1 and targets[0].exists():
+        out.print(f"PDF: {targets[0]}", markup=False)
+    elif written:
+        out.print(f"PDFs in {', '.join(written)}", markup=False)
     return status
 
 
@@ -309,6 +311,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     return OK if report.ok else FAILED
 
 
+def processes(value: str) -> int:
+    """An argparse ``type`` for ``--jobs``: a count of processes, 0 for one per core.
+
+    >>> processes("2")
+    2
+    >>> processes("-3")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: must be a number of processes (0: one per CPU core)
+    """
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be a number of processes (0: one per CPU core)")
+    return number
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("render", help="render job files to PDF previews (nothing is stored)")
     p.add_argument("source", type=Path, help="a job .json file, or a folder of them")
@@ -322,7 +342,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=processes,
         metavar="N",
         default=0,
         help=f"render a folder of {PARALLEL_FROM} or more jobs in N processes (default: one "

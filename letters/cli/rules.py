@@ -85,7 +85,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
             err.print(
                 f"{s.name} has values marked unconfirmed (in force from {days}): letters that "
                 "state or rely on them are refused; check them against the source and "
-                f"confirm them (letters rules confirm {s.name} DAY --source ...) "
+                f"confirm them (letters rules confirm {s.name} DAY --source WHERE-CHECKED "
+                "--user NAME) "
                 "[rule-unconfirmed]",
                 markup=False,
             )

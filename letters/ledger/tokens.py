@@ -31,7 +31,8 @@ def create_token(ledger: Database, name: str, scopes: set[str], *, by: str = "un
     is enough). The plaintext is returned once, to be handed to the upstream team."""
     unknown = scopes - SCOPES
     if unknown or not scopes:
-        raise ValueError(f"scopes must be among {', '.join(sorted(SCOPES))}")
+        which = f"{', '.join(sorted(unknown))} unknown: " if unknown else "none given: "
+        raise ValueError(f"{which}scopes must be among {', '.join(sorted(SCOPES))}")
     token = "lt_" + secrets.token_urlsafe(32)
     with ledger.session() as s:
         # a revoked token keeps its row (evidence) under another name, freeing its name

@@ -18,6 +18,8 @@ import dramatiq.broker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
+from letters.wording import counted
+
 if TYPE_CHECKING:
     from letters.config import Settings
 
@@ -34,6 +36,10 @@ def all_queue_names() -> tuple[str, ...]:
     from dramatiq.common import dq_name
 
     return (*QUEUES, *(dq_name(q) for q in QUEUES))
+
+
+#: The stages as a person names them (the job's error says where it failed).
+_STAGES = {"render_letter": "while rendering", "deliver_letter": "while delivering"}
 
 
 class LedgerFailures(Middleware):
@@ -53,10 +59,10 @@ class LedgerFailures(Middleware):
             return
         code = getattr(exception, "code", None)  # the failure's stable code
         name = type(exception).__name__ if exception else "unknown"
-        detail = f"{message.actor_name}: {exception or 'gave up'}"
+        stage = _STAGES.get(message.actor_name, message.actor_name)
         retries = message.options.get("retries", 0)
-        if retries:
-            detail += f" (after {retries} retries)"
+        tries = f", after {counted(retries, 'retry', 'retries')}" if retries else ""
+        detail = f"{exception or 'gave up'} ({stage}{tries})"
         try:
             get_runtime().ledger.set_status(
                 job_id,

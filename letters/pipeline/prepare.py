@@ -10,6 +10,7 @@ line with its code, never a traceback).
 
 from __future__ import annotations
 
+import logging
 import sys
 
 
@@ -21,6 +22,7 @@ def main() -> int:
     from letters.wording import ledger_name
 
     settings = get_settings()
+    logging.basicConfig(level=logging.WARNING)  # alembic's INFO chatter stays out
     try:
         Runtime.from_settings(settings)
     except Exception as exc:

@@ -55,6 +55,17 @@ LOG_FORMAT = (
 )
 
 
+#: Libraries whose INFO lines say nothing an operator acts on (alembic's start-up chatter,
+#: pikepdf's "logger bridge initialized"): their warnings and errors still show.
+QUIET = ("alembic", "pikepdf")
+
+
+def quiet_libraries() -> None:
+    """Only the warnings and errors of :data:`QUIET` in the log."""
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def ended(returncode: int) -> str:
     """How a child ended, for the log.
 
@@ -269,6 +280,7 @@ def worker_process(threads: int, stop_timeout: float, parent: int = 0) -> int:
     signal.signal(signal.SIGINT, stop)
     _die_with(parent)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    quiet_libraries()
     from dramatiq import Worker
 
     from letters.pipeline import worker as module  # configures the Redis broker and actors

@@ -71,7 +71,8 @@ class RuleUnconfirmed(LookupError):
             f"the {table.title.lower()} in force from {entry.valid_from.isoformat()} "
             f"({_shown(entry.value)} {table.unit}; {entry.source}) is marked unconfirmed in "
             f"the table {table.name!r}: no letter states it or relies on it until compliance "
-            f"confirms it (letters rules confirm {table.name} {entry.valid_from.isoformat()})"
+            f"confirms it (letters rules confirm {table.name} {entry.valid_from.isoformat()} "
+            "--source WHERE-CHECKED --user NAME)"
         )
 
 
