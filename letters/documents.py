@@ -103,6 +103,20 @@ def text_of(raw: str | bytes, field: str = "(job)") -> str:
         ) from None
 
 
+#: The JSON parser's messages in words (the place is said after them).
+_JSON_WORDS = {
+    "Expecting value": "a value was expected",
+    "Expecting ':' delimiter": "a ':' was expected",
+    "Expecting ',' delimiter": "a ',' was expected",
+    "Expecting property name enclosed in double quotes": (
+        "a field name in double quotes was expected (a comma too many before it?)"
+    ),
+    "Extra data": "more follows the end of the JSON value (one job per line?)",
+    "Unterminated string starting at": "a text is not closed (a missing '\"'?)",
+    "Invalid control character at": "a control character inside a text",
+}
+
+
 def _where_json_broke(text: str, exc: json.JSONDecodeError) -> str:
     r"""Why and where ``text`` is not JSON, as a person finds the place: a line of a JSONL
     file by its column; text that stops in the middle of a value says it ends too early.
@@ -110,9 +124,9 @@ def _where_json_broke(text: str, exc: json.JSONDecodeError) -> str:
     >>> _where_json_broke('{"id": "a"', _error('{"id": "a"'))
     'not valid JSON: it ends too early, after column 10 (is it cut short?)'
     >>> _where_json_broke('{"id" "a"}', _error('{"id" "a"}'))
-    "not valid JSON: Expecting ':' delimiter at column 7"
+    "not valid JSON: a ':' was expected at column 7"
     >>> _where_json_broke('{\n "id": x}', _error('{\n "id": x}'))
-    'not valid JSON: Expecting value at line 2 column 8'
+    'not valid JSON: a value was expected at line 2 column 8'
     """
     body = text.rstrip()
     if exc.pos >= len(body):
@@ -121,9 +135,10 @@ def _where_json_broke(text: str, exc: json.JSONDecodeError) -> str:
         if len(lines) > 1:
             where = f"line {len(lines)} {where}"
         return f"not valid JSON: it ends too early, after {where} (is it cut short?)"
+    said = _JSON_WORDS.get(exc.msg, exc.msg)
     if "\n" not in body:
-        return f"not valid JSON: {exc.msg} at column {exc.colno}"
-    return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        return f"not valid JSON: {said} at column {exc.colno}"
+    return f"not valid JSON: {said} at line {exc.lineno} column {exc.colno}"
 
 
 def _error(text: str) -> json.JSONDecodeError:  # for the doctests above

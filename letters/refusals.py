@@ -144,6 +144,9 @@ def in_our_words(err_type: str, message: str) -> str:
     """
     if err_type in _WORDS:
         return _WORDS[err_type]
+    if message.startswith("value is not a valid email address: "):
+        rest = message.removeprefix("value is not a valid email address: ")
+        return f"not a valid e-mail address: {rest[:1].lower()}{rest[1:]}".rstrip(".")
     if err_type == "string_pattern_mismatch":
         pattern = message.removeprefix("String should match pattern ").strip("'")
         return _PATTERNS.get(pattern, "does not have the form the contract asks for")

@@ -92,7 +92,7 @@ def test_credentials_verify_refuses_a_malformed_reference_as_hold_does(tmp_path:
     verify = run("credentials", "verify", "bad ref!", "whatever", **env)
     hold = run("hold", "bad ref!", "--reason", "dispute", **env)
     assert verify.returncode == hold.returncode == 2
-    said = "'bad ref!' is not a valid case reference"
+    said = "'bad ref!' is not a valid case reference [bad-reference]"
     assert verify.stderr.strip() == hold.stderr.strip() == said
 
 

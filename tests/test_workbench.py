@@ -333,6 +333,10 @@ def test_compliance_adds_next_years_inkassosats_from_the_command_line(tmp_path: 
 
 
 def test_templates_list_shows_the_shipped_versions_in_force(tmp_path: Path) -> None:
+    refused = letters_cli(tmp_path, "templates", "list")  # a read makes no ledger
+    assert refused.returncode == 2 and "no ledger at" in refused.stderr
+    made = letters_cli(tmp_path, "users", "create", "anna", "--role", "author", stdin="a" * 16)
+    assert made.returncode == 0, made.stderr  # the ledger an installation starts with
     listed = letters_cli(tmp_path, "templates", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {r["subject"]: r for r in json.loads(listed.stdout)}

@@ -29,6 +29,7 @@ from letters.cli import (
     preview,
     retention,
     rules,
+    status,
     templates,
     workbench,
 )
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         rules,
         workbench,
         operate,
+        status,
         batch,
         cases,
         retention,

@@ -18,6 +18,7 @@ from letters.cli.console import (
     out,
     said,
 )
+from letters.codes import Code
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -64,7 +65,10 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     from letters.numbers import reference
 
     if not reference.is_valid(args.reference):  # the same answer as hold and release give
-        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
+        err.print(
+            f"{args.reference!r} is not a valid case reference [{Code.BAD_REFERENCE}]",
+            markup=False,
+        )
         return BAD_INPUT
     password = args.password
     if password in (None, "-"):

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from letters.cli.console import BAD_INPUT, FAILED, OK, err, out, progress
-from letters.cli.operate import overview
+from letters.cli.status import overview
 from letters.wording import counted
 
 
@@ -17,7 +17,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from letters.pipeline.runtime import Runtime
 
     if args.action == "list":  # reads the ledger only: no runtime to build
-        return overview(as_json=args.json)
+        return overview(as_json=args.json, batches_only=True)
     rt = Runtime.from_settings()
     closer = BatchCloser(rt.settings, rt.ledger, rt.archive)
     try:

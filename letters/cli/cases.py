@@ -17,6 +17,7 @@ from letters.cli.console import (
     out,
     said,
 )
+from letters.codes import Code
 from letters.wording import counted
 
 
@@ -25,7 +26,10 @@ def cmd_hold(args: argparse.Namespace) -> int:
     from letters.pipeline.intake import release
 
     if not reference.is_valid(args.reference):
-        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
+        err.print(
+            f"{args.reference!r} is not a valid case reference [{Code.BAD_REFERENCE}]",
+            markup=False,
+        )
         return BAD_INPUT
     ref = reference.compact(args.reference)
     ledger = open_ledger()

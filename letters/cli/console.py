@@ -203,12 +203,12 @@ def by_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--by",
         type=said,
-        default=_login_name(),
+        default=login_name(),
         help="who does it, recorded in the audit log (default: your login name)",
     )
 
 
-def _login_name() -> str:
+def login_name() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a container)

@@ -36,11 +36,9 @@ def _read_job(path: Path) -> Any:
         raise JobRejected.one("(file)", Code.FILE_UNREADABLE, exc.strerror or str(exc)) from None
     except UnicodeDecodeError:
         raise JobRejected.one("(file)", Code.NOT_UTF8, "not UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        reason = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        raise JobRejected.one("(file)", Code.NOT_JSON, reason) from None
+    from letters import documents
+
+    return documents.loads(text, "(file)")  # as the HTTP service and `letters run` read it
 
 
 def _safe_name(stem: str) -> str:

@@ -19,6 +19,7 @@ from letters.cli.console import (
     out,
     said,
 )
+from letters.codes import Code
 
 
 def _who(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -34,7 +35,10 @@ def cmd_case(args: argparse.Namespace) -> int:
     from letters.numbers import reference
 
     if not reference.is_valid(args.reference):
-        err.print(f"{args.reference!r} is not a valid case reference", markup=False)
+        err.print(
+            f"{args.reference!r} is not a valid case reference [{Code.BAD_REFERENCE}]",
+            markup=False,
+        )
         return BAD_INPUT
     who = _who(args)
     if who is None:

@@ -15,7 +15,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from letters.cli.console import BAD_INPUT, OK, err, ledger_to_read, open_ledger, out
+from letters.cli.console import BAD_INPUT, OK, err, ledger_to_read, login_name, open_ledger, out
 from letters.names import Role
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         return BAD_INPUT
     password = _password(f"new password for {args.name}: ")
     try:
-        user = accounts.create(ledger, args.name, Role(args.role), password, by="operator")
+        user = accounts.create(ledger, args.name, Role(args.role), password, by=login_name())
     except ValueError as exc:
         return refused(exc)
     out.print(f"user {user.name} ({user.role}) created", markup=False)
@@ -168,6 +168,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             for e in entries
         ]
         out.print_json(json.dumps(listed, ensure_ascii=False))
+        return OK
+    if not entries:
+        about = f" about {args.subject}" if args.subject else ""
+        out.print(f"no audit entries{about}", markup=False)
         return OK
     table = Table(title="Audit log (newest first, Oslo time)")
     for heading in ("at", "who", "action", "subject", "version", "detail"):

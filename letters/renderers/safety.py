@@ -154,11 +154,8 @@ def _open(pdf: bytes) -> pdfium.PdfDocument | Finding:
     except pdfium.PdfiumError as exc:
         if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             return Finding(Code.PDF_ENCRYPTED, "the PDF is encrypted (it needs a password)")
-        # PDFium's own words ("Data format error", "File not found or could not be opened")
-        # lower-cased, without the library's name: one wording for one situation
-        why = re.search(r"\(PDFium: ([^)]*)\)", str(exc))
-        detail = why.group(1).lower() if why else "its structure cannot be read"
-        return Finding(Code.PDF_UNREADABLE, f"not a readable PDF: {detail}")
+        # one wording for one situation, whatever PDFium calls it ("Data format error")
+        return Finding(Code.PDF_UNREADABLE, "not a readable PDF: its structure cannot be read")
 
 
 def check(
