@@ -388,6 +388,25 @@ def test_a_reviewer_sees_a_one_word_change_in_the_rendered_diff(tmp_path: Path) 
     }
 
 
+def test_a_changed_shipped_template_is_warned_of_until_its_change_is_approved(
+    pipeline: Pipeline, authoring: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger, settings = pipeline.runtime.ledger, pipeline.runtime.settings
+    author, reviewer = people(ledger)
+    reword(authoring, "reminder.nb", "kan du se bort fra", "ber vi deg se bort fra")
+    with caplog.at_level("WARNING"):
+        shipped.record(ledger, authoring)
+    assert "the shipped template reminder.nb was changed" in caplog.text
+    draft = approval.submit_template(ledger, settings, "reminder.nb", author, "vennligere")
+    approval.decide(
+        ledger, draft.id, reviewer, approve=True, sha256=draft.sha256, comment="read it"
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        shipped.record(ledger, authoring)  # every start of every command does this
+    assert "reminder.nb" not in caplog.text  # the change was reviewed: nothing to warn of
+
+
 def test_processes_starting_together_record_the_shipped_approvals_once(database_url: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 

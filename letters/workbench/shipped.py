@@ -48,13 +48,16 @@ def read(path: Path = SHIPPED_FILE) -> ShippedApprovals:
 
 def record(ledger: Ledger, folder: Path = TEMPLATE_DIR) -> list[str]:
     """Record the shipped approvals not yet in the ledger; the subjects recorded. A shipped
-    template whose files no longer match its approved sha256 is skipped with a warning."""
+    template whose files no longer match its approved sha256 is skipped, with a warning
+    unless the ledger holds an approval of the files as they are now."""
     shipped = read()
     reviews = Reviews(ledger)
     recorded = []
     for subject, sha in shipped.templates.items():
         bundle = bundles.read_folder(folder, subject)
         if bundle.sha256 != sha:
+            if reviews.approved(SubjectKind.TEMPLATE, subject, bundle.sha256):
+                continue  # changed, and the change itself was reviewed and approved here
             log.warning(
                 "the shipped template %s was changed after its release review (%s… is not the "
                 "approved %s…): it is not approved here",
