@@ -134,17 +134,15 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    import logging
     import subprocess
 
     from letters.config import get_settings
-    from letters.pipeline.supervisor import LOG_FORMAT, Supervisor, child_command, quiet_libraries
+    from letters.pipeline.supervisor import Supervisor, child_command, configure_logging
 
     if args.processes < 1 or args.threads < 1:
         err.print("--processes and --threads must be at least 1", markup=False)
         return BAD_INPUT
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
-    quiet_libraries()
+    configure_logging()
     # the ledger migrated once, before the processes start, in a process of its own
     prepared = subprocess.run([sys.executable, "-m", "letters.pipeline.prepare"], check=False)
     if prepared.returncode:

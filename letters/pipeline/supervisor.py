@@ -50,9 +50,13 @@ STOP_TIMEOUT = 60.0
 KILL_GRACE = 5.0
 #: Exit status of a supervisor that gave up on a child dying at start.
 GAVE_UP = 1
+#: One line per message; the time in UTC, saying so (the log is read on machines in any
+#: zone, and beside PostgreSQL's and Redis's logs).
 LOG_FORMAT = (
-    "[%(asctime)s] [PID %(process)d] [%(threadName)s] [%(name)s] [%(levelname)s] %(message)s"
+    "[%(asctime)s.%(msecs)03d UTC] [PID %(process)d] [%(threadName)s] [%(name)s] "
+    "[%(levelname)s] %(message)s"
 )
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 #: Libraries whose INFO lines say nothing an operator acts on (alembic's start-up chatter,
@@ -60,8 +64,15 @@ LOG_FORMAT = (
 QUIET = ("alembic", "pikepdf")
 
 
-def quiet_libraries() -> None:
-    """Only the warnings and errors of :data:`QUIET` in the log."""
+def configure_logging() -> None:
+    """The worker's log on stderr: :data:`LOG_FORMAT`, INFO and up, only the warnings and
+    errors of :data:`QUIET`."""
+    logging.basicConfig(
+        level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATE_FORMAT, stream=sys.stderr
+    )
+    for handler in logging.getLogger().handlers:
+        if handler.formatter is not None:
+            handler.formatter.converter = time.gmtime
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -279,8 +290,7 @@ def worker_process(threads: int, stop_timeout: float, parent: int = 0) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     _die_with(parent)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
-    quiet_libraries()
+    configure_logging()
     from dramatiq import Worker
 
     from letters.pipeline import worker as module  # configures the Redis broker and actors
