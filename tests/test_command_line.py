@@ -17,6 +17,19 @@ from tests.conftest import FIXTURES, REHEARSAL_RULES, Pipeline, load_job, passwo
 from tests.letters_command import run
 
 
+def rehearsal_env(tmp_path: Path, ledger: str = "l.db") -> dict[str, str]:
+    """What a command needs to run on a ledger, archive and print folder of ``tmp_path``,
+    on the fixtures' rehearsal day with the in-memory broker."""
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / ledger}",
+        "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
+        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
+        "LETTERS_BROKER": "stub",
+        "LETTERS_CLOCK_DATE": "2026-11-20",
+        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
+    }
+
+
 def test_version_is_the_installed_one() -> None:
     result = run("--version")
     assert result.returncode == 0
@@ -533,14 +546,7 @@ def test_reporting_commands_answer_in_json_when_asked(tmp_path: Path) -> None:
 def test_render_and_run_answer_in_json_too(tmp_path: Path) -> None:
     import json
 
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'l.db'}",
-        "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
-        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
-        "LETTERS_BROKER": "stub",
-        "LETTERS_CLOCK_DATE": "2026-11-20",
-        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
-    }
+    env = rehearsal_env(tmp_path)
     folder = tmp_path / "jobs"
     folder.mkdir()
     good = load_job("reminder.nb")
@@ -583,14 +589,7 @@ def test_batch_case_and_token_answer_in_json_too(pipeline: Pipeline, tmp_path: P
     job["channels"] = ["print"]
     pipeline.submit(job)
     pipeline.drain()
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
-        "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
-        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
-        "LETTERS_BROKER": "stub",
-        "LETTERS_CLOCK_DATE": "2026-11-20",
-        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
-    }
+    env = rehearsal_env(tmp_path, "ledger.db")
     closed = run("batch", "close", "--json", **env)
     report = json.loads(closed.stdout)
     [batch] = report["closed"]
@@ -744,15 +743,7 @@ def test_exit_statuses_are_what_help_says(
 ) -> None:
     import json
 
-    ledger = tmp_path / "l.db"
-    env = {
-        "DATABASE_URL": f"sqlite:///{ledger}",
-        "LETTERS_BROKER": "stub",
-        "LETTERS_CLOCK_DATE": "2026-11-20",
-        "LETTERS_REHEARSAL_RULES": str(REHEARSAL_RULES),
-        "LETTERS_ARCHIVE_DIR": str(tmp_path / "archive"),
-        "LETTERS_PRINTING__FOLDER": str(tmp_path / "print"),
-    }
+    env = rehearsal_env(tmp_path)
     run("hold", "AX-2026-999999", "--reason", "make a ledger", **env)
     (tmp_path / "bad.jsonl").write_text("{}\n", "utf-8")
     good = load_job("reminder.nb")
