@@ -69,6 +69,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--ledger",
+        choices=["postgresql", "sqlite"],
+        default="postgresql",
+        help="the ledger's database (sqlite: a file; tells whether growth is the driver's)",
+    )
     parser.add_argument("--chunk", type=int, default=1000, help="jobs per letters enqueue")
     parser.add_argument("--every", type=float, default=10.0, help="sample every N seconds")
     args = parser.parse_args()
@@ -79,7 +85,11 @@ def main() -> int:
         **os.environ,
         "LETTERS_BROKER": "redis",
         "REDIS_URL": redis_url,
-        "DATABASE_URL": pipeline.database(),
+        "DATABASE_URL": (
+            f"sqlite:///{tempfile.mkdtemp()}/soak.db"
+            if args.ledger == "sqlite"
+            else pipeline.database()
+        ),
         "LETTERS_ARCHIVE_DIR": str(tmp / "archive"),
         "LETTERS_PRINTING__FOLDER": str(tmp / "print"),
         "LETTERS_METRICS_PORT": "9291",
@@ -164,7 +174,8 @@ def main() -> int:
     sup_peak = max(rss.get(supervisor, 0.0) for _, _, rss in samples)
     print(
         f"{args.letters} letters in {wall:.0f} s ({args.letters / wall:.1f} letters/s with "
-        f"enqueue running beside), {args.threads} threads"
+        f"enqueue running beside), {args.threads} thread{'s' if args.threads != 1 else ''}, "
+        f"{args.ledger} ledger"
     )
     print(
         f"worker process: peak RSS {peak:.0f} MB, slope {slope_per_10k(warm):+.1f} MB per "
