@@ -251,7 +251,8 @@ def main() -> None:
     print(f"worker threads per process: {args.threads}")
     for p, r in results.items():
         print(
-            f"{p} worker process(es): {r['rate']:.2f} letters/s ({args.jobs} in "
+            f"{p} worker process{'es' if p != 1 else ''}: {r['rate']:.2f} letters/s "
+            f"({args.jobs} in "
             f"{r['elapsed']:.1f} s working, {r['wall']:.1f} s with start-up), "
             f"render stage {r['render_stage'] * 1000:.0f} ms, "
             f"{r['per_letter'] * 1000:.0f} process-ms per letter, overhead "
