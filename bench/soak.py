@@ -52,15 +52,23 @@ def main() -> int:
     parser.add_argument("--letters", type=int, default=100_000)
     parser.add_argument("--every", type=int, default=1000, help="sample RSS every N letters")
     parser.add_argument("--renderer", default=None, help="default: the templates' own choice")
+    parser.add_argument(
+        "--unique-references",
+        action="store_true",
+        help="a new case reference for every letter, as a worker's jobs have (default: the "
+        "fixtures' own)",
+    )
     args = parser.parse_args()
 
-    from letters import templating
+    from letters import rules, templating
     from letters.config import Settings
     from letters.produce import produce
+    from letters.rules import tables
 
     settings = Settings(
         clock_date=dt.date(2026, 11, 20), rehearsal_rules=ROOT / "fixtures" / "rules"
     )
+    rules.use(tables.rehearsal(ROOT / "fixtures" / "rules"))  # as a worker's refresh would
     files = sorted((ROOT / "fixtures" / "jobs").glob("*.json"))
     jobs = [json.loads(p.read_text("utf-8")) for p in files]
     templates = {}  # each template's working copy, through the named renderer if one is
@@ -76,6 +84,8 @@ def main() -> int:
     for i in range(args.letters):
         job = copy.deepcopy(jobs[i % len(jobs)])
         job["id"] = f"soak-{i:07d}"
+        if args.unique_references:
+            job["reference"] = f"SOAK-{i:07d}"
         produced = produce(job, settings, templates[(job["kind"], job.get("language", "nb"))])
         if not produced.safety.ok:
             print(f"letter {i} failed the print-safety check: {produced.safety.failures}")
