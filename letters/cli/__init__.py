@@ -33,8 +33,7 @@ from letters.cli import (
     templates,
     workbench,
 )
-from letters.cli.console import BAD_INPUT, FAILED, err
-from letters.codes import Code
+from letters.cli.console import BAD_INPUT, err
 
 
 def _version() -> str:
@@ -210,34 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        problem = _ledger_problem(exc, settings.database_url)
+        from letters.pipeline.faults import ledger_problem
+
+        problem = ledger_problem(exc, settings.database_url)
         if problem is None:
             raise
         err.print(problem[1], markup=False)
         return problem[0]
-
-
-def _ledger_problem(exc: Exception, url: str) -> tuple[int, str] | None:
-    """A ledger the settings point to that cannot be used, in one line with its code (exit
-    1: unreachable now; 2: not a URL the product can use); None for anything else."""
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    from letters.pipeline.faults import ledger_unavailable
-    from letters.wording import ledger_name
-
-    if isinstance(exc, NoSuchModuleError | ArgumentError):
-        return BAD_INPUT, (
-            f"configuration: DATABASE_URL: {ledger_name(url)!r} is not a ledger URL this "
-            "product takes (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
-        )
-    if not ledger_unavailable(exc):
-        return None
-    orig = getattr(exc, "orig", None) or exc
-    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    return FAILED, (
-        f"the ledger {ledger_name(url)} cannot be used now ({first.strip()}): start it, or "
-        f"check DATABASE_URL [{Code.LEDGER_UNAVAILABLE}]"
-    )
 
 
 if __name__ == "__main__":  # pragma: no cover

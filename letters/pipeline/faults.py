@@ -84,6 +84,29 @@ def ledger_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def ledger_problem(exc: BaseException, url: str) -> tuple[int, str] | None:
+    """A ledger the settings point to that cannot be used, as one line with its code and
+    the exit status to end with (1: unreachable now; 2: not a URL the product can use);
+    None for any other error. What every command and the worker's start say."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from letters.wording import ledger_name
+
+    if isinstance(exc, NoSuchModuleError | ArgumentError):
+        return 2, (
+            f"configuration: DATABASE_URL: {ledger_name(url)!r} is not a ledger URL this "
+            "product takes (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
+        )
+    if not ledger_unavailable(exc):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    return 1, (
+        f"the ledger {ledger_name(url)} cannot be used now ({first.strip()}): start it, or "
+        f"check DATABASE_URL [{Code.LEDGER_UNAVAILABLE}]"
+    )
+
+
 def disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` is a write refused because the disk (or a quota) is full."""
     return any(isinstance(e, OSError) and e.errno in FULL for e in _chain(exc))

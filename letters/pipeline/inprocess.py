@@ -159,18 +159,19 @@ def run(
     finally:
         worker.stop()
     results = _results(entries, runtime)
+    totals = _totals(results)
     if not as_json:
-        _summary(results, runtime, console, verbose)
+        _summary(results, totals, runtime, console, verbose)
     batches = _close_print_batch(runtime, None if as_json else console) if close_batch else []
     if as_json:
         report = {
-            **_totals(results),
+            **totals,
             "ledger": ledger_name(runtime.settings.database_url),
             "letters": results,
             "print_batches": batches,
         }
         print(json.dumps(report, ensure_ascii=False, indent=2))
-    return _exit_status(results)
+    return 2 if totals["refused"] else 1 if totals["failed"] else 0
 
 
 def _close_print_batch(runtime: Any, console: Console | None) -> list[dict[str, Any]]:
@@ -224,10 +225,9 @@ def _results(entries: list[Entry], runtime: Any) -> list[dict[str, Any]]:
             results.append({"where": entry.where, "status": "refused", "errors": errors})
             continue
         assert entry.job_id is not None
-        job = runtime.ledger.job(entry.job_id)
-        letter = runtime.ledger.letter_for_job(entry.job_id)
-        history = runtime.ledger.history(entry.job_id)
-        attempts = history.attempts if history else []
+        history = runtime.ledger.history(entry.job_id)  # the job, its letter and attempts
+        assert history is not None  # accepted above: the ledger has it
+        job, letter, attempts = history.job, history.letter, history.attempts
         last = attempts[-1] if attempts and attempts[-1].status == "delivered" else None
         results.append(
             {
@@ -235,7 +235,7 @@ def _results(entries: list[Entry], runtime: Any) -> list[dict[str, Any]]:
                 "job": entry.job_id,
                 "kind": job.kind,
                 "status": str(job.status),
-                "pages": letter.page_count if letter else None,
+                "pages": letter.pages if letter else None,
                 "channel": last.channel if last else None,
                 # the Digipost or e-mail message id, or the print batch
                 "delivered_as": last.external_id if last else None,
@@ -249,7 +249,13 @@ def _results(entries: list[Entry], runtime: Any) -> list[dict[str, Any]]:
     return results
 
 
-def _summary(results: list[dict[str, Any]], runtime: Any, console: Console, verbose: bool) -> None:
+def _summary(
+    results: list[dict[str, Any]],
+    totals: dict[str, int],
+    runtime: Any,
+    console: Console,
+    verbose: bool,
+) -> None:
     rows: list[tuple[str, str, str, str, str, str]] = []  # ..., and the row's group
     for r in results:
         if r["status"] == "refused":
@@ -298,7 +304,6 @@ def _summary(results: list[dict[str, Any]], runtime: Any, console: Console, verb
                 console.print(
                     f"  {error['field']}: {error['reason']} [{error['code']}]", markup=False
                 )
-    totals = _totals(results)
     console.print(
         f"{totals['handled']} accepted and handled, {totals['refused']} refused, "
         f"{totals['failed']} failed. Ledger: {ledger_name(runtime.settings.database_url)}. "
@@ -310,8 +315,3 @@ def _totals(results: list[dict[str, Any]]) -> dict[str, int]:
     refused = sum(r["status"] == "refused" for r in results)
     failed = sum(r["status"] == JobStatus.FAILED for r in results)
     return {"handled": len(results) - refused - failed, "refused": refused, "failed": failed}
-
-
-def _exit_status(results: list[dict[str, Any]]) -> int:
-    totals = _totals(results)
-    return 2 if totals["refused"] else 1 if totals["failed"] else 0

@@ -15,26 +15,20 @@ import sys
 
 
 def main() -> int:
-    from letters.codes import Code
     from letters.config import get_settings
-    from letters.pipeline.faults import ledger_unavailable
+    from letters.pipeline.faults import ledger_problem
     from letters.pipeline.runtime import Runtime
-    from letters.wording import ledger_name
 
     settings = get_settings()
     logging.basicConfig(level=logging.WARNING)  # alembic's INFO chatter stays out
     try:
         Runtime.from_settings(settings)
     except Exception as exc:
-        if not ledger_unavailable(exc):
+        problem = ledger_problem(exc, settings.database_url)
+        if problem is None:
             raise
-        print(
-            f"the ledger {ledger_name(settings.database_url)} cannot be reached "
-            f"({type(exc).__name__}); start it, or check LETTERS_DATABASE_URL "
-            f"[{Code.LEDGER_UNAVAILABLE}]",
-            file=sys.stderr,
-        )
-        return 1
+        print(problem[1], file=sys.stderr)
+        return 1  # the worker's own status for a ledger it cannot start on
     return 0
 
 
