@@ -135,6 +135,29 @@ def test_the_contract_loads_no_network_crypto_or_ssh_library() -> None:
     assert "letters" in loaded  # the probe itself worked
 
 
+def test_a_worker_process_loads_what_writes_a_batch_only_when_it_writes_one() -> None:
+    """A worker process (its actors, the print channel and the batch closer its sweeper
+    runs every round) holds neither pikepdf (qpdf) nor paramiko nor every country's
+    holidays: about 27 MB of each process's memory, needed only when a batch is written or
+    sent over SFTP (issue 12: a worker ≤ 150 MB, bench/worker_soak.py)."""
+    probe = (
+        "import sys, os; os.environ['LETTERS_BROKER'] = 'stub'; "
+        "import letters.pipeline.actors, channels.printing.batch, channels.printing.channel; "
+        "import channels.registry, letters.rules.calendar as c, datetime as d; "
+        "c.is_business_day(d.date(2026, 5, 17)); "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} | "
+        "{m for m in sys.modules if m.startswith('holidays.countries.')})))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.split()
+    )
+    assert {"pikepdf", "paramiko", "nacl", "bcrypt", "invoke"} & loaded == set()
+    assert {m for m in loaded if m.startswith("holidays.countries.")} == set()
+    assert {"channels", "dramatiq", "holidays"} <= loaded  # the probe itself worked
+
+
 def test_the_command_line_help_loads_no_heavy_library() -> None:
     """``letters --help`` (and any command's ``--help``) answers at once: building the parser
     loads neither the configuration, the ledger nor a renderer (issue 12: ≤ 0.3 s)."""

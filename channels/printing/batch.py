@@ -43,14 +43,12 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pikepdf
+from typing import TYPE_CHECKING, Any
 
 from channels.base import ChannelError
-from channels.printing import cover, manifest, publish, sharing
+from channels.printing import manifest, publish
 from channels.printing.handoff import READY, make_handoff
-from channels.printing.inserter import Placement, stamp_into, validate_placement
+from channels.printing.inserter.placement import Placement, validate_placement
 from channels.printing.manifest import FileInfo, Totals
 from letters.archive import Archive
 from letters.clock import OSLO
@@ -61,6 +59,13 @@ from letters.geometry import A4_PT
 from letters.ledger import BatchStatus, Ledger
 from letters.ledger.batches import Batches, BatchLetter
 from letters.ledger.models import PrintBatchRow
+
+if TYPE_CHECKING:  # what writes a batch is loaded when one is written: pikepdf, qpdf and
+    # ReportLab's cover sheet are about 20 MB in every worker process, whose closer only
+    # looks for a batch to close most of the day (bench/worker_soak.py)
+    import pikepdf
+
+    from channels.printing.sharing import Pool
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +102,13 @@ class _Chunk:
 
     info: FileInfo
     pdf: pikepdf.Pdf
-    pool: sharing.Pool = dataclasses.field(default_factory=sharing.Pool)  # one copy a font
+    pool: Pool = dataclasses.field(default_factory=lambda: _font_pool())  # one copy a font
+
+
+def _font_pool() -> Pool:
+    from channels.printing.sharing import Pool
+
+    return Pool()
 
 
 class BatchCloser:
@@ -288,6 +299,10 @@ class BatchCloser:
         return placement
 
     def _build(self, row: PrintBatchRow, final: Path) -> ClosedBatch:
+        import pikepdf
+
+        from channels.printing import cover
+
         p = self.settings.printing
         self.placement  # noqa: B018 - refuse a bad position before anything is written
         folder = publish.building(self.root, row.id)
@@ -363,6 +378,10 @@ class BatchCloser:
     def _append(self, chunk: _Chunk, letter: BatchLetter, batch_seq: int, letter_seq: int) -> None:
         # pikepdf copies the pages' objects into the target on append, so the source is
         # closed at once (holding every source until the file is saved doubled the memory)
+        import pikepdf
+
+        from channels.printing.inserter import stamp_into
+
         with pikepdf.open(io.BytesIO(self.archive.get(letter.pdf_sha256))) as source:
             plan = chunk.pool.detach(source, len(chunk.pdf.pages))  # fonts the file has
             stamp_into(

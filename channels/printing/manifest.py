@@ -22,11 +22,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from channels.printing import cover
 from channels.printing.inserter.placement import Placement, describe
 from letters.ledger.batches import BatchLetter
+
+if TYPE_CHECKING:
+    from channels.printing import cover
 
 COVER = "00-cover.pdf"
 CSV = "manifest.csv"
@@ -209,7 +211,9 @@ def cover_info(
     placement: Placement,
 ) -> cover.CoverInfo:
     """The cover sheet's data: counts only, nothing about a debtor."""
-    return cover.CoverInfo(
+    from channels.printing.cover import CoverInfo
+
+    return CoverInfo(
         batch_id=head["batch"],
         sequence=head["sequence"],
         created_at=created,

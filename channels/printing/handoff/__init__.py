@@ -32,6 +32,8 @@ closer hands a batch off from one process); nothing here locks the target.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from channels.printing.handoff.base import (
     READY,
     SUMS,
@@ -44,8 +46,20 @@ from channels.printing.handoff.base import (
     read_batch,
 )
 from channels.printing.handoff.folder import DropFolder
-from channels.printing.handoff.sftp import SftpHandoff
 from letters.config.handoff import HandoffSettings
+
+if TYPE_CHECKING:
+    from channels.printing.handoff.sftp import SftpHandoff
+
+
+def __getattr__(name: str) -> Any:
+    """``SftpHandoff`` on first use: paramiko and what it brings (about 10 MB) are loaded
+    only where an SFTP hand-off is made, not in every worker process."""
+    if name == "SftpHandoff":
+        from channels.printing.handoff.sftp import SftpHandoff
+
+        return SftpHandoff
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_handoff(settings: HandoffSettings) -> Handoff | None:
@@ -59,6 +73,8 @@ def make_handoff(settings: HandoffSettings) -> Handoff | None:
         assert settings.folder is not None
         return DropFolder(settings.folder, settings.group)
     if settings.kind == "sftp":
+        from channels.printing.handoff.sftp import SftpHandoff
+
         s = settings.sftp
         assert s.host is not None and s.username is not None
         return SftpHandoff(

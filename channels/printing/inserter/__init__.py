@@ -15,6 +15,8 @@ envelope's set of sheets) starts and ends. Three parts, each in its own place:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from channels.printing.inserter.placement import (
     DEFAULT_PLACEMENT,
     QUIET_MODULES,
@@ -23,7 +25,28 @@ from channels.printing.inserter.placement import (
     describe,
     validate_placement,
 )
-from channels.printing.inserter.stamping import bars, page_codes, stamp_into, stamp_page, symbol
+
+if TYPE_CHECKING:
+    from channels.printing.inserter.stamping import (
+        bars,
+        page_codes,
+        stamp_into,
+        stamp_page,
+        symbol,
+    )
+
+#: drawn with pikepdf, which is loaded when a batch is written (not by the placement's
+#: checks, which every worker process and the manifest need)
+_STAMPING = frozenset({"bars", "page_codes", "stamp_into", "stamp_page", "symbol"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _STAMPING:
+        from channels.printing.inserter import stamping
+
+        return getattr(stamping, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_PLACEMENT",

@@ -6,9 +6,14 @@ from collections.abc import Callable
 
 from letters.renderers.fast.style import Style, UnsupportedStyle
 
-#: Widths of words measured recently; the template's own words stay in it. About 200 bytes
-#: an entry: the cap keeps a long-running worker's memory flat (bench/soak.py).
+#: Widths of words measured recently, by (word, font name), shared by every renderer in the
+#: process: a worker renders each kind and language from its own approved template folder,
+#: so eight or more renderers, and a cache each grew a worker by eight caches' worth
+#: (bench/stages_growth.py). A font name stands for one font file (``register_fonts``), so
+#: a width is the same whichever template asks. About 200 bytes an entry: the cap keeps a
+#: long-running worker's memory flat (bench/worker_soak.py).
 WIDTH_CACHE_SIZE = 20_000
+_WIDTHS: dict[tuple[str, str], float] = {}
 
 
 class Metrics:
@@ -22,7 +27,7 @@ class Metrics:
     ) -> None:
         self.fonts = fonts
         self._width = width  # (text, font) → width at 1 pt
-        self._cache: dict[tuple[str, str], float] = {}
+        self._cache = _WIDTHS
         self.ascent_descent = ascent_descent
 
     def font(self, style: Style) -> str:
