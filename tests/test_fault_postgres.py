@@ -142,3 +142,31 @@ def test_http_answers_503_with_retry_after_while_postgres_is_down(tmp_path: Path
             assert client.post("/v1/jobs", json=second, headers=headers).status_code == 202
             assert client.get(f"/v1/jobs/{first['id']}", headers=headers).status_code == 200
         runtime.ledger.engine.dispose()
+
+
+def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced_unseen(
+    tmp_path: Path,
+) -> None:
+    """The ledger checks a pooled connection before reuse only when it sat idle (a round trip
+    saved on each of a letter's transactions): one the server closed meanwhile (a restart,
+    an idle timeout, a pooler) is replaced, and the caller never sees the break."""
+    import psycopg
+    from sqlalchemy import text
+
+    from letters.ledger.db import IDLE_PING_SECONDS
+    from tests.services import postgres_database
+
+    url = postgres_database()
+    ledger = Ledger(url)
+    ledger.migrate()
+    with ledger.engine.connect() as connection:
+        backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    dsn = url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    time.sleep(IDLE_PING_SECONDS + 0.2)
+    with ledger.engine.connect() as connection:  # the same pool, the connection gone
+        again = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    assert again != backend
+    assert ledger.counts() == {}  # and the ledger's own reads work as before
+    ledger.engine.dispose()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from letters.fsutil import PRIVATE_FILE, private_dirs, restrict
@@ -29,6 +30,15 @@ HEAD = max(p.name.partition("_")[0] for p in (MIGRATIONS / "versions").glob("[0-
 #: How long a connection to PostgreSQL may take to open: a server that does not answer (a
 #: host gone, packets dropped) is given up on, and the caller waits it out, not hangs.
 CONNECT_TIMEOUT_SECONDS = 10
+#: A pooled PostgreSQL connection unused for this long is checked (a round trip) before it is
+#: handed out again; one used more recently is handed out as it is. SQLAlchemy's
+#: ``pool_pre_ping`` checks every time, which was a second round trip for each of a
+#: letter's nine transactions (bench/pipeline.py: 18.3 commits a letter, half of them
+#: pings). A connection that broke within the last second (a server restarted under load)
+#: fails its statement instead; that invalidates the pool, and the stage is retried or its
+#: commit waited out (``letters.pipeline.faults.persist``), as a break between a ping and
+#: the statement always could.
+IDLE_PING_SECONDS = 1.0
 
 
 def _engine(url: str) -> Engine:
@@ -54,7 +64,27 @@ def _engine(url: str) -> Engine:
         return engine
     # hide_parameters: error text must never carry hashes, national ids or addresses
     connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if "postgres" in url else {}
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
+    engine = create_engine(url, hide_parameters=True, connect_args=connect_args)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_conn: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+            return  # just connected, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool discards it and connects again
+            record.info.pop("returned_at", None)
+            gone = type(exc).__name__
+            raise DisconnectionError(f"the pooled connection is gone: {gone}") from exc
 
 
 def _private_sqlite(path: Path) -> None:
