@@ -51,8 +51,13 @@ BEYOND_THE_SCHEMA = frozenset(
         "job-conflict",
     }
 )
-#: Codes that are about the form in general, but also name a rule across fields.
-ACROSS_FIELDS = {"required": ("objection.",), "not-allowed": ("objection.",)}
+#: Codes that are about the form in general, but also name a rule across fields: an
+#: objection's details, and the payment plan's (only a payment_plan has a plan, and it has
+#: no single payment.due_date: letters/rules/plans.py), which depend on the job's kind.
+ACROSS_FIELDS = {
+    "required": ("objection.",),
+    "not-allowed": ("objection.", "plan", "payment.due_date"),
+}
 
 
 def _config(examples: int) -> SchemathesisConfig:
