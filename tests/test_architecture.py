@@ -119,16 +119,20 @@ def test_no_module_is_a_warehouse() -> None:
     assert {name: n for name, n in sizes.items() if n > limit[name]} == {}
 
 
+def _loaded_by(probe: str) -> set[str]:
+    """The words a fresh interpreter prints running ``probe`` (the modules it loaded)."""
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return set(found.stdout.split())
+
+
 def test_the_contract_loads_no_network_crypto_or_ssh_library() -> None:
     probe = (
         "import sys, letters.job, letters.validation, letters.rules; "
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
-    loaded = set(
-        subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.split()
-    )
+    loaded = _loaded_by(probe)
     heavy = {"httpx", "cryptography", "paramiko", "fastapi", "starlette", "dramatiq", "redis"}
     heavy |= {"sqlalchemy", "weasyprint", "reportlab", "pikepdf", "argon2", "nacl", "bcrypt"}
     assert loaded & heavy == set()
@@ -148,11 +152,7 @@ def test_a_worker_process_loads_what_writes_a_batch_only_when_it_writes_one() ->
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} | "
         "{m for m in sys.modules if m.startswith('holidays.countries.')})))"
     )
-    loaded = set(
-        subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.split()
-    )
+    loaded = _loaded_by(probe)
     assert {"pikepdf", "paramiko", "nacl", "bcrypt", "invoke"} & loaded == set()
     assert {m for m in loaded if m.startswith("holidays.countries.")} == set()
     assert {"channels", "dramatiq", "holidays"} <= loaded  # the probe itself worked
@@ -166,11 +166,7 @@ def test_the_command_line_help_loads_no_heavy_library() -> None:
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} | "
         "{m for m in sys.modules if m.startswith('letters.')})))"
     )
-    loaded = set(
-        subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.split()
-    )
+    loaded = _loaded_by(probe)
     heavy = {"pydantic", "pydantic_settings", "sqlalchemy", "rich", "jinja2", "weasyprint"}
     heavy |= {"reportlab", "fastapi", "dramatiq", "redis", "httpx", "paramiko", "pikepdf"}
     assert loaded & heavy == set()
