@@ -10,7 +10,8 @@ from typing import overload
 import pikepdf
 import pypdfium2 as pdfium
 
-from channels.printing.inserter import DEFAULT_PLACEMENT, Placement, page_codes, stamp_page
+from channels.printing.inserter import DEFAULT_PLACEMENT, Placement
+from channels.printing.inserter.stamping import page_codes, stamp_page
 from letters.config import Window
 from letters.geometry import Box, describe, from_pdf, overlaps
 from letters.numbers import inserter_code

@@ -14,7 +14,7 @@ import pikepdf
 import pypdfium2 as pdfium
 
 from channels.printing.batch import BatchCloser
-from channels.printing.inserter import stamp_into
+from channels.printing.inserter.stamping import stamp_into
 from letters.produce import produce
 from tests.conftest import Pipeline, load_job
 from tests.pdftext import page_texts

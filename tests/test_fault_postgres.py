@@ -161,8 +161,7 @@ def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced_unseen(
     ledger.migrate()
     with ledger.engine.connect() as connection:
         backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    dsn = url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(dsn, autocommit=True) as admin:
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [backend])
     time.sleep(IDLE_PING_SECONDS + 0.2)
     with ledger.engine.connect() as connection:  # the same pool, the connection gone

@@ -22,11 +22,11 @@ from channels.printing.handoff import (
     DropFolder,
     HandoffConflict,
     HandoffReceipt,
-    SftpHandoff,
     check_name,
     make_handoff,
     read_batch,
 )
+from channels.printing.handoff.sftp import SftpHandoff
 from letters.codes import Code
 from letters.config.handoff import HandoffSettings
 from tests.sftp_server import SftpTestServer, running

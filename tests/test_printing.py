@@ -18,12 +18,8 @@ from reportlab.pdfgen import canvas  # type: ignore[import-untyped,unused-ignore
 
 from channels.printing import inserter
 from channels.printing.cover import BatchFile, CoverInfo, cover_sheet, drawable, sheets
-from channels.printing.inserter import (
-    DEFAULT_PLACEMENT,
-    Placement,
-    stamp_into,
-    validate_placement,
-)
+from channels.printing.inserter import DEFAULT_PLACEMENT, Placement, stamping, validate_placement
+from channels.printing.inserter.stamping import stamp_into
 from letters.config import Window
 from letters.geometry import MM
 from letters.numbers.inserter_code import encode
@@ -60,7 +56,7 @@ def test_code_round_trips_as_sixteen_set_c_digits(
     assert control == Control(batch % 10_000, letter, page, pages)
     assert value[14] == ("1" if page == pages else "0") and control.last == (page == pages)
     # the same symbol length for every value: set C all through, no switch to set B
-    bars = inserter.symbol(value)
+    bars = stamping.symbol(value)
     assert len(bars) == inserter.SYMBOL_MODULES
     if not value.startswith("99"):  # python-barcode drops a leading 99 (see inserter)
         assert bars == str(barcode.Code128(value).build()[0])

@@ -96,19 +96,19 @@ class ClosedBatch:
     adopted: bool = False  # a crash left it written; this close only recorded it
 
 
+def _font_pool() -> Pool:
+    from channels.printing.sharing import Pool
+
+    return Pool()
+
+
 @dataclass
 class _Chunk:
     """One PDF file being written: the target and what is in it so far."""
 
     info: FileInfo
     pdf: pikepdf.Pdf
-    pool: Pool = dataclasses.field(default_factory=lambda: _font_pool())  # one copy a font
-
-
-def _font_pool() -> Pool:
-    from channels.printing.sharing import Pool
-
-    return Pool()
+    pool: Pool = dataclasses.field(default_factory=_font_pool)  # one copy a font
 
 
 class BatchCloser:
@@ -380,7 +380,7 @@ class BatchCloser:
         # closed at once (holding every source until the file is saved doubled the memory)
         import pikepdf
 
-        from channels.printing.inserter import stamp_into
+        from channels.printing.inserter.stamping import stamp_into
 
         with pikepdf.open(io.BytesIO(self.archive.get(letter.pdf_sha256))) as source:
             plan = chunk.pool.detach(source, len(chunk.pdf.pages))  # fonts the file has

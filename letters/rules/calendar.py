@@ -44,7 +44,7 @@ def _norway() -> type[holidays.HolidayBase]:
         alone.loader.exec_module(module)
         norway: type[holidays.HolidayBase] = module.Norway
         return norway
-    except (ImportError, OSError, AttributeError, StopIteration):
+    except (ImportError, OSError, AttributeError):
         return type(holidays.country_holidays("NO"))
 
 

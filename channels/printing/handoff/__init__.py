@@ -32,8 +32,6 @@ closer hands a batch off from one process); nothing here locks the target.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from channels.printing.handoff.base import (
     READY,
     SUMS,
@@ -47,19 +45,6 @@ from channels.printing.handoff.base import (
 )
 from channels.printing.handoff.folder import DropFolder
 from letters.config.handoff import HandoffSettings
-
-if TYPE_CHECKING:
-    from channels.printing.handoff.sftp import SftpHandoff
-
-
-def __getattr__(name: str) -> Any:
-    """``SftpHandoff`` on first use: paramiko and what it brings (about 10 MB) are loaded
-    only where an SFTP hand-off is made, not in every worker process."""
-    if name == "SftpHandoff":
-        from channels.printing.handoff.sftp import SftpHandoff
-
-        return SftpHandoff
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_handoff(settings: HandoffSettings) -> Handoff | None:
@@ -100,7 +85,6 @@ __all__ = [
     "Handoff",
     "HandoffConflict",
     "HandoffReceipt",
-    "SftpHandoff",
     "check_name",
     "make_handoff",
     "parse_sums",

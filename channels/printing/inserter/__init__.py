@@ -10,12 +10,11 @@ envelope's set of sheets) starts and ends. Three parts, each in its own place:
   against the envelope window, Digipost's left-margin zone and the letter's content area,
   and :func:`describe` for the manifest and the cover sheet);
 * drawing it: :mod:`channels.printing.inserter.stamping` (:func:`stamp_into` appends a
-  letter's pages to a batch PDF with the code on each, as vector bars).
+  letter's pages to a batch PDF with the code on each, as vector bars), imported from there
+  where a batch is written: this package loads no pikepdf for the placement's checks.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
 
 from channels.printing.inserter.placement import (
     DEFAULT_PLACEMENT,
@@ -26,38 +25,11 @@ from channels.printing.inserter.placement import (
     validate_placement,
 )
 
-if TYPE_CHECKING:
-    from channels.printing.inserter.stamping import (
-        bars,
-        page_codes,
-        stamp_into,
-        stamp_page,
-        symbol,
-    )
-
-#: drawn with pikepdf, which is loaded when a batch is written (not by the placement's
-#: checks, which every worker process and the manifest need)
-_STAMPING = frozenset({"bars", "page_codes", "stamp_into", "stamp_page", "symbol"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _STAMPING:
-        from channels.printing.inserter import stamping
-
-        return getattr(stamping, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = [
     "DEFAULT_PLACEMENT",
     "QUIET_MODULES",
     "SYMBOL_MODULES",
     "Placement",
-    "bars",
     "describe",
-    "page_codes",
-    "stamp_into",
-    "stamp_page",
-    "symbol",
     "validate_placement",
 ]

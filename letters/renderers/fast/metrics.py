@@ -27,7 +27,6 @@ class Metrics:
     ) -> None:
         self.fonts = fonts
         self._width = width  # (text, font) → width at 1 pt
-        self._cache = _WIDTHS
         self.ascent_descent = ascent_descent
 
     def font(self, style: Style) -> str:
@@ -43,14 +42,14 @@ class Metrics:
     def width(self, text: str, style: Style) -> float:
         font = self.font(style)
         key = (text, font)
-        w = self._cache.get(key)
+        w = _WIDTHS.get(key)
         if w is None:
             w = self._width(text, font)
-            if len(self._cache) >= WIDTH_CACHE_SIZE:
+            if len(_WIDTHS) >= WIDTH_CACHE_SIZE:
                 # names, ids and amounts are new in every letter: start over rather than
                 # grow (a worker makes hundreds of thousands of letters)
-                self._cache.clear()
-            self._cache[key] = w
+                _WIDTHS.clear()
+            _WIDTHS[key] = w
         return w * style.font_size
 
     def strut(self, style: Style) -> tuple[float, float]:
